@@ -1,0 +1,107 @@
+"""The command line (layer 6): the only module that prints or exits.
+
+Each subcommand lives in ``mixgraph/cli/cmd_<name>.py`` and exposes ``HELP``
+(one line), ``add_arguments(parser)`` and ``run(args) -> int``.  Command
+modules import heavy libraries only inside ``run`` so that ``mixgraph
+validate`` starts fast.
+
+Errors: a :class:`~mixgraph.errors.MixgraphError` is printed in the house style
+and its exit code returned (1 user/media, 2 invalid session); anything else is
+reported as a bug (exit 3) with the traceback only under ``--debug``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from mixgraph.errors import EXIT_INTERNAL, MixgraphError
+
+#: subcommand name -> module; order is the order of ``mixgraph --help``
+COMMANDS: dict[str, str] = {
+    "validate": "mixgraph.cli.cmd_validate",
+    "expand": "mixgraph.cli.cmd_expand",
+    "schema": "mixgraph.cli.cmd_schema",
+    "plan": "mixgraph.cli.cmd_plan",
+    "render": "mixgraph.cli.cmd_render",
+    "master": "mixgraph.cli.cmd_master",
+    "meter": "mixgraph.cli.cmd_meter",
+    "lock": "mixgraph.cli.cmd_lock",
+    "verify": "mixgraph.cli.cmd_verify",
+    "diff": "mixgraph.cli.cmd_diff",
+    "init": "mixgraph.cli.cmd_init",
+}
+
+
+def _available() -> dict[str, object]:
+    mods = {}
+    for name, modname in COMMANDS.items():
+        try:
+            mods[name] = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:
+                raise
+    return mods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from mixgraph import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="mixgraph",
+        description="Render a whole music mix and master from a YAML session file.",
+    )
+    parser.add_argument("--version", action="version", version=f"mixgraph {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks for every error"
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, mod in _available().items():
+        p = sub.add_parser(name, help=mod.HELP, description=mod.HELP)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                       help="show tracebacks for every error")
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def print_error(err: MixgraphError) -> None:
+    from mixgraph.cli.output import print_diagnostics
+
+    print_diagnostics(err)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 0
+    debug = bool(getattr(args, "debug", False))
+    try:
+        return int(args._run(args) or 0)
+    except MixgraphError as err:
+        if debug:
+            import traceback
+
+            traceback.print_exc()
+        print_error(err)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("mixgraph: interrupted; no output was left half-written.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # a bug: say so
+        import traceback
+
+        if debug:
+            traceback.print_exc()
+        print(
+            f"mixgraph: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+            "mixgraph; please report it with the output of --debug.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL

@@ -1,0 +1,433 @@
+"""The session vocabulary as pydantic v2 models (layer 1).
+
+Strict (unknown keys are errors, no string-to-number coercion) and frozen.
+Parameter names carry their unit and are the same names the plan JSON and the
+DSP constructors use.  Every field has a description: they become the JSON
+Schema an editor shows (``schemas/session.schema.json``).
+
+Cross-field rules that need the whole session (references between tracks and
+buses, frequencies below Nyquist of ``sample_rate``) are checked by
+``mixgraph.session.validate`` and the graph compiler, with positions.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+
+Name = Annotated[
+    str,
+    StringConstraints(pattern=NAME_PATTERN, max_length=64),
+    Field(description="A name: lower-case letters, digits, '-' and '_', starting with a letter or digit."),
+]
+
+#: a breakpoint of an automation lane: [time_s, value]
+Breakpoint = Annotated[
+    list[float],
+    Field(min_length=2, max_length=2, description="[time_s, value]; linear between breakpoints."),
+]
+
+FORMAT_VERSION = 1
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- processors
+
+
+class ProcessorBase(Model):
+    id: Name | None = Field(
+        None, description="Optional id, used to automate this processor ('comp.threshold_db')."
+    )
+    bypass: bool = Field(False, description="Skip this processor (kept in the session for recall).")
+
+
+class SidechainSpec(Model):
+    from_: Name = Field(alias="from", description="Track, bus or return whose output keys this processor.")
+    highpass_hz: float | None = Field(
+        None, gt=0, description="High-pass on the key signal (keeps a kick's sub from over-triggering)."
+    )
+
+
+class GainProc(ProcessorBase):
+    """Trim: a fixed gain change."""
+
+    type: Literal["gain"]
+    gain_db: float = Field(0.0, ge=-120, le=48, description="Gain in dB.")
+
+
+class PanProc(ProcessorBase):
+    """Constant-power (-3 dB centre) pan or balance."""
+
+    type: Literal["pan"]
+    pan: float = Field(0.0, ge=-1, le=1, description="-1 hard left .. 0 centre .. +1 hard right.")
+
+
+class PolarityProc(ProcessorBase):
+    """Polarity (phase) inversion."""
+
+    type: Literal["polarity"]
+    channels: Literal["both", "left", "right"] = Field("both", description="Which channels to invert.")
+
+
+class WidthProc(ProcessorBase):
+    """Mid/side stereo width (stereo in, stereo out)."""
+
+    type: Literal["width"]
+    width: float = Field(1.0, ge=0, le=2, description="0 mono .. 1 unchanged .. 2 twice as wide (side +6 dB).")
+
+
+class BellBand(Model):
+    type: Literal["bell"]
+    freq_hz: float = Field(gt=0, description="Centre frequency in Hz (below Nyquist).")
+    gain_db: float = Field(ge=-30, le=30, description="Boost or cut at the centre, dB.")
+    q: float = Field(1.0, gt=0, le=40, description="Quality factor (RBJ cookbook Q).")
+
+
+class ShelfBand(Model):
+    type: Literal["lowshelf", "highshelf"]
+    freq_hz: float = Field(gt=0, description="Shelf midpoint frequency in Hz (below Nyquist).")
+    gain_db: float = Field(ge=-30, le=30, description="Shelf gain, dB.")
+    q: float = Field(0.7071, gt=0, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot).")
+
+
+class PassBand(Model):
+    type: Literal["highpass", "lowpass"]
+    freq_hz: float = Field(gt=0, description="Cut-off frequency in Hz (below Nyquist).")
+    slope_db_oct: Literal[12, 24, 36, 48] = Field(
+        12, description="Slope: 12 dB/oct per cascaded 2nd-order section."
+    )
+    q: float = Field(0.7071, gt=0, le=10, description="Q of each section (0.7071: Butterworth-like).")
+
+
+class NotchBand(Model):
+    type: Literal["notch", "bandpass"]
+    freq_hz: float = Field(gt=0, description="Centre frequency in Hz (below Nyquist).")
+    q: float = Field(1.0, gt=0, le=100, description="Quality factor.")
+
+
+EqBand = Annotated[Union[BellBand, ShelfBand, PassBand, NotchBand], Field(discriminator="type")]
+
+
+class EqProc(ProcessorBase):
+    """Parametric EQ from RBJ Audio EQ Cookbook biquads."""
+
+    type: Literal["eq"]
+    bands: list[EqBand] = Field(default_factory=list, description="Bands, applied in order.")
+
+
+class CompressorProc(ProcessorBase):
+    """Feed-forward compressor with peak or RMS detection and optional external sidechain."""
+
+    type: Literal["compressor"]
+    threshold_db: float = Field(-18.0, ge=-80, le=0, description="Level above which gain is reduced, dBFS.")
+    ratio: float = Field(4.0, ge=1, le=100, description="Input dB over threshold per output dB (>= 1).")
+    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Attack time constant, ms.")
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Release time constant, ms.")
+    knee_db: float = Field(0.0, ge=0, le=24, description="Soft-knee width, dB (0: hard knee).")
+    makeup_db: float = Field(0.0, ge=-24, le=48, description="Gain after compression, dB.")
+    detector: Literal["peak", "rms"] = Field("peak", description="Level detector.")
+    rms_ms: float = Field(10.0, ge=0.1, le=1000, description="RMS window for the rms detector, ms.")
+    mix: float = Field(1.0, ge=0, le=1, description="Dry/wet: 0 dry .. 1 fully compressed (parallel compression).")
+    sidechain: SidechainSpec | None = Field(None, description="External key (ducking).")
+
+
+class GateProc(ProcessorBase):
+    """Gate / downward expander."""
+
+    type: Literal["gate"]
+    threshold_db: float = Field(-50.0, ge=-120, le=0, description="Level below which the gate closes, dBFS.")
+    range_db: float = Field(80.0, ge=0, le=120, description="Most attenuation when closed, dB.")
+    ratio: float = Field(10.0, ge=1, le=100, description="Expansion ratio below threshold (large: gate).")
+    attack_ms: float = Field(1.0, ge=0.01, le=500, description="Opening time, ms.")
+    hold_ms: float = Field(10.0, ge=0, le=5000, description="Time held open after the level drops, ms.")
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Closing time, ms.")
+    sidechain: SidechainSpec | None = Field(None, description="External key.")
+
+
+class DeesserProc(ProcessorBase):
+    """Band-limited compression of sibilance."""
+
+    type: Literal["deesser"]
+    freq_hz: float = Field(6000.0, gt=0, description="Centre of the sibilance band, Hz (below Nyquist).")
+    q: float = Field(1.0, gt=0, le=20, description="Width of the detection and reduction band.")
+    threshold_db: float = Field(-30.0, ge=-80, le=0, description="Band level above which it reduces, dBFS.")
+    ratio: float = Field(4.0, ge=1, le=100, description="Compression ratio of the band.")
+    range_db: float = Field(12.0, ge=0, le=40, description="Most reduction of the band, dB.")
+    attack_ms: float = Field(1.0, ge=0.01, le=100, description="Attack time constant, ms.")
+    release_ms: float = Field(60.0, ge=1, le=2000, description="Release time constant, ms.")
+
+
+class SaturationProc(ProcessorBase):
+    """Tanh-style soft clipping, oversampled to keep aliasing down."""
+
+    type: Literal["saturation"]
+    drive_db: float = Field(6.0, ge=0, le=48, description="Gain into the curve, dB.")
+    output_db: float = Field(0.0, ge=-48, le=24, description="Gain after the curve, dB.")
+    mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.")
+    oversample: Literal[1, 2, 4, 8] = Field(4, description="Oversampling factor for the non-linearity.")
+
+
+NOTE_PATTERN = r"^1/(1|2|4|8|16|32)[dt]?$"
+
+
+class DelayProc(ProcessorBase):
+    """Feedback echo with a high-cut in the loop; time in ms or a note value at a tempo."""
+
+    type: Literal["delay"]
+    time_ms: float | None = Field(None, gt=0, le=5000, description="Delay time, ms.")
+    note: Annotated[str, StringConstraints(pattern=NOTE_PATTERN)] | None = Field(
+        None, description="Tempo-synced time: '1/4', '1/8d' (dotted), '1/8t' (triplet)."
+    )
+    tempo_bpm: float | None = Field(
+        None, gt=0, le=999, description="Tempo for 'note' (defaults to the session's tempo_bpm)."
+    )
+    feedback: float = Field(0.3, ge=0, le=0.98, description="Share of the output fed back (< 1).")
+    mix: float = Field(0.25, ge=0, le=1, description="Dry/wet.")
+    highcut_hz: float | None = Field(8000.0, gt=0, description="Low-pass in the feedback loop, Hz.")
+
+    @model_validator(mode="after")
+    def _one_time(self) -> DelayProc:
+        if (self.time_ms is None) == (self.note is None):
+            raise ValueError("Give exactly one of 'time_ms' or 'note'.")
+        return self
+
+
+class ReverbProc(ProcessorBase):
+    """Convolution reverb from an impulse-response file, or an algorithmic reverb."""
+
+    type: Literal["reverb"]
+    ir: str | None = Field(None, description="Impulse-response file, relative to the session (convolution).")
+    decay_s: float = Field(2.0, gt=0.05, le=30, description="RT60 of the algorithmic reverb, s (ignored with 'ir').")
+    predelay_ms: float = Field(0.0, ge=0, le=500, description="Pre-delay, ms.")
+    damping: float = Field(0.5, ge=0, le=1, description="High-frequency damping of the algorithmic reverb.")
+    mix: float = Field(0.25, ge=0, le=1, description="Dry/wet (1.0 on an aux return).")
+
+
+class MultibandBand(Model):
+    threshold_db: float = Field(-18.0, ge=-80, le=0, description="Threshold of this band, dBFS.")
+    ratio: float = Field(2.0, ge=1, le=100, description="Ratio of this band.")
+    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Attack, ms.")
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Release, ms.")
+    knee_db: float = Field(0.0, ge=0, le=24, description="Soft knee, dB.")
+    makeup_db: float = Field(0.0, ge=-24, le=24, description="Gain after compression, dB.")
+
+
+class MultibandProc(ProcessorBase):
+    """Linkwitz-Riley (24 dB/oct) band split with a compressor per band; sums flat when idle."""
+
+    type: Literal["multiband"]
+    crossovers_hz: list[float] = Field(
+        min_length=1, max_length=4, description="Ascending crossover frequencies, Hz."
+    )
+    bands: list[MultibandBand] = Field(description="One compressor per band: len(crossovers_hz) + 1.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> MultibandProc:
+        xs = self.crossovers_hz
+        if any(b <= a for a, b in zip(xs, xs[1:], strict=False)) or any(x <= 0 for x in xs):
+            raise ValueError("Crossover frequencies must be positive and strictly ascending.")
+        if len(self.bands) != len(xs) + 1:
+            raise ValueError(
+                f"{len(xs)} crossovers make {len(xs) + 1} bands, but {len(self.bands)} bands are given."
+            )
+        return self
+
+
+class LimiterProc(ProcessorBase):
+    """Lookahead true-peak brickwall limiter."""
+
+    type: Literal["limiter"]
+    ceiling_dbtp: float = Field(-1.0, ge=-20, le=0, description="Highest true peak of the output, dBTP.")
+    lookahead_ms: float = Field(5.0, ge=0.5, le=20, description="Lookahead (reported as latency), ms.")
+    release_ms: float = Field(60.0, ge=1, le=2000, description="Release time, ms.")
+
+
+Processor = Annotated[
+    Union[
+        GainProc,
+        PanProc,
+        PolarityProc,
+        WidthProc,
+        EqProc,
+        CompressorProc,
+        GateProc,
+        DeesserProc,
+        SaturationProc,
+        DelayProc,
+        ReverbProc,
+        MultibandProc,
+        LimiterProc,
+    ],
+    Field(discriminator="type"),
+]
+
+#: type -> model class, the session side of the closed set of processors
+PROCESSOR_MODELS: dict[str, type[ProcessorBase]] = {
+    "gain": GainProc,
+    "pan": PanProc,
+    "polarity": PolarityProc,
+    "width": WidthProc,
+    "eq": EqProc,
+    "compressor": CompressorProc,
+    "gate": GateProc,
+    "deesser": DeesserProc,
+    "saturation": SaturationProc,
+    "delay": DelayProc,
+    "reverb": ReverbProc,
+    "multiband": MultibandProc,
+    "limiter": LimiterProc,
+}
+
+#: session-side fields of a processor that are not DSP parameters
+NON_DSP_FIELDS = frozenset({"type", "id", "bypass", "sidechain"})
+
+# --------------------------------------------------------------------------- tracks and buses
+
+
+class Trim(Model):
+    start_s: float = Field(0.0, ge=0, description="Skip this much of the file's start, s.")
+    end_s: float | None = Field(None, gt=0, description="Stop reading the file here, s (None: its end).")
+
+    @model_validator(mode="after")
+    def _order(self) -> Trim:
+        if self.end_s is not None and self.end_s <= self.start_s:
+            raise ValueError("'end_s' must be after 'start_s'.")
+        return self
+
+
+class Fade(Model):
+    in_ms: float = Field(0.0, ge=0, description="Fade-in length at the (trimmed) start, ms.")
+    out_ms: float = Field(0.0, ge=0, description="Fade-out length at the (trimmed) end, ms.")
+
+
+class Send(Model):
+    to: Name = Field(description="Return or bus that receives the send.")
+    level_db: float = Field(0.0, ge=-120, le=12, description="Send level, dB.")
+    pre_fader: bool = Field(False, description="Take the send before the fader (gain, pan, mute).")
+
+
+Automation = dict[
+    str,
+    Annotated[list[Breakpoint], Field(min_length=1)],
+]
+
+AUTOMATION_DESCRIPTION = (
+    "Parameter -> breakpoints [[time_s, value], ...], linear between them. Keys: 'gain_db', "
+    "'pan', or '<processor id>.<parameter>' ('comp.threshold_db', 'eq1.bands.0.gain_db')."
+)
+
+
+class ChannelStrip(Model):
+    gain_db: float = Field(0.0, ge=-120, le=24, description="Fader, dB.")
+    mute: bool = Field(False, description="Mute (a muted node still runs; its output is silent).")
+    solo: bool = Field(False, description="Solo: when any node is soloed, only soloed paths are heard.")
+    chain: list[Processor] = Field(default_factory=list, description="Insert processors, in order.")
+    sends: list[Send] = Field(default_factory=list, description="Sends to returns or buses.")
+    out: Name = Field("master", description="Bus that receives the output ('master' by default).")
+    automation: Automation = Field(default_factory=dict, description=AUTOMATION_DESCRIPTION)
+
+
+class Track(ChannelStrip):
+    source: str = Field(description="Audio file (WAV/FLAC/AIFF/OGG/MP3), relative to sources_dir.")
+    start_s: float = Field(0.0, ge=0, description="Where the file starts on the timeline, s.")
+    trim: Trim = Field(default_factory=Trim, description="Part of the file to use.")
+    fade: Fade = Field(default_factory=Fade, description="Fades at the edges of the used part.")
+    pan: float = Field(0.0, ge=-1, le=1, description="-1 left .. +1 right, constant-power law (-3 dB centre).")
+    invert_polarity: bool = Field(False, description="Invert polarity of the source.")
+
+
+class Bus(ChannelStrip):
+    pan: float = Field(0.0, ge=-1, le=1, description="Balance, constant-power law.")
+    width: float = Field(1.0, ge=0, le=2, description="Mid/side width of the bus output.")
+
+
+# --------------------------------------------------------------------------- master and outputs
+
+PRESET_NAMES = ("streaming", "apple", "club", "broadcast")
+
+
+class Loudness(Model):
+    preset: Literal["streaming", "apple", "club", "broadcast"] | None = Field(
+        None,
+        description="streaming -14 LUFS/-1 dBTP, apple -16/-1, club -9/-0.3, broadcast (EBU R128) -23/-1; "
+        "explicit fields override it.",
+    )
+    target_lufs: float | None = Field(None, ge=-40, le=-3, description="Integrated loudness target, LUFS.")
+    ceiling_dbtp: float | None = Field(None, ge=-20, le=0, description="Highest true peak of every output, dBTP.")
+    tolerance_lu: float = Field(0.1, gt=0, le=2, description="How close to the target is close enough, LU.")
+    max_gain_reduction_db: float = Field(
+        12.0, gt=0, le=40, description="Fail rather than limit harder than this (peak limiter reduction), dB."
+    )
+
+    @model_validator(mode="after")
+    def _target(self) -> Loudness:
+        if self.preset is None and self.target_lufs is None:
+            raise ValueError("Give a 'target_lufs' or a 'preset'.")
+        return self
+
+
+class Master(Model):
+    source: str | None = Field(
+        None, description="A finished mixdown to master instead of mixing tracks (master-only job)."
+    )
+    gain_db: float = Field(0.0, ge=-60, le=48, description="Gain into the master chain, dB.")
+    chain: list[Processor] = Field(default_factory=list, description="Mastering chain, in order.")
+    loudness: Loudness | None = Field(None, description="Loudness target solved by input gain.")
+    automation: Automation = Field(default_factory=dict, description=AUTOMATION_DESCRIPTION)
+
+
+TAP_PATTERN = r"^(premaster|master|(track|bus|return):[a-z0-9][a-z0-9_-]*)$"
+
+
+class Output(Model):
+    path: str = Field(
+        description="File to write, relative to the session; may use {name}, {variant} and {output}."
+    )
+    tap: Annotated[str, StringConstraints(pattern=TAP_PATTERN)] = Field(
+        "master", description="What to write: 'master', 'premaster' (the mix print), 'track:NAME', 'bus:NAME', 'return:NAME'."
+    )
+    sample_rate: int | None = Field(None, ge=8000, le=384000, description="Resample (soxr) to this rate.")
+    bit_depth: Literal[16, 24, "32f"] = Field(24, description="16 or 24-bit PCM, or '32f' float.")
+    dither: Literal["auto", "none", "tpdf", "tpdf-shaped"] = Field(
+        "auto", description="auto: TPDF for 16-bit, none otherwise. Applied once, last."
+    )
+    format: Literal["wav", "flac", "aiff", "ogg", "mp3"] | None = Field(
+        None, description="File format (default: from the path's extension)."
+    )
+
+
+class Variant(Model):
+    description: str | None = Field(None, description="What this variant is for.")
+    mute: list[Name] = Field(default_factory=list, description="Tracks, buses or returns to mute.")
+    solo: list[Name] = Field(default_factory=list, description="Tracks, buses or returns to solo.")
+    set: dict[str, Any] = Field(
+        default_factory=dict, description="Dotted path -> value, e.g. 'buses.vocals.gain_db: 1.0'."
+    )
+    outputs: dict[Name, Output] | None = Field(None, description="Outputs of this variant (default: the session's).")
+
+
+def _default_outputs() -> dict[str, Output]:
+    return {"master": Output(path="renders/{name}{variant}-master.wav")}
+
+
+class Session(Model):
+    mixgraph: Literal[1] = Field(description="Session format version (1).")
+    name: Name = Field(description="Song name, used in output paths as {name}.")
+    sample_rate: int = Field(48000, ge=8000, le=384000, description="Render sample rate, Hz.")
+    sources_dir: str = Field(".", description="Folder of the sources, relative to this file.")
+    tail_s: float | Literal["auto"] = Field(
+        "auto", description="Render this long after the last source ends, or 'auto' (until silent)."
+    )
+    tempo_bpm: float | None = Field(None, gt=0, le=999, description="Song tempo for tempo-synced delays.")
+    tracks: dict[Name, Track] = Field(default_factory=dict, description="Tracks: one source each.")
+    buses: dict[Name, Bus] = Field(default_factory=dict, description="Buses: sums of tracks and buses.")
+    returns: dict[Name, Bus] = Field(default_factory=dict, description="Aux returns: fed by sends.")
+    master: Master = Field(default_factory=Master, description="Master bus and mastering chain.")
+    outputs: dict[Name, Output] = Field(default_factory=_default_outputs, description="Files every render writes.")
+    variants: dict[Name, Variant] = Field(default_factory=dict, description="Named patches over this session.")
