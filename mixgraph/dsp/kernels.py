@@ -1,0 +1,137 @@
+"""Per-sample recursions of the dynamics processors, compiled with numba.
+
+Every kernel takes its state as a small array and updates it in place, so the
+recursion carries across blocks exactly (block-size invariant).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+@njit(cache=True, nogil=True)
+def smooth_branching(target: np.ndarray, a_att: float, a_rel: float, state: np.ndarray) -> np.ndarray:
+    """Branching one-pole smoother of a gain-reduction signal (dB, >= 0).
+
+    Giannoulis, Massberg & Reiss, "Digital Dynamic Range Compressor Design - A Tutorial
+    and Analysis", JAES 60(6), 2012, eq. 17 ("smooth branching peak detector"):
+    y[n] = a_A*y[n-1] + (1-a_A)*x[n] if x[n] > y[n-1] else a_R*y[n-1] + (1-a_R)*x[n].
+    """
+    out = np.empty_like(target)
+    y = state[0]
+    for i in range(target.shape[0]):
+        x = target[i]
+        if x > y:
+            y = a_att * y + (1.0 - a_att) * x
+        else:
+            y = a_rel * y + (1.0 - a_rel) * x
+        out[i] = y
+    state[0] = y
+    return out
+
+
+@njit(cache=True, nogil=True)
+def gate_smooth(target: np.ndarray, a_att: float, a_rel: float, hold: int, state: np.ndarray) -> np.ndarray:
+    """Gate gain (dB, <= 0) smoothing with hold: opening uses attack; after the level drops
+    the gain is held for ``hold`` samples, then closes with the release constant.
+    state = [gain_db, hold_counter]."""
+    out = np.empty_like(target)
+    g = state[0]
+    counter = state[1]
+    for i in range(target.shape[0]):
+        x = target[i]
+        if x >= g:
+            g = a_att * g + (1.0 - a_att) * x
+            counter = hold
+        elif counter > 0:
+            counter -= 1
+        else:
+            g = a_rel * g + (1.0 - a_rel) * x
+        out[i] = g
+    state[0] = g
+    state[1] = counter
+    return out
+
+
+@njit(cache=True, nogil=True)
+def release_min(target: np.ndarray, a_rel: float, state: np.ndarray) -> np.ndarray:
+    """Limiter gain release: falls instantly to ``target``, recovers with a one-pole release.
+    r[n] = min(target[n], a_R*r[n-1] + (1-a_R)*target[n]); so r <= target always."""
+    out = np.empty_like(target)
+    r = state[0]
+    for i in range(target.shape[0]):
+        t = target[i]
+        rel = a_rel * r + (1.0 - a_rel) * t
+        r = t if t < rel else rel
+        out[i] = r
+    state[0] = r
+    return out
+
+
+@njit(cache=True, nogil=True)
+def feedback_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, delay: int, feedback: float,
+                   lp_coeff: float, lp_state: np.ndarray) -> np.ndarray:
+    """Feedback echo: w[n] = x[n] + fb * LP(w[n-D]); output the delayed line w[n-D].
+
+    LP is a one-pole low-pass in the loop, y = (1-c)*x + c*y[n-1]. x: (channels, n);
+    buf: (channels, len) ring buffer with len >= delay; pos: [write index]."""
+    ch, n = x.shape
+    size = buf.shape[1]
+    out = np.empty_like(x)
+    p = int(pos[0])
+    for i in range(n):
+        read = p - delay
+        if read < 0:
+            read += size
+        for c in range(ch):
+            d = buf[c, read]
+            lp_state[c] = (1.0 - lp_coeff) * d + lp_coeff * lp_state[c]
+            buf[c, p] = x[c, i] + feedback * lp_state[c]
+            out[c, i] = d
+        p += 1
+        if p >= size:
+            p = 0
+    pos[0] = p
+    return out
+
+
+@njit(cache=True, nogil=True)
+def fdn(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gains: np.ndarray,
+        damp: float, lp: np.ndarray) -> np.ndarray:
+    """8-line feedback delay network with a Householder mixing matrix (I - 2/N * 11^T).
+
+    x: (2, n) input; lines: (8, maxlen) ring buffers; per-line gain g_i = 10^(-3 * len_i / (fs*RT60))
+    gives the RT60; a one-pole damping low-pass per line. Left output sums even lines,
+    right output odd lines."""
+    nl = lens.shape[0]
+    n = x.shape[1]
+    size = lines.shape[1]
+    out = np.zeros((2, n))
+    taps = np.empty(nl)
+    for i in range(n):
+        s = 0.0
+        for k in range(nl):
+            r = pos[k] - lens[k]
+            if r < 0:
+                r += size
+            v = lines[k, r]
+            lp[k] = (1.0 - damp) * v + damp * lp[k]
+            taps[k] = lp[k] * gains[k]
+            s += taps[k]
+        s *= 2.0 / nl
+        left = 0.0
+        right = 0.0
+        for k in range(nl):
+            if k % 2 == 0:
+                left += taps[k]
+            else:
+                right += taps[k]
+            inp = x[0, i] if k % 2 == 0 else x[1, i]
+            lines[k, pos[k]] = taps[k] - s + inp
+            pos[k] += 1
+            if pos[k] >= size:
+                pos[k] = 0
+        out[0, i] = left
+        out[1, i] = right
+    return out

@@ -1,0 +1,94 @@
+"""Lookahead true-peak brickwall limiter.
+
+Detection runs on an 8x oversampled copy of the input (ITU-R BS.1770-4 Annex 2
+style true-peak estimate): p[n] = max over channels and over the 8 interpolated
+points of base interval n.  The wanted gain is t[n] = min(1, c / p[n]) with c
+the ceiling less a 0.1 dB safety margin.  The applied gain is
+
+    h = sliding minimum of t over L+2 samples   (L = lookahead)
+    r = instant-attack / one-pole-release of h  (kernels.release_min, r <= h)
+    g = moving average of r over L+1 samples    (a smooth ramp into each peak)
+
+Every term of the average is <= the t of the peak it protects, so g never
+exceeds it: the gain is down before the peak arrives, without a step.  The
+audio is delayed by L plus the interpolator's delay; that total is declared as
+``latency_samples`` so the graph compiler can compensate it.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import minimum_filter1d
+from scipy.signal import lfilter, lfilter_zi
+
+from mixgraph.dsp.base import Processor
+from mixgraph.dsp.kernels import release_min
+from mixgraph.dsp.oversample import Upsampler
+from mixgraph.units import time_constant_coeff
+
+OVERSAMPLE = 8
+MARGIN_DB = 0.1
+
+
+class Limiter(Processor):
+    kind = "limiter"
+    automatable = ()
+
+    def __init__(self, ceiling_dbtp: float = -1.0, lookahead_ms: float = 5.0, release_ms: float = 60.0):
+        super().__init__()
+        self.ceiling_dbtp = float(ceiling_dbtp)
+        self.lookahead_ms = float(lookahead_ms)
+        self.release_ms = float(release_ms)
+        self._gr = np.zeros(0)
+
+    def _prepare(self) -> None:
+        fs = self.sample_rate
+        self.L = max(1, int(round(self.lookahead_ms * 1e-3 * fs)))
+        self.ceiling = 10.0 ** ((self.ceiling_dbtp - MARGIN_DB) / 20.0)
+        self.a_rel = time_constant_coeff(self.release_ms, fs)
+        self.up = Upsampler(OVERSAMPLE, self.channels, cutoff=1.0)
+        self.D = self.up.latency_samples
+        self.box = np.full(self.L + 1, 1.0 / (self.L + 1))
+        self._reset()
+
+    @property
+    def latency_samples(self) -> int:
+        return self.L + self.D if self._prepared else 0
+
+    @property
+    def tail_samples(self) -> int:
+        return self.latency_samples
+
+    def _reset(self) -> None:
+        self.up.reset()
+        self.t_hist = np.ones(self.L + 1)  # last L+1 wanted gains
+        self.rel_state = np.ones(1)
+        self.box_zi = lfilter_zi(self.box, [1.0])  # as if the gain had been 1 forever
+        self.audio_hist = np.zeros((self.channels, self.L + self.D))
+
+    def _process(self, x, key, params):
+        n = x.shape[1]
+        up = self.up.process(x)
+        p = np.max(np.abs(up).reshape(self.channels, n, OVERSAMPLE), axis=(0, 2))
+        t = np.minimum(1.0, self.ceiling / np.maximum(p, 1e-12))
+        full = np.concatenate((self.t_hist, t))
+        # trailing window: h[i] = min(full[i-L-1 .. i])
+        h = _trailing_min(full, self.L + 2)[self.t_hist.size :]
+        self.t_hist = full[-(self.L + 1) :]
+        r = release_min(h, self.a_rel, self.rel_state)
+        g, self.box_zi = lfilter(self.box, [1.0], r, zi=self.box_zi)
+        audio = np.concatenate((self.audio_hist, x), axis=1)
+        y = audio[:, :n] * g
+        self.audio_hist = audio[:, n:]
+        self._gr = -20.0 * np.log10(np.maximum(g, 1e-12))
+        return y
+
+    def gain_reduction_db(self):
+        return self._gr
+
+
+def _trailing_min(a: np.ndarray, size: int) -> np.ndarray:
+    """out[i] = min(a[max(0, i-size+1) .. i])."""
+    # minimum_filter1d centres the window; shift it so it ends at i
+    origin = (size - 1) // 2 if size % 2 else size // 2 - 1
+    return minimum_filter1d(a, size=size, origin=origin, mode="nearest")
