@@ -1,0 +1,482 @@
+"""The graph compiler: validated, expanded Session -> RenderPlan (layer 2).
+
+An ordered tuple of small passes over a shared context. Each pass collects all
+its problems; compilation stops after the first pass that found errors and
+raises them together (``SessionInvalid``), each with the file:line:col of the
+YAML that declared the offending node or edge.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mixgraph.errors import Diagnostic, SessionInvalid, did_you_mean
+from mixgraph.graph.ir import Edge, Graph, Node, node_id
+from mixgraph.graph.plan import (
+    PLAN_FORMAT_VERSION,
+    KeyInput,
+    LoudnessPlan,
+    MasterPlan,
+    NodeInput,
+    NodePlan,
+    OutputPlan,
+    ProcStep,
+    RenderPlan,
+    SourcePlan,
+    TapPlan,
+)
+from mixgraph.session.models import NON_DSP_FIELDS, Session
+from mixgraph.session.validate import fill_output_path, resolved_loudness
+
+Positions = Callable[[tuple], "tuple[str, int, int] | None"]
+
+
+def _fmt(path: tuple) -> str:
+    out = ""
+    for p in path:
+        out += f"[{p}]" if isinstance(p, int) else ("." if out else "") + str(p)
+    return out
+
+
+@dataclass
+class Context:
+    session: Session
+    session_file: str | None
+    session_dir: Path
+    variant: str | None
+    positions: Positions | None
+    source_channels: Mapping[str, int]
+    graph: Graph | None = None
+    diags: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    order: list[str] = field(default_factory=list)
+    levels: dict[str, int] = field(default_factory=dict)
+    latency: dict[str, int] = field(default_factory=dict)
+    proc_latency: dict[str, list[int]] = field(default_factory=dict)
+    input_delay: dict[str, int] = field(default_factory=dict)
+    input_delays: dict[str, dict[tuple, int]] = field(default_factory=dict)
+    key_delays: dict[str, dict[int, int]] = field(default_factory=dict)
+    proc_channels: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def error(self, path: tuple, message: str, hint: str | None = None, code: str = "graph",
+              severity: str = "error") -> None:
+        pos = self.positions(path) if self.positions else None
+        file, line, col = pos if pos else (self.session_file, None, None)
+        d = Diagnostic(message, file, line, col, _fmt(path), hint, severity=severity, code=code)
+        (self.diags if severity == "error" else self.warnings).append(d)
+
+
+# --------------------------------------------------------------------------- passes
+
+
+def build_graph(ctx: Context) -> None:
+    """Resolve names: nodes for every strip, main edges (implicit routing to master), sends, keys."""
+    s = ctx.session
+    nodes: dict[str, Node] = {}
+    by_name: dict[str, str] = {}
+    for kind, section in (("track", s.tracks), ("bus", s.buses), ("return", s.returns)):
+        plural = {"track": "tracks", "bus": "buses", "return": "returns"}[kind]
+        for name, strip in section.items():
+            nid = node_id(kind, name)
+            active = [(i, p) for i, p in enumerate(strip.chain) if not p.bypass]
+            nodes[nid] = Node(nid, kind, name, (plural, name), strip, [p for _, p in active],
+                              [(plural, name, "chain", i) for i, _ in active], mute=strip.mute)
+            by_name[name] = nid
+    m = s.master
+    active = [(i, p) for i, p in enumerate(m.chain) if not p.bypass]
+    nodes["master"] = Node("master", "master", "master", ("master",), m, [p for _, p in active],
+                           [("master", "chain", i) for i, _ in active])
+    edges: list[Edge] = []
+    buses = {n for n, nid in by_name.items() if nid.startswith("bus:")}
+    for nid, node in nodes.items():
+        if node.kind == "master":
+            continue
+        out = node.strip.out
+        if out == "master":
+            edges.append(Edge(nid, "master", "main", node.yaml_path + ("out",)))
+        elif out in buses:
+            edges.append(Edge(nid, f"bus:{out}", "main", node.yaml_path + ("out",)))
+        else:
+            ctx.error(node.yaml_path + ("out",), f"'{out}' is not a bus.",
+                      did_you_mean(out, buses | {"master"}), code="graph.unknown-target")
+        for i, send in enumerate(node.strip.sends):
+            target = by_name.get(send.to)
+            path = node.yaml_path + ("sends", i, "to")
+            if target is None or target.startswith("track:"):
+                ctx.error(path, f"Unknown return or bus '{send.to}'.",
+                          did_you_mean(send.to, [n for n, t in by_name.items() if not t.startswith("track:")]),
+                          code="graph.unknown-target")
+            elif target == nid:
+                ctx.error(path, f"'{node.name}' sends to itself.", "Remove the send.", code="graph.self-send")
+            else:
+                edges.append(Edge(nid, target, "send", path, send.level_db, send.pre_fader))
+    for nid, node in nodes.items():
+        for k, proc in enumerate(node.chain):
+            sc = getattr(proc, "sidechain", None)
+            if sc is None:
+                continue
+            src = by_name.get(sc.from_)
+            path = node.chain_paths[k] + ("sidechain", "from")
+            if src is None:
+                ctx.error(path, f"Unknown sidechain source '{sc.from_}'.", did_you_mean(sc.from_, by_name),
+                          code="graph.unknown-target")
+            elif src == nid:
+                ctx.error(path, "A node cannot key its own processor from its own output.",
+                          "Remove 'sidechain' to use the node's own signal.", code="graph.self-key")
+            else:
+                edges.append(Edge(src, nid, "sidechain", path, proc_index=k))
+    taps: dict[str, tuple] = {}
+    for name, out in s.outputs.items():
+        taps.setdefault(out.tap, ("outputs", name, "tap"))
+    ctx.graph = Graph(nodes, edges, taps)
+
+
+def find_cycle(graph: Graph) -> list[str] | None:
+    """A dependency cycle as a path [a, b, ..., a], deterministic (sorted DFS), or None."""
+    succ: dict[str, list[str]] = {n: [] for n in graph.nodes}
+    for e in graph.edges:
+        succ[e.src].append(e.dst)
+    for v in succ.values():
+        v.sort()
+    color: dict[str, int] = {n: 0 for n in graph.nodes}
+    for start in sorted(graph.nodes):
+        if color[start]:
+            continue
+        stack = [(start, iter(succ[start]))]
+        path = [start]
+        color[start] = 1
+        while stack:
+            node, it = stack[-1]
+            nxt = next(it, None)
+            if nxt is None:
+                color[node] = 2
+                stack.pop()
+                path.pop()
+                continue
+            if color[nxt] == 1:
+                i = path.index(nxt)
+                return path[i:] + [nxt]
+            if color[nxt] == 0:
+                color[nxt] = 1
+                path.append(nxt)
+                stack.append((nxt, iter(succ[nxt])))
+    return None
+
+
+def check_routing(ctx: Context) -> None:
+    g = ctx.graph
+    cycle = find_cycle(g)
+    if cycle:
+        # the edge that closes the cycle declares it
+        closing = next(e for e in g.edges if e.src == cycle[-2] and e.dst == cycle[-1])
+        kinds = {e.kind for e in g.edges
+                 if any(e.src == a and e.dst == b for a, b in zip(cycle, cycle[1:], strict=False))}
+        what = "A sidechain key depends on the node it keys" if "sidechain" in kinds else "Routing loop"
+        ctx.error(closing.yaml_path, f"{what}: {' -> '.join(cycle)}.",
+                  "Break the loop: a node cannot feed (or key) anything it is fed by.", code="graph.cycle")
+    valid_taps = {"premaster", "master"} | {n for n in g.nodes if n != "master"}
+    for tap, path in sorted(g.taps.items()):
+        if tap not in valid_taps:
+            ctx.error(path, f"The tap '{tap}' names no node.", did_you_mean(tap, valid_taps), code="graph.tap")
+    if ctx.diags:
+        return
+    # nodes that reach no output: not on a path to the master and not tapped (warning)
+    reach: set[str] = {"master"} | set(g.taps)
+    changed = True
+    while changed:
+        changed = False
+        for e in g.edges:
+            if e.kind != "sidechain" and e.dst in reach and e.src not in reach:
+                reach.add(e.src)
+                changed = True
+    for nid, node in sorted(g.nodes.items()):
+        if nid not in reach:
+            ctx.error(node.yaml_path, f"{nid} reaches no output.", code="graph.unreachable", severity="warning")
+        fed = any(e.dst == nid and e.kind != "sidechain" for e in g.edges)
+        if node.kind in ("bus", "return") and not fed:
+            ctx.error(node.yaml_path, f"{nid} has no inputs: nothing is routed or sent to it.",
+                      code="graph.unfed", severity="warning")
+    _apply_solo(ctx)
+
+
+def _apply_solo(ctx: Context) -> None:
+    """DAW-style solo: soloed nodes, what feeds them and what they feed stay; the rest is muted.
+    Returns fed by an audible node stay audible (solo-safe effect returns)."""
+    g = ctx.graph
+    soloed = {nid for nid, n in g.nodes.items() if n.kind != "master" and n.strip.solo}
+    if not soloed:
+        return
+    main = [e for e in g.edges if e.kind == "main"]
+    audible = set(soloed)
+    frontier = list(soloed)
+    while frontier:  # upstream feeders
+        cur = frontier.pop()
+        for e in main:
+            if e.dst == cur and e.src not in audible:
+                audible.add(e.src)
+                frontier.append(e.src)
+    down = set(soloed)
+    frontier = list(soloed)
+    while frontier:  # downstream path, and returns fed by audible nodes
+        cur = frontier.pop()
+        for e in g.edges:
+            if e.src == cur and e.kind != "sidechain" and e.dst not in down:
+                if e.kind == "send" and not e.dst.startswith("return:"):
+                    continue
+                down.add(e.dst)
+                frontier.append(e.dst)
+    audible |= down
+    for nid, node in g.nodes.items():
+        if node.kind != "master" and nid not in audible:
+            node.mute = True
+
+
+def propagate_channels(ctx: Context) -> None:
+    from mixgraph.dsp.registry import processor_class
+
+    g = ctx.graph
+    for nid, node in g.nodes.items():
+        if node.kind == "track":
+            ch = int(ctx.source_channels.get(node.name, 2))
+        else:
+            ch = 2
+        node.channels_in = ch
+        chans = []
+        for k, proc in enumerate(node.chain):
+            cls = processor_class(proc.type)
+            if ch not in cls.accepts_channels:
+                ctx.error(node.chain_paths[k] + ("type",),
+                          f"{proc.type} needs {' or '.join(map(str, cls.accepts_channels))} channel(s), but "
+                          f"the signal here has {ch}.",
+                          "Move it to a bus, or after a processor that makes the signal stereo.",
+                          code="graph.channels")
+                chans.append((ch, ch))
+                continue
+            out = _instance(proc, ctx.session.sample_rate, ch).output_channels(ch)
+            chans.append((ch, out))
+            ch = out
+        ctx.proc_channels[nid] = chans
+        node.channels = 2  # the fader (pan / balance) always gives stereo
+
+
+_INSTANCE_CACHE: dict[str, object] = {}
+
+
+def step_params(proc) -> dict:
+    params = proc.model_dump(mode="json", exclude=set(NON_DSP_FIELDS))
+    sc = getattr(proc, "sidechain", None)
+    if sc is not None and sc.highpass_hz is not None:
+        params["sidechain_highpass_hz"] = sc.highpass_hz
+    return params
+
+
+def _instance(proc, sample_rate: int, channels: int):
+    from mixgraph.dsp.registry import create
+
+    params = step_params(proc)
+    if proc.type == "reverb":
+        params["ir"] = None  # latency and channels do not depend on the IR
+    key = json.dumps([proc.type, params, sample_rate, channels], sort_keys=True)
+    inst = _INSTANCE_CACHE.get(key)
+    if inst is None:
+        inst = create(proc.type, **params)
+        inst.prepare(sample_rate, channels, 4096)
+        _INSTANCE_CACHE[key] = inst
+    return inst
+
+
+def compute_latency(ctx: Context) -> None:
+    """Plugin delay compensation: align every sum, send return and sidechain key."""
+    g = ctx.graph
+    order = _topo(ctx)
+    sr = ctx.session.sample_rate
+    for nid in order:
+        node = g.nodes[nid]
+        ins = g.inputs(nid)
+        arrive = max((ctx.latency[e.src] for e in ins), default=0)
+        ctx.input_delays[nid] = {(e.src, e.kind, e.level_db, e.pre_fader): arrive - ctx.latency[e.src] for e in ins}
+        extra = 0
+        keys = {e.proc_index: e for e in g.keys(nid)}
+        lat_list = []
+        chans = ctx.proc_channels.get(nid, [])
+        # first pass: how much extra input delay a late key forces
+        cum = arrive
+        for k, proc in enumerate(node.chain):
+            if k in keys:
+                need = ctx.latency[keys[k].src] - (cum + extra)
+                if need > 0:
+                    extra += need
+            cum += _instance(proc, sr, chans[k][0] if k < len(chans) else 2).latency_samples
+        cum = arrive + extra
+        kd: dict[int, int] = {}
+        for k, proc in enumerate(node.chain):
+            if k in keys:
+                kd[k] = cum - ctx.latency[keys[k].src]
+            lat = _instance(proc, sr, chans[k][0] if k < len(chans) else 2).latency_samples
+            lat_list.append(lat)
+            cum += lat
+        ctx.input_delay[nid] = extra
+        ctx.key_delays[nid] = kd
+        ctx.proc_latency[nid] = lat_list
+        ctx.latency[nid] = cum
+        if nid == "master":
+            ctx.latency["premaster"] = arrive + extra
+
+
+def _topo(ctx: Context) -> list[str]:
+    if ctx.order:
+        return ctx.order
+    g = ctx.graph
+    level: dict[str, int] = {}
+
+    def lvl(n: str) -> int:
+        if n not in level:
+            level[n] = 1 + max((lvl(d) for d in g.deps(n)), default=-1)
+        return level[n]
+
+    for n in g.nodes:
+        lvl(n)
+    ctx.levels = level
+    ctx.order = sorted(g.nodes, key=lambda n: (level[n], n))
+    return ctx.order
+
+
+def schedule(ctx: Context) -> None:
+    _topo(ctx)
+
+
+PASSES: tuple[Callable[[Context], None], ...] = (
+    build_graph,
+    check_routing,
+    propagate_channels,
+    schedule,
+    compute_latency,
+)
+
+
+# --------------------------------------------------------------------------- plan
+
+
+def _automation(strip, ids: dict[str, int]) -> tuple[dict, dict[int, dict]]:
+    fader: dict = {}
+    procs: dict[int, dict] = {}
+    for key, points in sorted(strip.automation.items()):
+        pts = [[float(t), float(v)] for t, v in points]
+        if "." in key:
+            pid, _, param = key.partition(".")
+            if pid in ids:
+                procs.setdefault(ids[pid], {})[param] = pts
+        else:
+            fader[key] = pts
+    return fader, procs
+
+
+def _steps(ctx: Context, node: Node) -> tuple[ProcStep, ...]:
+    ids = {p.id: k for k, p in enumerate(node.chain) if p.id}
+    _fader, proc_auto = _automation(node.strip, ids)
+    keys = {e.proc_index: e for e in ctx.graph.keys(node.id)}
+    chans = ctx.proc_channels.get(node.id, [])
+    steps = []
+    for k, proc in enumerate(node.chain):
+        key = None
+        if k in keys:
+            key = KeyInput(keys[k].src, ctx.key_delays[node.id].get(k, 0))
+        cin, cout = chans[k] if k < len(chans) else (2, 2)
+        steps.append(ProcStep(proc.type, step_params(proc), proc.id, ctx.proc_latency[node.id][k], key,
+                              proc_auto.get(k, {}), cin, cout))
+    return tuple(steps)
+
+
+def _inputs(ctx: Context, nid: str) -> tuple[NodeInput, ...]:
+    out = []
+    for e in ctx.graph.inputs(nid):
+        delay = ctx.input_delays[nid][(e.src, e.kind, e.level_db, e.pre_fader)]
+        out.append(NodeInput(e.src, e.kind, "pre" if e.pre_fader else "post",
+                             e.level_db if e.kind == "send" else 0.0, delay))
+    return tuple(out)
+
+
+def session_seed(session: Session) -> int:
+    canon = json.dumps(session.model_dump(mode="json", by_alias=True), sort_keys=True, separators=(",", ":"))
+    return int(hashlib.sha256(canon.encode()).hexdigest()[:8], 16)
+
+
+def make_plan(ctx: Context) -> RenderPlan:
+    s = ctx.session
+    g = ctx.graph
+    nodes = []
+    for nid in ctx.order:
+        if nid == "master":
+            continue
+        node = g.nodes[nid]
+        fader, _ = _automation(node.strip, {p.id: k for k, p in enumerate(node.chain) if p.id})
+        src = None
+        if node.kind == "track":
+            t = node.strip
+            rel = t.source
+            src = SourcePlan(
+                str((ctx.session_dir / s.sources_dir / rel).resolve()), rel, t.start_s, t.trim.start_s,
+                t.trim.end_s, t.fade.in_ms, t.fade.out_ms, t.invert_polarity)
+        nodes.append(NodePlan(
+            id=nid, kind=node.kind, level=ctx.levels[nid], inputs=_inputs(ctx, nid), source=src,
+            input_delay_samples=ctx.input_delay[nid], chain=_steps(ctx, node), channels_in=node.channels_in,
+            channels=2, gain_db=node.strip.gain_db, pan=node.strip.pan,
+            width=getattr(node.strip, "width", 1.0), mute=node.mute, automation=fader,
+            latency_samples=ctx.latency[nid], parallel_group=ctx.levels[nid]))
+    m = s.master
+    mnode = g.nodes["master"]
+    mfader, _ = _automation(m, {})
+    loud = None
+    if m.loudness is not None:
+        target, ceiling = resolved_loudness(m.loudness)
+        loud = LoudnessPlan(target, ceiling, m.loudness.tolerance_lu, m.loudness.max_gain_reduction_db)
+    msrc = None
+    if m.source:
+        msrc = SourcePlan(str((ctx.session_dir / m.source).resolve()), m.source)
+    master = MasterPlan(inputs=_inputs(ctx, "master"), source=msrc, gain_db=m.gain_db,
+                        chain=_steps(ctx, mnode), automation=mfader,
+                        premaster_latency_samples=ctx.latency["premaster"],
+                        latency_samples=ctx.latency["master"], loudness=loud)
+    taps = []
+    for tap in sorted(g.taps):
+        if tap == "premaster":
+            taps.append(TapPlan("premaster", "master", "premaster", ctx.latency["premaster"]))
+        elif tap == "master":
+            taps.append(TapPlan("master", "master", "master", ctx.latency["master"]))
+        else:
+            taps.append(TapPlan(tap, tap, "post", ctx.latency[tap]))
+    outputs = []
+    for name, out in s.outputs.items():
+        rel = fill_output_path(out.path, s, name, ctx.variant)
+        ext = os.path.splitext(rel)[1].lstrip(".").lower()
+        fmt = out.format or {"aif": "aiff", "oga": "ogg"}.get(ext, ext)
+        dither = out.dither
+        if dither == "auto":
+            dither = "tpdf" if out.bit_depth == 16 else "none"
+        outputs.append(OutputPlan(name, str((ctx.session_dir / rel).resolve()), rel, out.tap, fmt or "wav",
+                                  out.sample_rate or s.sample_rate, out.bit_depth, dither))
+    levels: dict[int, list[str]] = {}
+    for nid in ctx.order:
+        levels.setdefault(ctx.levels[nid], []).append(nid)
+    return RenderPlan(
+        format_version=PLAN_FORMAT_VERSION, session_name=s.name, variant=ctx.variant, sample_rate=s.sample_rate,
+        session_dir=str(ctx.session_dir.resolve()), nodes=tuple(nodes),
+        levels=tuple(tuple(v) for _, v in sorted(levels.items())), master=master, taps=tuple(taps),
+        outputs=tuple(outputs), tail=s.tail_s, timeline_samples=0, seed=session_seed(s),
+        warnings=tuple(d.format() for d in ctx.warnings))
+
+
+def compile_session(session: Session, *, session_file: str | None = None, session_dir: str | Path = ".",
+                    variant: str | None = None, positions: Positions | None = None,
+                    source_channels: Mapping[str, int] | None = None) -> RenderPlan:
+    ctx = Context(session, session_file, Path(session_dir), variant, positions, source_channels or {})
+    for p in PASSES:
+        p(ctx)
+        if ctx.diags:
+            raise SessionInvalid(session_file, ctx.diags)
+    return make_plan(ctx)
