@@ -1,0 +1,372 @@
+"""The streaming block engine: runs a RenderPlan block by block.
+
+Signal flow per node is the one documented in ``mixgraph/graph/plan.py``.
+All state (filters, envelopes, delay lines, source positions) carries across
+blocks, so the output does not depend on the block size; sums are at unity in
+the plan's input order, so they do not depend on thread timing either.
+
+Two stages:
+
+1. mix: every node, block by block, up to the master's input sum (the
+   *premaster*), which is spilled to a float64 temporary file (float64 so the
+   master is bit-identical to an in-memory render; memory stays flat);
+2. master: ``master_pass`` runs master gain + chain over the spilled premaster,
+   as many times as the loudness solver needs, then once more for the outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mixgraph.dsp.automation import Lane
+from mixgraph.dsp.basic import apply_pan, apply_width
+from mixgraph.dsp.registry import create
+from mixgraph.errors import RenderError
+from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
+from mixgraph.render.reader import read_all
+from mixgraph.render.sources import SourceStream
+
+SILENCE = 10.0 ** (-120.0 / 20.0)  # -120 dBFS: "silent" for tail: auto
+SILENCE_HOLD_S = 0.1  # silent this long after the timeline: the tail is over
+MAX_AUTO_TAIL_S = 30.0
+
+
+class DelayLine:
+    """Integer delay with carried history: block-size invariant."""
+
+    def __init__(self, channels: int, delay: int):
+        self.delay = delay
+        self.hist = np.zeros((channels, delay))
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        if self.delay == 0:
+            return x
+        buf = np.concatenate((self.hist, x), axis=1)
+        self.hist = buf[:, x.shape[1]:]
+        return buf[:, : x.shape[1]]
+
+
+def _db(values) -> np.ndarray:
+    return np.power(10.0, np.asarray(values, dtype=np.float64) / 20.0)
+
+
+@dataclass
+class ChainRunner:
+    steps: tuple[ProcStep, ...]
+    sample_rate: int
+    channels_in: int
+    block_size: int
+    session_dir: Path
+    procs: list = field(default_factory=list)
+    lanes: list = field(default_factory=list)
+    key_lines: list = field(default_factory=list)
+
+    def __post_init__(self):
+        ch = self.channels_in
+        for st in self.steps:
+            params = dict(st.params)
+            if st.kind == "reverb" and params.get("ir"):
+                params["ir"] = load_ir(self.session_dir / params["ir"], self.sample_rate)
+            p = create(st.kind, **params)
+            p.prepare(self.sample_rate, ch, self.block_size)
+            self.procs.append(p)
+            self.lanes.append({k: Lane(v, self.sample_rate) for k, v in st.automation.items()})
+            self.key_lines.append(DelayLine(2, st.key.delay_samples) if st.key else None)
+            ch = p.output_channels(ch)
+        self.channels_out = ch
+
+    def process(self, x: np.ndarray, pos: int, keys: dict[str, np.ndarray]) -> np.ndarray:
+        n = x.shape[1]
+        for st, p, lanes, kl in zip(self.steps, self.procs, self.lanes, self.key_lines, strict=True):
+            params = {k: lane.values_at(pos, n) for k, lane in lanes.items()}
+            key = kl.process(keys[st.key.source]) if kl is not None else None
+            x = p.process(x, key=key, params=params)
+        return x
+
+    def gain_reduction(self) -> list[np.ndarray | None]:
+        return [p.gain_reduction_db() for p in self.procs]
+
+
+def load_ir(path: Path, sample_rate: int) -> np.ndarray:
+    data, sr = read_all(path)
+    if sr != sample_rate:
+        import soxr
+
+        data = soxr.resample(data.T, sr, sample_rate, quality="VHQ").T
+    return data
+
+
+class GRStats:
+    """Max and mean gain reduction (dB) of one dynamics processor, plus per-second maxima."""
+
+    def __init__(self, sample_rate: int):
+        self.max = 0.0
+        self.sum = 0.0
+        self.count = 0
+        self.sr = sample_rate
+        self.per_second: list[float] = []
+        self._acc = 0
+        self._cur = 0.0
+
+    def add(self, gr: np.ndarray) -> None:
+        if gr is None or gr.size == 0:
+            return
+        self.max = max(self.max, float(gr.max()))
+        self.sum += float(gr.sum())
+        self.count += gr.size
+        i = 0
+        while i < gr.size:
+            take = min(self.sr - self._acc, gr.size - i)
+            self._cur = max(self._cur, float(gr[i : i + take].max()))
+            self._acc += take
+            i += take
+            if self._acc == self.sr:
+                self.per_second.append(self._cur)
+                self._acc, self._cur = 0, 0.0
+
+    @property
+    def mean(self) -> float:
+        return self.sum / self.count if self.count else 0.0
+
+
+class NodeRunner:
+    def __init__(self, node: NodePlan, plan: RenderPlan, block_size: int):
+        self.node = node
+        sr = plan.sample_rate
+        self.source = SourceStream(node.source, sr) if node.source else None
+        if self.source is not None and self.source.channels != node.channels_in:
+            node_ch = self.source.channels
+        else:
+            node_ch = node.channels_in
+        self.in_lines = [DelayLine(2, i.delay_samples) for i in node.inputs]
+        self.in_gains = [10.0 ** (i.level_db / 20.0) for i in node.inputs]
+        self.input_delay = DelayLine(node_ch, node.input_delay_samples)
+        self.chain = ChainRunner(node.chain, sr, node_ch, block_size, Path(plan.session_dir))
+        self.lanes = {k: Lane(v, sr) for k, v in node.automation.items()}
+        self.gain = 10.0 ** (node.gain_db / 20.0)
+        self.gr = [GRStats(sr) for _ in node.chain]
+        self.peak = 0.0
+        self.clipped = 0
+
+    def run(self, pos: int, n: int, bufs: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
+        node = self.node
+        if self.source is not None:
+            x = self.source.block(pos, n)
+        else:
+            x = np.zeros((2, n))
+            for inp, line, g in zip(node.inputs, self.in_lines, self.in_gains, strict=True):
+                pre, post = bufs[inp.source]
+                sig = pre if inp.point == "pre" else post
+                x = x + line.process(sig * g if g != 1.0 else sig)
+        x = self.input_delay.process(x)
+        keys = {st.key.source: bufs[st.key.source][1] for st in node.chain if st.key}
+        pre = self.chain.process(x, pos, keys)
+        for stats, gr in zip(self.gr, self.chain.gain_reduction(), strict=True):
+            if gr is not None:
+                stats.add(gr)
+        if node.mute:
+            z = np.zeros((2, n))
+            return z, z
+        g = _db(self.lanes["gain_db"].values_at(pos, n)) if "gain_db" in self.lanes else self.gain
+        pan = self.lanes["pan"].values_at(pos, n) if "pan" in self.lanes else node.pan
+        post = apply_pan(pre * g, pan) if (np.any(pan != 0) or pre.shape[0] == 1) else pre * g
+        if node.kind != "track":
+            width = self.lanes["width"].values_at(pos, n) if "width" in self.lanes else node.width
+            if np.any(width != 1.0):
+                post = apply_width(post, width)
+        pre2 = pre if pre.shape[0] == 2 else np.vstack((pre[0], pre[0])) * (10 ** (-3.0103 / 20))
+        peak = float(np.max(np.abs(post))) if n else 0.0
+        self.peak = max(self.peak, peak)
+        self.clipped += int(np.count_nonzero(np.abs(post) >= 1.0))
+        return pre2, post
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+
+
+class TapSink:
+    """Keeps samples [trim, trim + length) of a stream and forwards them in blocks."""
+
+    def __init__(self, trim: int, consumers: list[Callable[[np.ndarray], None]]):
+        self.trim = trim
+        self.pos = 0
+        self.consumers = consumers
+        self.length: int | None = None  # set once the render length is known
+        self.sent = 0
+
+    def push(self, x: np.ndarray) -> None:
+        n = x.shape[1]
+        lo = max(self.trim - self.pos, 0)
+        self.pos += n
+        if lo >= n:
+            return
+        y = x[:, lo:]
+        if self.length is not None:
+            y = y[:, : max(0, self.length - self.sent)]
+        if y.shape[1]:
+            self.sent += y.shape[1]
+            for c in self.consumers:
+                c(y)
+
+
+@dataclass
+class MixResult:
+    length: int  # samples of every output (timeline + tail)
+    timeline: int
+    spill_path: str
+    node_stats: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class Engine:
+    def __init__(self, plan: RenderPlan, block_size: int = 4096, jobs: int | None = None):
+        if block_size < 1:
+            raise RenderError("--block-size must be at least 1")
+        self.plan = plan
+        self.block = int(block_size)
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        for st in plan.master.chain:
+            if st.key is not None:
+                raise RenderError("A sidechain key on the master chain is not supported yet.")
+
+    # ------------------------------------------------------------------ mix stage
+    def run_mix(self, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]], spill_dir: str | None = None,
+                progress: Callable[[float], None] | None = None) -> MixResult:
+        plan = self.plan
+        sr = plan.sample_rate
+        runners: dict[str, NodeRunner] = {}
+        try:
+            for node in plan.nodes:
+                runners[node.id] = NodeRunner(node, plan, self.block)
+            master_lines = [DelayLine(2, i.delay_samples) for i in plan.master.inputs]
+            master_gains = [10.0 ** (i.level_db / 20.0) for i in plan.master.inputs]
+            master_src = SourceStream(plan.master.source, sr) if plan.master.source else None
+            timeline = max([r.source.end for r in runners.values() if r.source is not None]
+                           + ([master_src.end] if master_src else []) + [0])
+            if timeline == 0:
+                raise RenderError("Nothing to render: the session has no sources.")
+            d_pm = plan.master.premaster_latency_samples
+            taps = {t.name: t for t in plan.taps}
+            sinks: dict[str, TapSink] = {}
+            for name, consumers in tap_consumers.items():
+                if name == "master":
+                    continue
+                tap = taps[name]
+                sinks[name] = TapSink(tap.trim_samples, consumers)
+            fd, spill_path = tempfile.mkstemp(prefix=".mixgraph-premaster-", suffix=".f64", dir=spill_dir)
+            spill = os.fdopen(fd, "wb")
+            pm_sink = TapSink(d_pm, [lambda x: spill.write(np.ascontiguousarray(x.T).tobytes())])
+            max_trim = max([d_pm] + [s.trim for s in sinks.values()])
+            if plan.tail == "auto":
+                hold = int(SILENCE_HOLD_S * sr)
+                cap = timeline + int(MAX_AUTO_TAIL_S * sr)
+            else:
+                hold = 0
+                cap = timeline + int(round(float(plan.tail) * sr))
+            last_loud = -1
+            length = timeline if plan.tail == "auto" else cap
+            pos = 0
+            pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
+            levels = [[plan.node(nid) for nid in ids if nid != "master"] for ids in plan.levels]
+            while pos < length + max_trim:
+                n = self.block
+                bufs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+                for level in levels:
+                    if pool is not None and len(level) > 1:
+                        results = list(pool.map(lambda nd: runners[nd.id].run(pos, n, bufs), level))
+                    else:
+                        results = [runners[nd.id].run(pos, n, bufs) for nd in level]
+                    for nd, res in zip(level, results, strict=True):
+                        bufs[nd.id] = res
+                if master_src is not None:
+                    pm = master_src.block(pos, n)
+                    if pm.shape[0] == 1:
+                        pm = np.vstack((pm[0], pm[0]))
+                else:
+                    pm = np.zeros((2, n))
+                    for inp, line, g in zip(plan.master.inputs, master_lines, master_gains, strict=True):
+                        pre, post = bufs[inp.source]
+                        sig = pre if inp.point == "pre" else post
+                        pm = pm + line.process(sig * g if g != 1.0 else sig)
+                # tail: auto -> extend while the premaster is still above -120 dBFS
+                if plan.tail == "auto":
+                    loud = np.flatnonzero(np.max(np.abs(pm), axis=0) > SILENCE)
+                    if loud.size:
+                        last_loud = max(last_loud, pos + int(loud[-1]) - d_pm)
+                    length = min(cap, max(timeline, last_loud + 1 + hold))
+                pm_sink.length = length
+                pm_sink.push(pm)
+                for name, sink in sinks.items():
+                    sink.length = length
+                    sink.push(bufs[taps[name].node][1])
+                pos += n
+                if progress is not None:
+                    progress(min(1.0, pos / max(1, length + max_trim)))
+            if pool is not None:
+                pool.shutdown()
+            spill.close()
+            stats = {nid: {"peak": r.peak, "clipped": r.clipped,
+                           "gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
+                                              for i, (st, g) in enumerate(zip(r.node.chain, r.gr, strict=True))
+                                              if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
+                     for nid, r in runners.items()}
+            notes = [r.source.note for r in runners.values() if r.source is not None and r.source.note]
+            if master_src is not None:
+                if master_src.note:
+                    notes.append(master_src.note)
+                master_src.close()
+            return MixResult(length, timeline, spill_path, stats, notes)
+        finally:
+            for r in runners.values():
+                r.close()
+
+    # ------------------------------------------------------------------ master stage
+    def master_pass(self, spill_path: str, length: int, gain_db: float,
+                    consumers: list[Callable[[np.ndarray], None]]) -> dict:
+        """Master gain + chain over the spilled premaster; feeds ``length`` samples of the master
+        point (trimmed by the chain latency) to ``consumers``. Returns limiter/dynamics GR stats."""
+        plan = self.plan
+        sr = plan.sample_rate
+        m = plan.master
+        chain = ChainRunner(m.chain, sr, 2, self.block, Path(plan.session_dir))
+        lanes = {k: Lane(v, sr) for k, v in m.automation.items()}
+        gain = m.gain_db + gain_db
+        latency = m.latency_samples - m.premaster_latency_samples
+        sink = TapSink(latency, consumers)
+        sink.length = length
+        gr = [GRStats(sr) for _ in m.chain]
+        frame_bytes = 2 * 8
+        pos = 0
+        total = length + latency
+        with open(spill_path, "rb") as fh:
+            while pos < total:
+                n = min(self.block, total - pos)
+                raw = fh.read(n * frame_bytes)
+                x = np.frombuffer(raw, dtype=np.float64).reshape(-1, 2).T
+                if x.shape[1] < n:
+                    x = np.concatenate((x, np.zeros((2, n - x.shape[1]))), axis=1)
+                if "gain_db" in lanes:
+                    x = x * _db(lanes["gain_db"].values_at(pos, n) + gain_db)
+                else:
+                    x = x * (10.0 ** (gain / 20.0))
+                y = chain.process(x, pos, {})
+                for stats, g in zip(gr, chain.gain_reduction(), strict=True):
+                    if g is not None:
+                        stats.add(g)
+                sink.push(y)
+                pos += n
+        return {"gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
+                                   for i, (st, g) in enumerate(zip(m.chain, gr, strict=True))
+                                   if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
+
+
+_lock = threading.Lock()

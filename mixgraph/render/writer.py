@@ -1,0 +1,117 @@
+"""Output files: resample, quantise with dither, count overs, write atomically.
+
+Integer PCM is quantised here (not by libsndfile) so the dither is applied once
+and last, and samples beyond full scale are counted before they are clipped.
+The file is written to a hidden temporary file in the target folder and
+renamed into place only when complete: an interrupted render never leaves a
+partial file and never destroys the previous one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from mixgraph.dsp.dither import Quantizer
+from mixgraph.errors import MediaError
+from mixgraph.graph.plan import OutputPlan
+
+_FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
+_SUBTYPES = {16: "PCM_16", 24: "PCM_24", "32f": "FLOAT"}
+
+
+@dataclass
+class WrittenOutput:
+    name: str
+    path: str
+    format: str
+    sample_rate: int
+    bit_depth: int | str
+    frames: int
+    clipped_samples: int
+    sha256: str
+    tap: str
+
+
+class OutputWriter:
+    def __init__(self, out: OutputPlan, path: Path, in_rate: int, channels: int, seed: int):
+        self.out = out
+        self.path = path
+        self.channels = channels
+        fmt = _FORMATS.get(out.format)
+        if fmt is None or fmt not in sf.available_formats():
+            raise MediaError(f"{path}: this system's libsndfile cannot write {out.format} files")
+        subtype = _SUBTYPES[out.bit_depth] if fmt in ("WAV", "AIFF", "FLAC") else None
+        if fmt == "FLAC" and out.bit_depth == "32f":
+            raise MediaError(f"{path}: FLAC has no 32-bit float format; use 16 or 24 bit")
+        if fmt in ("OGG", "MP3"):
+            subtype = "VORBIS" if fmt == "OGG" else "MPEG_LAYER_III"
+        self.int_bits = out.bit_depth if isinstance(out.bit_depth, int) and fmt in ("WAV", "AIFF", "FLAC") else None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=str(path.parent))
+        os.close(fd)
+        self.tmp = tmp
+        try:
+            self.f = sf.SoundFile(tmp, "w", samplerate=out.sample_rate, channels=channels, format=fmt, subtype=subtype)
+        except Exception as exc:
+            os.unlink(tmp)
+            raise MediaError(f"{path}: cannot write ({exc})") from None
+        self.rs = None
+        if out.sample_rate != in_rate:
+            self.rs = soxr.ResampleStream(in_rate, out.sample_rate, channels, dtype="float64", quality="VHQ")
+        # the seed mixes the session seed with the output name: each output has its own noise
+        oseed = int(hashlib.sha256(f"{seed}:{out.name}".encode()).hexdigest()[:16], 16)
+        self.q = Quantizer(self.int_bits, out.dither, oseed, channels) if self.int_bits else None
+        self.frames = 0
+        self.clipped = 0
+        self.hash = hashlib.sha256()
+        self.closed = False
+
+    def write(self, block: np.ndarray, last: bool = False) -> None:
+        x = block
+        if self.rs is not None:
+            x = self.rs.resample_chunk(np.ascontiguousarray(block.T), last=last).T
+        if x.shape[1] == 0:
+            return
+        if self.q is not None:
+            codes = self.q.process(x)
+            top = 2 ** (self.int_bits - 1)
+            over = (codes > top - 1) | (codes < -top)
+            self.clipped += int(np.count_nonzero(over))
+            codes = np.clip(codes, -top, top - 1).astype(np.int32)
+            data = codes.T if self.int_bits == 16 else (codes << (32 - self.int_bits)).T
+            data = np.ascontiguousarray(data if self.int_bits != 16 else data.astype(np.int16))
+        else:
+            self.clipped += int(np.count_nonzero(np.abs(x) > 1.0))
+            data = np.ascontiguousarray(x.T.astype(np.float32))
+        self.hash.update(data.tobytes())
+        self.f.write(data)
+        self.frames += data.shape[0]
+
+    def finish(self) -> WrittenOutput:
+        if self.rs is not None:
+            self.write(np.zeros((self.channels, 0)), last=True)
+        self.f.close()
+        os.chmod(self.tmp, 0o644)
+        os.replace(self.tmp, self.path)
+        self.closed = True
+        return WrittenOutput(self.out.name, str(self.path), self.out.format, self.out.sample_rate,
+                             self.out.bit_depth, self.frames, self.clipped, self.hash.hexdigest(), self.out.tap)
+
+    def abort(self) -> None:
+        if self.closed:
+            return
+        try:
+            self.f.close()
+        except Exception:
+            pass
+        if os.path.exists(self.tmp):
+            os.unlink(self.tmp)
+        self.closed = True
