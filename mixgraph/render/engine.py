@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -240,7 +239,8 @@ class Engine:
 
     # ------------------------------------------------------------------ mix stage
     def run_mix(self, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]], spill_dir: str | None = None,
-                progress: Callable[[float], None] | None = None) -> MixResult:
+                progress: Callable[[float], None] | None = None,
+                node_observers: dict[str, Callable[[np.ndarray], None]] | None = None) -> MixResult:
         plan = self.plan
         sr = plan.sample_rate
         runners: dict[str, NodeRunner] = {}
@@ -258,13 +258,14 @@ class Engine:
             taps = {t.name: t for t in plan.taps}
             sinks: dict[str, TapSink] = {}
             for name, consumers in tap_consumers.items():
-                if name == "master":
+                if name in ("master", "premaster"):
                     continue
                 tap = taps[name]
                 sinks[name] = TapSink(tap.trim_samples, consumers)
             fd, spill_path = tempfile.mkstemp(prefix=".mixgraph-premaster-", suffix=".f64", dir=spill_dir)
             spill = os.fdopen(fd, "wb")
-            pm_sink = TapSink(d_pm, [lambda x: spill.write(np.ascontiguousarray(x.T).tobytes())])
+            pm_sink = TapSink(d_pm, [lambda x: spill.write(np.ascontiguousarray(x.T).tobytes())]
+                              + list(tap_consumers.get("premaster", [])))
             max_trim = max([d_pm] + [s.trim for s in sinks.values()])
             if plan.tail == "auto":
                 hold = int(SILENCE_HOLD_S * sr)
@@ -308,6 +309,8 @@ class Engine:
                 for name, sink in sinks.items():
                     sink.length = length
                     sink.push(bufs[taps[name].node][1])
+                for nid, observe in (node_observers or {}).items():
+                    observe(bufs[nid][1])
                 pos += n
                 if progress is not None:
                     progress(min(1.0, pos / max(1, length + max_trim)))
@@ -368,5 +371,3 @@ class Engine:
                                    for i, (st, g) in enumerate(zip(m.chain, gr, strict=True))
                                    if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
 
-
-_lock = threading.Lock()

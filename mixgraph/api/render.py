@@ -1,0 +1,227 @@
+"""Render stage of the API: session -> plan -> mix -> master (loudness solved) -> files + report data."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from mixgraph.errors import MediaError, RenderError
+from mixgraph.graph.compile import compile_session
+from mixgraph.graph.plan import RenderPlan
+from mixgraph.meter import Meter, MeterResult
+from mixgraph.render.engine import Engine
+from mixgraph.render.writer import OutputWriter, WrittenOutput
+from mixgraph.session import pipeline
+
+#: the solver stops when the master is this close to the target (a fraction of the tolerance,
+#: so dither and resampling of the deliverables keep them inside it)
+SOLVE_FRACTION = 0.3
+MAX_ITERATIONS = 10
+
+
+@dataclass
+class LoudnessSolve:
+    target_lufs: float
+    ceiling_dbtp: float
+    tolerance_lu: float
+    achieved_lufs: float
+    true_peak_dbtp: float
+    gain_db: float
+    iterations: int
+    limiter_gr_max_db: float
+    limiter_gr_mean_db: float
+
+
+@dataclass
+class OutputReport:
+    written: WrittenOutput
+    meter: MeterResult
+
+
+@dataclass
+class RenderResult:
+    plan: RenderPlan
+    session_file: str
+    variant: str | None
+    outputs: list[OutputReport]
+    premaster: MeterResult
+    master: MeterResult | None
+    node_levels: dict[str, MeterResult]
+    node_stats: dict
+    master_stats: dict
+    loudness: LoudnessSolve | None
+    render_seconds: float
+    duration_s: float
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def realtime_factor(self) -> float:
+        return self.duration_s / self.render_seconds if self.render_seconds > 0 else float("inf")
+
+
+def plan_for(path: str | Path, variant: str | None = None) -> tuple[RenderPlan, str]:
+    from mixgraph.api.compile import source_channels
+
+    ls = pipeline.load(path)
+    session = pipeline.expand(ls, variant)
+    chans = source_channels(session, ls.session_dir)
+    plan = compile_session(session, session_file=ls.file, session_dir=ls.session_dir, variant=variant,
+                           positions=ls.position, source_channels=chans)
+    return plan, ls.file
+
+
+def _target(plan: RenderPlan, rel: str, out_dir: str | Path | None) -> Path:
+    if out_dir is None:
+        return Path(plan.session_dir) / rel
+    return Path(out_dir) / Path(rel).name
+
+
+def _check_targets(plan: RenderPlan, targets: dict[str, Path]) -> None:
+    sources = {os.path.realpath(n.source.path) for n in plan.nodes if n.source}
+    if plan.master.source:
+        sources.add(os.path.realpath(plan.master.source.path))
+    for name, t in targets.items():
+        if os.path.realpath(t) in sources:
+            raise MediaError(f"output '{name}' would overwrite the source {t}; nothing was rendered",
+                             hint="Write renders to their own folder.")
+
+
+def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None = None,
+                   out_dir: str | Path | None = None, block_size: int = 4096, jobs: int | None = None,
+                   progress: Callable[[str, float], None] | None = None, node_meters: bool = True) -> RenderResult:
+    t0 = time.perf_counter()
+    if isinstance(path_or_plan, RenderPlan):
+        plan, file = path_or_plan, "<plan>"
+    else:
+        plan, file = plan_for(path_or_plan, variant)
+    sr = plan.sample_rate
+    targets = {o.name: _target(plan, o.rel_path, out_dir) for o in plan.outputs}
+    _check_targets(plan, targets)
+    engine = Engine(plan, block_size=block_size, jobs=jobs)
+    writers: dict[str, OutputWriter] = {}
+    report = (lambda stage, f: progress(stage, f)) if progress else None
+    try:
+        for o in plan.outputs:
+            if o.tap != "master":
+                writers[o.name] = OutputWriter(o, targets[o.name], sr, 2, plan.seed)
+        consumers: dict[str, list] = {}
+        for o in plan.outputs:
+            if o.tap != "master":
+                consumers.setdefault(o.tap, []).append(writers[o.name].write)
+        pm_meter = Meter(sr, 2)
+        consumers.setdefault("premaster", []).append(pm_meter.process)
+        node_meters_d = {n.id: Meter(sr, 2) for n in plan.nodes} if node_meters else {}
+        with tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
+            mix = engine.run_mix(consumers, spill_dir=tmp,
+                                 progress=(lambda f: report("mix", f)) if report else None,
+                                 node_observers={k: m.process for k, m in node_meters_d.items()})
+            premaster = pm_meter.result()
+            solve = None
+            gain = 0.0
+            if plan.master.loudness is not None:
+                solve = solve_master_gain(engine, mix.spill_path, mix.length, premaster, plan,
+                                          (lambda f: report("loudness", f)) if report else None)
+                gain = solve.gain_db
+            master_writers = []
+            for o in plan.outputs:
+                if o.tap == "master":
+                    writers[o.name] = OutputWriter(o, targets[o.name], sr, 2, plan.seed)
+                    master_writers.append(writers[o.name].write)
+            master_meter = Meter(sr, 2)
+            master_stats = engine.master_pass(mix.spill_path, mix.length, gain,
+                                              master_writers + [master_meter.process])
+            master = master_meter.result()
+        written = [writers[o.name].finish() for o in plan.outputs]
+    except BaseException:
+        for w in writers.values():
+            w.abort()
+        raise
+    outputs = []
+    from mixgraph.api.meter import meter_file
+
+    for w in written:
+        outputs.append(OutputReport(w, meter_file(w.path)))
+    warnings = list(plan.warnings)
+    for o in outputs:
+        if o.written.clipped_samples:
+            warnings.append(f"{o.written.path}: {o.written.clipped_samples} samples beyond full scale were clipped")
+    if plan.master.loudness is not None:
+        lp = plan.master.loudness
+        for o in outputs:
+            if o.written.tap == "master":
+                m = o.meter
+                if m.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
+                    warnings.append(f"{o.written.path}: true peak {m.true_peak_dbtp:.2f} dBTP is above the "
+                                    f"ceiling {lp.ceiling_dbtp:g} dBTP")
+                if m.integrated_lufs is not None and abs(m.integrated_lufs - lp.target_lufs) > lp.tolerance_lu:
+                    warnings.append(f"{o.written.path}: {m.integrated_lufs:.2f} LUFS is outside "
+                                    f"{lp.target_lufs:g} +- {lp.tolerance_lu:g} LU")
+    return RenderResult(
+        plan=plan, session_file=file, variant=plan.variant, outputs=outputs, premaster=premaster,
+        master=master, node_levels={k: m.result() for k, m in node_meters_d.items()},
+        node_stats=mix.node_stats, master_stats=master_stats, loudness=solve,
+        render_seconds=time.perf_counter() - t0, duration_s=mix.length / sr, notes=mix.notes, warnings=warnings)
+
+
+def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterResult, plan: RenderPlan,
+                      progress: Callable[[float], None] | None = None) -> LoudnessSolve:
+    """Input gain into the master chain so the master lands on the loudness target.
+
+    L(g) is the master's integrated loudness for input gain g (dB). Without dynamics
+    L(g) = L(0) + g; a limiter makes the slope smaller, so after the first step the
+    solver uses secant steps on (g, L) pairs. It never changes anything but this gain.
+    """
+    lp = plan.master.loudness
+    if premaster.integrated_lufs is None:
+        raise RenderError("The mix is silent (below the -70 LUFS gate): there is nothing to bring to "
+                          f"{lp.target_lufs:g} LUFS.")
+    has_limiter = any(st.kind == "limiter" for st in plan.master.chain)
+
+    def measure(g: float) -> tuple[float, float, float, float]:
+        meter = Meter(plan.sample_rate, 2)
+        stats = engine.master_pass(spill, length, g, [meter.process])
+        r = meter.result()
+        lim = [s for s in stats["gain_reduction"] if s[0] == "limiter"]
+        gr_max = max((s[3] for s in lim), default=0.0)
+        gr_mean = max((s[4] for s in lim), default=0.0)
+        if r.integrated_lufs is None:
+            raise RenderError("The master is silent after its chain; check the master chain.")
+        return r.integrated_lufs, r.true_peak_dbtp, gr_max, gr_mean
+
+    g = lp.target_lufs - premaster.integrated_lufs
+    history: list[tuple[float, float]] = []
+    best = None
+    for it in range(1, MAX_ITERATIONS + 1):
+        loud, tp, gr_max, gr_mean = measure(g)
+        history.append((g, loud))
+        best = LoudnessSolve(lp.target_lufs, lp.ceiling_dbtp, lp.tolerance_lu, loud, tp, g, it, gr_max, gr_mean)
+        if progress:
+            progress(it / MAX_ITERATIONS)
+        if gr_max > lp.max_gain_reduction_db + 1e-9:
+            raise RenderError(
+                f"{lp.target_lufs:g} LUFS needs {gr_max:.1f} dB of limiting, more than "
+                f"max_gain_reduction_db {lp.max_gain_reduction_db:g} dB.",
+                hint="Lower the target, raise max_gain_reduction_db, or bring the mix up with less peak content.")
+        if abs(loud - lp.target_lufs) <= lp.tolerance_lu * SOLVE_FRACTION:
+            break
+        if len(history) >= 2 and abs(history[-1][0] - history[-2][0]) > 1e-6:
+            (g1, l1), (g2, l2) = history[-2], history[-1]
+            slope = (l2 - l1) / (g2 - g1)
+            slope = min(max(slope, 0.05), 1.5)
+        else:
+            slope = 1.0
+        g = g + (lp.target_lufs - loud) / slope
+    assert best is not None
+    if abs(best.achieved_lufs - lp.target_lufs) > lp.tolerance_lu:
+        raise RenderError(f"The loudness solver did not reach {lp.target_lufs:g} LUFS in {MAX_ITERATIONS} passes "
+                          f"(got {best.achieved_lufs:.2f} LUFS).")
+    if best.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
+        hint = None if has_limiter else "Add a limiter at the end of the master chain."
+        raise RenderError(f"At {lp.target_lufs:g} LUFS the master's true peak is {best.true_peak_dbtp:.2f} dBTP, "
+                          f"above the ceiling {lp.ceiling_dbtp:g} dBTP.", hint=hint)
+    return best
