@@ -1,0 +1,58 @@
+"""The true-peak limiter holds its ceiling, measured independently (16x resample_poly)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy import signal
+
+from mixgraph.dsp.limiter import Limiter
+from tests.conftest import LOUDNESS_DATA
+
+SR = 48000
+
+
+def true_peak_16x(y):
+    return 20 * np.log10(np.max(np.abs(signal.resample_poly(y, 16, 1, axis=-1))))
+
+
+def limit(x, ceiling=-1.0, block=4096, sr=SR):
+    lim = Limiter(ceiling_dbtp=ceiling)
+    lim.prepare(sr, x.shape[0], block)
+    return np.concatenate([lim.process(x[:, i : i + block]) for i in range(0, x.shape[1], block)], axis=1), lim
+
+
+EBU_TP = sorted((LOUDNESS_DATA / "ebu_tech3341").glob("seq-3341-1[5-9]-24bit.wav")) + sorted(
+    (LOUDNESS_DATA / "ebu_tech3341").glob("seq-3341-2[0-3]-24bit.wav"))
+
+
+@pytest.mark.skipif(not EBU_TP, reason="shared EBU test data is not next to the checkout")
+@pytest.mark.parametrize("path", EBU_TP, ids=lambda p: p.name)
+def test_ebu_true_peak_cases_fed_hot(path):
+    x, sr = sf.read(path, always_2d=True)
+    x = x.T * 10 ** (6 / 20)  # +6 dB
+    y, _ = limit(x, -1.0, sr=sr)
+    assert true_peak_16x(y) <= -1.0
+
+
+def test_band_limited_noise_and_drums_pushed_hard():
+    rng = np.random.default_rng(2)
+    noise = signal.sosfilt(signal.butter(8, 18000, fs=SR, output="sos"), rng.standard_normal((2, 5 * SR)))
+    y, lim = limit(0.5 * noise)
+    assert true_peak_16x(y) <= -1.0
+    assert lim.gain_reduction_db().max() > 3  # last block: still limiting hard
+    t = np.arange(SR) / SR
+    kick = np.sin(2 * np.pi * (50 + 100 * np.exp(-t / 0.03)) * t) * np.exp(-t / 0.2)
+    drums = np.tile(kick, 4)[None].repeat(2, 0) * 10 ** (12 / 20)
+    y, _ = limit(drums, -0.3)
+    assert true_peak_16x(y) <= -0.3
+
+
+def test_transparent_below_the_ceiling_except_for_its_latency():
+    n = np.arange(SR)
+    x = np.vstack([0.3 * np.sin(2 * np.pi * 440 * n / SR)] * 2)
+    y, lim = limit(x)
+    d = lim.latency_samples
+    assert d == int(round(0.005 * SR)) + 8  # lookahead + interpolator delay
+    np.testing.assert_allclose(y[:, d:], x[:, :-d], atol=1e-12)
