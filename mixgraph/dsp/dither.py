@@ -43,7 +43,9 @@ class Quantizer:
         v = x * self.scale
         if self.kind == "none":
             return np.floor(v + 0.5)
-        noise = self.rng.random(v.shape) - self.rng.random(v.shape)  # triangular, +-1 LSB
+        # frame by frame (frames, channels, 2) so the noise does not depend on how blocks are cut
+        u = self.rng.random((v.shape[1], v.shape[0], 2))
+        noise = (u[..., 0] - u[..., 1]).T  # triangular, +-1 LSB
         if self.kind == "tpdf":
             return np.floor(v + noise + 0.5)
         if self.kind == "tpdf-shaped":

@@ -38,6 +38,22 @@ SILENCE_HOLD_S = 0.1  # silent this long after the timeline: the tail is over
 MAX_AUTO_TAIL_S = 30.0
 
 
+def longest_gap_s(plan: RenderPlan) -> float:
+    """The longest silence a delay or a reverb pre-delay can leave before its signal comes back."""
+    from mixgraph.units import note_to_ms
+
+    gap = 0.0
+    steps = [st for n in plan.nodes for st in n.chain] + list(plan.master.chain)
+    for st in steps:
+        p = st.params
+        if st.kind == "delay":
+            ms = p.get("time_ms") or note_to_ms(p["note"], p["tempo_bpm"])
+            gap = max(gap, ms * 1e-3)
+        elif st.kind == "reverb":
+            gap = max(gap, p.get("predelay_ms", 0.0) * 1e-3)
+    return gap + SILENCE_HOLD_S
+
+
 class DelayLine:
     """Integer delay with carried history: block-size invariant."""
 
@@ -193,28 +209,38 @@ class NodeRunner:
 
 
 class TapSink:
-    """Keeps samples [trim, trim + length) of a stream and forwards them in blocks."""
+    """Keeps samples [trim, trim + length) of a stream and forwards them in blocks.
+
+    ``length`` may grow while rendering (tail: auto); samples past the current length are
+    held back, not dropped, until the length is known, so block cuts never change the result."""
 
     def __init__(self, trim: int, consumers: list[Callable[[np.ndarray], None]]):
         self.trim = trim
         self.pos = 0
         self.consumers = consumers
-        self.length: int | None = None  # set once the render length is known
+        self.length: int | None = None
         self.sent = 0
+        self.pending: list[np.ndarray] = []
 
     def push(self, x: np.ndarray) -> None:
         n = x.shape[1]
         lo = max(self.trim - self.pos, 0)
         self.pos += n
-        if lo >= n:
+        if lo < n:
+            self.pending.append(x[:, lo:])
+        self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
             return
-        y = x[:, lo:]
-        if self.length is not None:
-            y = y[:, : max(0, self.length - self.sent)]
-        if y.shape[1]:
-            self.sent += y.shape[1]
+        y = np.concatenate(self.pending, axis=1) if len(self.pending) > 1 else self.pending[0]
+        room = y.shape[1] if self.length is None else max(0, self.length - self.sent)
+        out, rest = y[:, :room], y[:, room:]
+        self.pending = [rest] if rest.shape[1] else []
+        if out.shape[1]:
+            self.sent += out.shape[1]
             for c in self.consumers:
-                c(y)
+                c(out)
 
 
 @dataclass
@@ -268,7 +294,7 @@ class Engine:
                               + list(tap_consumers.get("premaster", [])))
             max_trim = max([d_pm] + [s.trim for s in sinks.values()])
             if plan.tail == "auto":
-                hold = int(SILENCE_HOLD_S * sr)
+                hold = int(max(SILENCE_HOLD_S, longest_gap_s(plan)) * sr)
                 cap = timeline + int(MAX_AUTO_TAIL_S * sr)
             else:
                 hold = 0

@@ -86,11 +86,14 @@ class OutputWriter:
             over = (codes > top - 1) | (codes < -top)
             self.clipped += int(np.count_nonzero(over))
             codes = np.clip(codes, -top, top - 1).astype(np.int32)
-            data = codes.T if self.int_bits == 16 else (codes << (32 - self.int_bits)).T
-            data = np.ascontiguousarray(data if self.int_bits != 16 else data.astype(np.int16))
+            if self.int_bits == 16:
+                data = np.ascontiguousarray(codes.T.astype(np.int16))
+            else:  # libsndfile keeps the top 24 bits of an int32
+                data = np.ascontiguousarray((codes << (32 - self.int_bits)).T)
         else:
             self.clipped += int(np.count_nonzero(np.abs(x) > 1.0))
-            data = np.ascontiguousarray(x.T.astype(np.float32))
+            # + 0.0 turns -0.0 into 0.0: the same samples always give the same bytes
+            data = np.ascontiguousarray(x.T.astype(np.float32)) + np.float32(0.0)
         self.hash.update(data.tobytes())
         self.f.write(data)
         self.frames += data.shape[0]
