@@ -234,6 +234,16 @@ def _syntax_diagnostic(file: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
     )
 
 
+def _reader_diagnostic(file: str, exc: yaml.YAMLError, text: str) -> Diagnostic:
+    pos = getattr(exc, "position", 0) or 0
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    char = getattr(exc, "character", "")
+    code = f"U+{ord(char):04X}" if isinstance(char, str) and char else str(char)
+    return Diagnostic(f"The file contains a control character ({code}) YAML does not allow.", file, line, col,
+                      "", "Remove it; sessions are plain text.", code="yaml.character")
+
+
 def load_yaml_text(text: str, file: str) -> LoadedYaml:
     """Parse ``text`` as a session document; raises YamlProblem with positioned diagnostics."""
     if "\x00" in text:
@@ -243,10 +253,15 @@ def load_yaml_text(text: str, file: str) -> LoadedYaml:
         raise YamlProblem([Diagnostic("The file is empty.", file, 1, 1, "",
                                       "Start a session with 'mixgraph: 1' and a 'name'.",
                                       code="yaml.empty")])
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.YAMLError as exc:  # the reader refuses control characters up front
+        raise YamlProblem([_reader_diagnostic(file, exc, text)]) from None
     try:
         try:
             node = loader.get_single_node()
+        except yaml.reader.ReaderError as exc:
+            raise YamlProblem([_reader_diagnostic(file, exc, text)]) from None
         except yaml.YAMLError as exc:
             raise YamlProblem([_syntax_diagnostic(file, exc, text)]) from None
         if node is None:
