@@ -14,7 +14,7 @@ def run(args) -> int:
     import sys
 
     from mixgraph.api.session import expand_session
-    from mixgraph.session.pipeline import dump_yaml
+    from mixgraph.session.expand import dump_yaml
 
     sys.stdout.write(dump_yaml(expand_session(args.session, args.variant)))
     return 0
