@@ -96,7 +96,7 @@ def apply_variant(ls: LoadedSession, variant: str) -> Session:
     problems: list[Diagnostic] = []
     set_paths: dict[tuple, str] = {}
     for dotted, value in v.set.items():
-        where = ls.position(vpath + ("set", dotted)) or (ls.file, None, None)
+        where = ls.position(vpath + ("set", dotted), key=True) or (ls.file, None, None)
         try:
             parts = parse_dotted(dotted)
             container, key = _container(data, parts)

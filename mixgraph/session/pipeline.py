@@ -40,8 +40,9 @@ class LoadedSession:
     def session_dir(self) -> Path:
         return self.path.parent
 
-    def position(self, path: tuple) -> tuple[str, int, int] | None:
-        pos = self.loaded.position(path)
+    def position(self, path: tuple, *, key: bool = False) -> tuple[str, int, int] | None:
+        """(file, line, col) of a session node (of its key with ``key``), else of its nearest ancestor."""
+        pos = self.loaded.position(path, key=key)
         if pos is None:
             return None
         return (self.loaded.file, pos[0], pos[1])

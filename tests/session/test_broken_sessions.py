@@ -9,7 +9,7 @@ import pytest
 import soundfile as sf
 
 from mixgraph.cli import main
-from tests.session.broken_cases import CASES
+from tests.session.broken_cases import BROKEN, EXPECTED
 
 
 @pytest.fixture
@@ -25,16 +25,16 @@ def run_cli(capsys, args):
     return code, out.out, out.err
 
 
-def test_corpus_is_large_enough():
-    assert len(CASES) >= 40
-    assert len({c[0] for c in CASES}) == len(CASES)
+def test_corpus_is_large_enough_and_complete():
+    assert len(EXPECTED) >= 40
+    assert sorted(row[0] for row in EXPECTED) == sorted(p.name for p in BROKEN.glob("*.yaml"))
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+@pytest.mark.parametrize("case", EXPECTED, ids=[c[0].removesuffix(".yaml") for c in EXPECTED])
 def test_broken_session(case, folder, capsys):
-    name, text, code, line, col, fragment = case
+    name, code, line, col, fragment = case
     path = folder / "session.yaml"
-    path.write_bytes(text.encode("utf-8"))
+    path.write_bytes((BROKEN / name).read_bytes())
     exit_code, out, err = run_cli(capsys, ["validate", "--format", "json", str(path)])
     report = json.loads(out)[0]
     assert exit_code == code, report
