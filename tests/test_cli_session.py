@@ -75,7 +75,7 @@ def test_validate_reports_a_broken_variant(project, capsys):
     code, out, _ = run(capsys, "validate", "--format", "json", str(path))
     assert code == 2
     (d,) = json.loads(out)[0]["diagnostics"]
-    assert d["message"] == "With variant 'vocal-up': Gain db must be at most 24 (got 30)."
+    assert d["message"] == "With variant 'vocal-up': Gain (dB) must be at most 24 (got 30)."
     assert (d["line"], d["col"]) == (88, 75)
 
 

@@ -49,6 +49,64 @@ def _model_types(annotation: Any) -> list[type[BaseModel]]:
     return out
 
 
+def _model_at(path: tuple, data: Any) -> type[BaseModel] | None:
+    """The model class that validates the mapping at ``path`` (None when unsure)."""
+    from typing import get_args, get_origin
+
+    current: Any = Session
+    node = data
+    for part in path:
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            f = current.model_fields.get(part) or next(
+                (fi for fi in current.model_fields.values() if fi.alias == part), None)
+            if f is None:
+                return None
+            current = f.annotation
+        elif get_origin(current) is dict:
+            current = get_args(current)[1]
+        elif get_origin(current) is list:
+            current = get_args(current)[0]
+        else:
+            return None
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node) else None)
+        current = _concrete(current, node)
+        if current is None:
+            return None
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _concrete(annotation: Any, node: Any) -> Any:
+    """Strip Annotated/Optional; pick the union member whose 'type' literal matches the data."""
+    from typing import Literal, get_args, get_origin
+
+    while get_origin(annotation) is not None and hasattr(annotation, "__metadata__"):
+        annotation = annotation.__origin__
+    members = _model_types(annotation)
+    if get_origin(annotation) in (dict, list):
+        return annotation
+    if len(members) == 1:
+        return members[0]
+    tag = node.get("type") if isinstance(node, dict) else None
+    for m in members:
+        t = m.model_fields.get("type")
+        if t is not None and get_origin(t.annotation) is Literal and tag in get_args(t.annotation):
+            return m
+    if get_origin(annotation) is not None and not members:
+        args = [a for a in get_args(annotation) if a is not type(None)]
+        if len(args) == 1:
+            return _concrete(args[0], node)
+    return annotation if isinstance(annotation, type) else None
+
+
+def fields_at(path: tuple, data: Any) -> set[str]:
+    """Keys allowed at ``path`` (the model's fields), else every field name of the format."""
+    model = _model_at(path, data)
+    if model is None:
+        return field_names()
+    return {f.alias or n for n, f in model.model_fields.items()}
+
+
 _FIELD_NAMES: set[str] | None = None
 
 
@@ -80,10 +138,23 @@ def _fmt_num(v: Any) -> str:
     return f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
 
+#: unit suffix of a field name -> how a sentence names the unit
+_UNITS = (("_db_oct", "dB/oct"), ("_dbtp", "dBTP"), ("_lufs", "LUFS"), ("_lu", "LU"), ("_db", "dB"),
+          ("_ms", "ms"), ("_hz", "Hz"), ("_bpm", "BPM"), ("_s", "s"))
+
+
 def _subject(loc: tuple) -> str:
+    """'ratio' -> 'Ratio', 'gain_db' -> 'Gain (dB)', 'sample_rate' -> 'Sample rate'."""
     for part in reversed(loc):
         if isinstance(part, str) and part != "[key]":
-            return part.replace("_", " ").capitalize() if not part.startswith("<") else "Value"
+            if part.startswith("<"):
+                return "Value"
+            unit = ""
+            for suffix, name in _UNITS:
+                if part.endswith(suffix) and len(part) > len(suffix):
+                    part, unit = part[: -len(suffix)], f" ({name})"
+                    break
+            return part.replace("_", " ").capitalize() + unit
     return "Value"
 
 
@@ -132,6 +203,8 @@ def convert_validation_error(exc: ValidationError, loaded: LoadedYaml) -> list[D
         value = err.get("input")
         ctx = err.get("ctx") or {}
         message, hint, use_key = _message(etype, loc, value, ctx, err.get("msg", ""))
+        if etype == "extra_forbidden":
+            hint = did_you_mean(str(loc[-1]), fields_at(tuple(loc[:-1]), loaded.data))
         path = tuple(p for p in loc if p != "[key]")
         key_error = "[key]" in loc
         pos = loaded.position(path, key=use_key or key_error)

@@ -85,3 +85,18 @@ def test_anchors_and_merge_keys_are_allowed(folder, capsys):
 def test_missing_session_file_is_a_user_error(tmp_path, capsys):
     code, _, err = run_cli(capsys, ["validate", str(tmp_path / "nope.yaml")])
     assert code == 1 and "No such file" in err and "Traceback" not in err
+
+
+def test_unknown_key_suggestions_come_from_that_models_fields(folder, capsys):
+    path = folder / "session.yaml"
+    # a limiter has no 'ratio' (a compressor does): no suggestion; 'relase_ms' -> the limiter's 'release_ms'
+    path.write_text("mixgraph: 1\nname: song\nmaster:\n  chain:\n    - {type: limiter, ratio: 2, relase_ms: 50}\n"
+                    "  loudness: {target_lufs: -14, ceilng_dbtp: -1}\n")
+    code, out, _ = run_cli(capsys, ["validate", "--format", "json", str(path)])
+    assert code == 2
+    got = [(d["path"], d["line"], d["col"], d["message"], d["hint"]) for d in json.loads(out)[0]["diagnostics"]]
+    assert got == [
+        ("master.chain[0].ratio", 5, 23, "Unknown key 'ratio'.", None),
+        ("master.chain[0].relase_ms", 5, 33, "Unknown key 'relase_ms'.", "Did you mean 'release_ms'?"),
+        ("master.loudness.ceilng_dbtp", 6, 32, "Unknown key 'ceilng_dbtp'.", "Did you mean 'ceiling_dbtp'?"),
+    ]
