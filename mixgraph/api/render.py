@@ -136,6 +136,9 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
             master_stats = engine.master_pass(mix.spill_path, mix.length, gain,
                                               master_writers + [master_meter.process])
             master = master_meter.result()
+            if solve is not None:
+                solve.true_peak_dbtp = master.true_peak_dbtp
+            check_ceiling(plan, master)
         written = [writers[o.name].finish() for o in plan.outputs]
     except BaseException:
         for w in writers.values():
@@ -180,10 +183,9 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
     if premaster.integrated_lufs is None:
         raise RenderError("The mix is silent (below the -70 LUFS gate): there is nothing to bring to "
                           f"{lp.target_lufs:g} LUFS.")
-    has_limiter = any(st.kind == "limiter" for st in plan.master.chain)
-
     def measure(g: float) -> tuple[float, float, float, float]:
-        meter = Meter(plan.sample_rate, 2)
+        # loudness only: the true peak is checked on the final pass and on every file as written
+        meter = Meter(plan.sample_rate, 2, true_peak=False)
         stats = engine.master_pass(spill, length, g, [meter.process])
         r = meter.result()
         lim = [s for s in stats["gain_reduction"] if s[0] == "limiter"]
@@ -220,8 +222,14 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
     if abs(best.achieved_lufs - lp.target_lufs) > lp.tolerance_lu:
         raise RenderError(f"The loudness solver did not reach {lp.target_lufs:g} LUFS in {MAX_ITERATIONS} passes "
                           f"(got {best.achieved_lufs:.2f} LUFS).")
-    if best.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
-        hint = None if has_limiter else "Add a limiter at the end of the master chain."
-        raise RenderError(f"At {lp.target_lufs:g} LUFS the master's true peak is {best.true_peak_dbtp:.2f} dBTP, "
-                          f"above the ceiling {lp.ceiling_dbtp:g} dBTP.", hint=hint)
     return best
+
+
+def check_ceiling(plan: RenderPlan, master: MeterResult) -> None:
+    lp = plan.master.loudness
+    if lp is None or master.true_peak_dbtp <= lp.ceiling_dbtp + 1e-9:
+        return
+    has_limiter = any(st.kind == "limiter" for st in plan.master.chain)
+    hint = None if has_limiter else "Add a limiter at the end of the master chain."
+    raise RenderError(f"At {lp.target_lufs:g} LUFS the master's true peak is {master.true_peak_dbtp:.2f} dBTP, "
+                      f"above the ceiling {lp.ceiling_dbtp:g} dBTP; nothing was written.", hint=hint)

@@ -13,6 +13,8 @@ def add_arguments(p) -> None:
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="threads (default: all cores)")
     p.add_argument("--no-report-files", action="store_true", help="do not write report.json/.md/.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--no-node-meters", action="store_true",
+                   help="skip loudness/true-peak metering of every track and bus (faster; peaks still counted)")
 
 
 def run(args) -> int:
@@ -33,7 +35,7 @@ def run(args) -> int:
     out = Console()
     if args.quiet or not sys.stderr.isatty():
         result = render_session(args.session, variant=args.variant, out_dir=args.out_dir,
-                                block_size=args.block_size, jobs=args.jobs)
+                                block_size=args.block_size, jobs=args.jobs, node_meters=not args.no_node_meters)
     else:
         with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
             tasks: dict[str, int] = {}
@@ -44,7 +46,8 @@ def run(args) -> int:
                 bar.update(tasks[stage], completed=frac)
 
             result = render_session(args.session, variant=args.variant, out_dir=args.out_dir,
-                                    block_size=args.block_size, jobs=args.jobs, progress=progress)
+                                    block_size=args.block_size, jobs=args.jobs, progress=progress,
+                                    node_meters=not args.no_node_meters)
     from mixgraph.report import build_report, render_terminal, write_report
 
     report = build_report(result)

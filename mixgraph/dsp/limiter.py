@@ -19,11 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.ndimage import minimum_filter1d
-from scipy.signal import lfilter_zi
 
 from mixgraph.dsp.base import Processor
 from mixgraph.dsp.kernels import release_min
-from mixgraph.dsp.oversample import Upsampler, fir
+from mixgraph.dsp.oversample import FIR, Upsampler
 from mixgraph.units import time_constant_coeff
 
 OVERSAMPLE = 8
@@ -63,7 +62,8 @@ class Limiter(Processor):
         self.up.reset()
         self.t_hist = np.ones(self.L + 1)  # last L+1 wanted gains
         self.rel_state = np.ones(1)
-        self.box_zi = lfilter_zi(self.box, [1.0, 0.0])  # as if the gain had been 1 forever
+        self.box_fir = FIR(self.box, 1)
+        self.box_fir.hist[:] = 1.0  # as if the gain had been 1 forever
         self.audio_hist = np.zeros((self.channels, self.L + self.D))
 
     def _process(self, x, key, params):
@@ -76,7 +76,7 @@ class Limiter(Processor):
         h = _trailing_min(full, self.L + 2)[self.t_hist.size :]
         self.t_hist = full[-(self.L + 1) :]
         r = release_min(h, self.a_rel, self.rel_state)
-        g, self.box_zi = fir(self.box, r, self.box_zi)
+        g = self.box_fir(r[None, :])[0]
         audio = np.concatenate((self.audio_hist, x), axis=1)
         y = audio[:, :n] * g
         self.audio_hist = audio[:, n:]

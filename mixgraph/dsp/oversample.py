@@ -4,28 +4,33 @@ Design: a Kaiser-window low-pass (``scipy.signal.firwin``, beta 8) of
 ``2*F*D + 1`` taps at the high rate, so each filter delays by exactly ``D``
 base-rate samples (its group delay is ``F*D`` high-rate samples).  Cut-off at
 0.45 of the base sample rate (21.6 kHz at 48 kHz) by default; true-peak
-detection uses a Nyquist filter (cut-off 0.5 fs) so the original samples pass.  State is carried with
-``scipy.signal.lfilter`` initial conditions, so the output does not depend on
-how the input is cut into blocks.
+detection uses a Nyquist filter (cut-off 0.5 fs) so the original samples pass.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import firwin, lfilter
+from scipy.signal import firwin
 
 #: base-rate samples of delay per filter
 DELAY = 8
 
-#: denominator [1, 0]: scipy runs FIR filters given as a == [1] through np.convolve, whose
-#: summation order depends on array sizes; the recursive path sums in a fixed order, so the
-#: output is bit-identical however the signal is cut into blocks.
-_A_FIR = np.array([1.0, 0.0])
 
+class FIR:
+    """Streaming FIR for (channels, n) blocks: a numba kernel with a fixed summation order."""
 
-def fir(b: np.ndarray, x: np.ndarray, zi: np.ndarray, axis: int = -1):
-    """FIR filter with carried state, bit-exact across block cuts (see _A_FIR)."""
-    return lfilter(b, _A_FIR, x, axis=axis, zi=zi)
+    def __init__(self, b: np.ndarray, channels: int):
+        self.b = np.ascontiguousarray(b, dtype=np.float64)
+        self.channels = channels
+        self.reset()
+
+    def reset(self) -> None:
+        self.hist = np.zeros((self.channels, max(1, self.b.size - 1)))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        from mixgraph.dsp.kernels import fir_stream
+
+        return fir_stream(self.b, np.ascontiguousarray(x), self.hist)
 
 
 def design(factor: int, delay: int = DELAY, cutoff: float = 0.9) -> np.ndarray:
@@ -43,18 +48,19 @@ class Upsampler:
         self.channels = channels
         h = design(factor, delay, cutoff) * factor
         # polyphase branches: branch k produces outputs m = factor*n + k
-        self.branches = [h[k::factor] for k in range(factor)]
+        self.branches = [FIR(h[k::factor], channels) for k in range(factor)]
         self.latency_samples = delay
         self.reset()
 
     def reset(self) -> None:
-        self.zi = [np.zeros((self.channels, len(b) - 1)) for b in self.branches]
+        for b in self.branches:
+            b.reset()
 
     def process(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[1]
         y = np.empty((x.shape[0], n * self.factor))
         for k, b in enumerate(self.branches):
-            y[:, k :: self.factor], self.zi[k] = fir(b, x, self.zi[k])
+            y[:, k :: self.factor] = b(x)
         return y
 
 
@@ -66,12 +72,13 @@ class Downsampler:
         self.channels = channels
         h = design(factor, delay)
         # polyphase decimation: y[n] = sum_k sum_j h[k + F*j] * x[F*n - k - F*j]
-        self.branches = [h[k::factor] for k in range(factor)]
+        self.branches = [FIR(h[k::factor], channels) for k in range(factor)]
         self.latency_samples = delay
         self.reset()
 
     def reset(self) -> None:
-        self.zi = [np.zeros((self.channels, len(b) - 1)) for b in self.branches]
+        for b in self.branches:
+            b.reset()
         self.prev = np.zeros((self.channels, self.factor))  # last high-rate frame, for phases k>0
 
     def process(self, x: np.ndarray) -> np.ndarray:
@@ -85,7 +92,7 @@ class Downsampler:
                 seq = frames[:, :, 0]
             else:
                 seq = np.concatenate((self.prev[:, f - k : f - k + 1], frames[:, :-1, f - k]), axis=1) if n else frames[:, :0, 0]
-            out, self.zi[k] = fir(b, seq, self.zi[k])
+            out = b(seq)
             y += out
         if n:
             self.prev = frames[:, -1, :].copy()

@@ -57,7 +57,7 @@ def _lufs(power: float) -> float | None:
 
 
 class Meter:
-    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0):
+    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, true_peak: bool = True):
         if channels not in (1, 2):
             raise ValueError("the meter takes mono or stereo")
         self.sr = int(sample_rate)
@@ -78,7 +78,7 @@ class Meter:
         self.series: list[float | None] = []
         self.series_every = max(1, int(round(series_step_s * 100)))
         self.series_step_s = series_step_s
-        self.up = Upsampler(4, channels, cutoff=1.0)
+        self.up = Upsampler(4, channels, cutoff=1.0) if true_peak else None
         self.tp = 0.0
         self.peak = 0.0
         self.sumsq = 0.0
@@ -102,8 +102,10 @@ class Meter:
         self.peak = max(self.peak, float(a.max()))
         self.clipped += int(np.count_nonzero(a >= 1.0))
         self.sumsq += float(np.sum(x * x)) / self.ch
-        up = self.up.process(x)
-        self.tp = max(self.tp, float(np.abs(up).max()))
+        if self.up is not None:
+            self.tp = max(self.tp, float(np.abs(self.up.process(x)).max()))
+        else:  # not asked for: the sample peak stands in (a lower bound)
+            self.tp = self.peak
         if self.ch == 2:
             self.lr += float(np.dot(x[0], x[1]))
             self.ll += float(np.dot(x[0], x[0]))
