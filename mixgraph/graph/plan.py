@@ -209,6 +209,6 @@ def _strip_absolute(data: Any) -> Any:
                 continue
             out[k] = _strip_absolute(v)
         return out
-    if isinstance(data, list):
+    if isinstance(data, list | tuple):  # asdict keeps tuples as tuples
         return [_strip_absolute(v) for v in data]
     return data

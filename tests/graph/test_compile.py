@@ -184,3 +184,16 @@ def test_golden_plan(path, golden):
 
     plan = compile_file(path)
     golden(REPO / "tests/graph/golden" / f"{path.parent.name}.plan.json", plan.to_json())
+
+
+def test_plan_json_and_hash_do_not_depend_on_where_the_checkout_lives(tmp_path):
+    import shutil
+
+    from mixgraph.api.compile import compile_session as compile_file
+
+    src = REPO / "examples/quickstart"
+    copy = tmp_path / "elsewhere" / "quickstart"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("renders"))
+    a, b = compile_file(src / "session.yaml"), compile_file(copy / "session.yaml")
+    assert a.to_json() == b.to_json() and a.plan_hash() == b.plan_hash()
+    assert str(REPO) not in a.to_json()
