@@ -13,7 +13,7 @@ from mixgraph.errors import MediaError, RenderError
 from mixgraph.graph.compile import compile_session
 from mixgraph.graph.plan import RenderPlan
 from mixgraph.meter import Meter, MeterResult
-from mixgraph.render.engine import Engine
+from mixgraph.render.engine import Engine, resample_spill
 from mixgraph.render.writer import OutputWriter, WrittenOutput
 from mixgraph.session import pipeline
 
@@ -121,24 +121,36 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                                  progress=(lambda f: report("mix", f)) if report else None,
                                  node_observers={k: m.process for k, m in node_meters_d.items()})
             premaster = pm_meter.result()
+            # master-tapped outputs, grouped by sample rate: each rate is mastered at that rate
+            rates = sorted({o.sample_rate for o in plan.outputs if o.tap == "master"} | {sr},
+                           key=lambda r: (r != sr, r))
             solve = None
-            gain = 0.0
-            if plan.master.loudness is not None:
-                solve = solve_master_gain(engine, mix.spill_path, mix.length, premaster, plan,
-                                          (lambda f: report("loudness", f)) if report else None)
-                gain = solve.gain_db
-            master_writers = []
-            for o in plan.outputs:
-                if o.tap == "master":
-                    writers[o.name] = OutputWriter(o, targets[o.name], sr, 2, plan.seed)
-                    master_writers.append(writers[o.name].write)
-            master_meter = Meter(sr, 2)
-            master_stats = engine.master_pass(mix.spill_path, mix.length, gain,
-                                              master_writers + [master_meter.process])
-            master = master_meter.result()
-            if solve is not None:
-                solve.true_peak_dbtp = master.true_peak_dbtp
-            check_ceiling(plan, master)
+            master = None
+            master_stats: dict = {}
+            for rate in rates:
+                spill, length = mix.spill_path, mix.length
+                if rate != sr:
+                    spill = os.path.join(tmp, f"premaster-{rate}.f64")
+                    length = resample_spill(mix.spill_path, mix.length, sr, rate, spill)
+                gain = 0.0
+                rate_solve = None
+                if plan.master.loudness is not None:
+                    rate_solve = solve_master_gain(engine, spill, length, premaster, plan,
+                                                   (lambda f: report("loudness", f)) if report else None,
+                                                   sample_rate=rate)
+                    gain = rate_solve.gain_db
+                outs = [o for o in plan.outputs if o.tap == "master" and o.sample_rate == rate]
+                for o in outs:
+                    writers[o.name] = OutputWriter(o, targets[o.name], rate, 2, plan.seed)
+                meter = Meter(rate, 2)
+                stats = engine.master_pass(spill, length, gain, [writers[o.name].write for o in outs] + [meter.process],
+                                           sample_rate=rate)
+                result_m = meter.result()
+                if rate_solve is not None:
+                    rate_solve.true_peak_dbtp = result_m.true_peak_dbtp
+                check_ceiling(plan, result_m)
+                if rate == sr:
+                    solve, master, master_stats = rate_solve, result_m, stats
         written = [writers[o.name].finish() for o in plan.outputs]
     except BaseException:
         for w in writers.values():
@@ -172,7 +184,8 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
 
 
 def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterResult, plan: RenderPlan,
-                      progress: Callable[[float], None] | None = None) -> LoudnessSolve:
+                      progress: Callable[[float], None] | None = None,
+                      sample_rate: int | None = None) -> LoudnessSolve:
     """Input gain into the master chain so the master lands on the loudness target.
 
     L(g) is the master's integrated loudness for input gain g (dB). Without dynamics
@@ -185,8 +198,8 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
                           f"{lp.target_lufs:g} LUFS.")
     def measure(g: float) -> tuple[float, float, float, float]:
         # loudness only: the true peak is checked on the final pass and on every file as written
-        meter = Meter(plan.sample_rate, 2, true_peak=False)
-        stats = engine.master_pass(spill, length, g, [meter.process])
+        meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False)
+        stats = engine.master_pass(spill, length, g, [meter.process], sample_rate=sample_rate)
         r = meter.result()
         lim = [s for s in stats["gain_reduction"] if s[0] == "limiter"]
         gr_max = max((s[3] for s in lim), default=0.0)
@@ -195,30 +208,50 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
             raise RenderError("The master is silent after its chain; check the master chain.")
         return r.integrated_lufs, r.true_peak_dbtp, gr_max, gr_mean
 
-    g = lp.target_lufs - premaster.integrated_lufs
-    history: list[tuple[float, float]] = []
+    target = lp.target_lufs
+    g = target - premaster.integrated_lufs
+    lo: tuple[float, float] | None = None  # (gain, loudness) below the target
+    hi: tuple[float, float] | None = None  # above it
+    last: tuple[float, float] | None = None
     best = None
     for it in range(1, MAX_ITERATIONS + 1):
         loud, tp, gr_max, gr_mean = measure(g)
-        history.append((g, loud))
-        best = LoudnessSolve(lp.target_lufs, lp.ceiling_dbtp, lp.tolerance_lu, loud, tp, g, it, gr_max, gr_mean)
+        cand = LoudnessSolve(target, lp.ceiling_dbtp, lp.tolerance_lu, loud, tp, g, it, gr_max, gr_mean)
+        if best is None or abs(loud - target) < abs(best.achieved_lufs - target):
+            best = cand
+        best.iterations = it
         if progress:
             progress(it / MAX_ITERATIONS)
-        if gr_max > lp.max_gain_reduction_db + 1e-9:
-            raise RenderError(
-                f"{lp.target_lufs:g} LUFS needs {gr_max:.1f} dB of limiting, more than "
-                f"max_gain_reduction_db {lp.max_gain_reduction_db:g} dB.",
-                hint="Lower the target, raise max_gain_reduction_db, or bring the mix up with less peak content.")
-        if abs(loud - lp.target_lufs) <= lp.tolerance_lu * SOLVE_FRACTION:
+        if abs(loud - target) <= lp.tolerance_lu * SOLVE_FRACTION:
             break
-        if len(history) >= 2 and abs(history[-1][0] - history[-2][0]) > 1e-6:
-            (g1, l1), (g2, l2) = history[-2], history[-1]
-            slope = (l2 - l1) / (g2 - g1)
-            slope = min(max(slope, 0.05), 1.5)
+        if loud < target:
+            if gr_max > lp.max_gain_reduction_db + 1e-9:
+                # still short of the target and already limiting more than allowed: more gain only limits more
+                raise RenderError(
+                    f"{target:g} LUFS needs more than {gr_max:.1f} dB of limiting, more than "
+                    f"max_gain_reduction_db {lp.max_gain_reduction_db:g} dB (reached {loud:.1f} LUFS).",
+                    hint="Lower the target, raise max_gain_reduction_db, or bring the mix up with less peak content.")
+            lo = (g, loud)
+        else:
+            hi = (g, loud)
+        if lo is not None and hi is not None:
+            # regula falsi inside the bracket; L(g) is monotonic in g
+            g_new = lo[0] + (target - lo[1]) * (hi[0] - lo[0]) / (hi[1] - lo[1])
+            if not (min(lo[0], hi[0]) < g_new < max(lo[0], hi[0])):
+                g_new = 0.5 * (lo[0] + hi[0])
         else:
             slope = 1.0
-        g = g + (lp.target_lufs - loud) / slope
+            if last is not None and abs(g - last[0]) > 1e-9:
+                slope = min(max((loud - last[1]) / (g - last[0]), 0.2), 1.5)
+            g_new = g + max(-12.0, min(12.0, (target - loud) / slope))
+        last = (g, loud)
+        g = g_new
     assert best is not None
+    if best.limiter_gr_max_db > lp.max_gain_reduction_db + 1e-9:
+        raise RenderError(
+            f"{lp.target_lufs:g} LUFS needs {best.limiter_gr_max_db:.1f} dB of limiting, more than "
+            f"max_gain_reduction_db {lp.max_gain_reduction_db:g} dB.",
+            hint="Lower the target, raise max_gain_reduction_db, or bring the mix up with less peak content.")
     if abs(best.achieved_lufs - lp.target_lufs) > lp.tolerance_lu:
         raise RenderError(f"The loudness solver did not reach {lp.target_lufs:g} LUFS in {MAX_ITERATIONS} passes "
                           f"(got {best.achieved_lufs:.2f} LUFS).")

@@ -360,16 +360,20 @@ class Engine:
 
     # ------------------------------------------------------------------ master stage
     def master_pass(self, spill_path: str, length: int, gain_db: float,
-                    consumers: list[Callable[[np.ndarray], None]]) -> dict:
+                    consumers: list[Callable[[np.ndarray], None]], sample_rate: int | None = None) -> dict:
         """Master gain + chain over the spilled premaster; feeds ``length`` samples of the master
-        point (trimmed by the chain latency) to ``consumers``. Returns limiter/dynamics GR stats."""
+        point (trimmed by the chain latency) to ``consumers``. Returns limiter/dynamics GR stats.
+
+        ``sample_rate``: run the chain at another rate, over a premaster resampled to it
+        (a deliverable at another rate is mastered at its own rate, so its limiter holds the
+        ceiling on the file as written)."""
         plan = self.plan
-        sr = plan.sample_rate
+        sr = sample_rate or plan.sample_rate
         m = plan.master
         chain = ChainRunner(m.chain, sr, 2, self.block, Path(plan.session_dir))
         lanes = {k: Lane(v, sr) for k, v in m.automation.items()}
         gain = m.gain_db + gain_db
-        latency = m.latency_samples - m.premaster_latency_samples
+        latency = sum(p.latency_samples for p in chain.procs)
         sink = TapSink(latency, consumers)
         sink.length = length
         gr = [GRStats(sr) for _ in m.chain]
@@ -396,4 +400,25 @@ class Engine:
         return {"gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
                                    for i, (st, g) in enumerate(zip(m.chain, gr, strict=True))
                                    if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
+
+
+def resample_spill(src: str, length: int, in_rate: int, out_rate: int, dst: str, block: int = 65536) -> int:
+    """Resample a float64 stereo spill file with soxr (VHQ), streaming; returns the new length."""
+    import soxr
+
+    rs = soxr.ResampleStream(in_rate, out_rate, 2, dtype="float64", quality="VHQ")
+    n_out = 0
+    with open(src, "rb") as fi, open(dst, "wb") as fo:
+        done = 0
+        while True:
+            raw = fi.read(block * 16)
+            x = np.frombuffer(raw, dtype=np.float64).reshape(-1, 2)
+            done += x.shape[0]
+            last = x.shape[0] < block or done >= length
+            y = rs.resample_chunk(x, last=last)
+            fo.write(np.ascontiguousarray(y).tobytes())
+            n_out += y.shape[0]
+            if last:
+                break
+    return n_out
 
