@@ -2,11 +2,12 @@
 
     python benchmarks/peers/ffmpeg_peer.py WORKLOAD.json OUT.wav [--ffmpeg ffmpeg]
 
-Per track: highpass (2 poles, Butterworth Q), equalizer (bell, Q), highshelf, acompressor (peak
-detection), volume, pan (balance gains).  Buses: amix normalize=0, acompressor.  Master: amix
-normalize=0, lowshelf, acompressor, alimiter (sample peak, no auto-level).  Pass 1 runs the whole
-graph and measures the limited output with ebur128; pass 2 adds the gain to -14 LUFS before the
-limiter and writes 24-bit PCM.  ffmpeg's filters run in float32/float64 per filter format choice.
+Per track: highpass (2 poles, Butterworth Q), equalizer (bell, Q), highshelf, acompressor (peak,
+linked by the louder channel, hard knee), volume, pan (balance gains).  Buses: amix normalize=0,
+acompressor.  Master: amix normalize=0, lowshelf, acompressor, alimiter (sample peak, no
+auto-level).  Pass 1 runs the whole graph and measures the limited output with ebur128; pass 2
+adds the gain to -14 LUFS before the limiter and writes 24-bit PCM.  The graph is converted to
+float64 planar (aformat=dblp) at each input.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ def lin(db: float) -> float:
 def acomp(p: dict) -> str:
     # acompressor: threshold is linear, attack/release in ms
     return (f"acompressor=threshold={lin(p['threshold_db']):.6f}:ratio={p['ratio']}:attack={p['attack_ms']}"
-            f":release={p['release_ms']}:detection=peak:knee=1")
+            f":release={p['release_ms']}:detection=peak:link=maximum:knee=1")
 
 
 def eq_chain(bands: list[dict]) -> list[str]:
@@ -95,7 +96,7 @@ def main() -> int:
     gain_db = w["target_lufs"] - measured if math.isfinite(measured) else 0.0
     # pass 2: the gain into the limiter, written as 24-bit PCM
     run(args.ffmpeg, w, gain_db, ["-map", "[master]", "-c:a", "pcm_s24le", "-ar", str(w["sample_rate"]), args.out])
-    print(f"ffmpeg: pass 1 {measured:.2f} LUFS, gain {gain_db:+.2f} dB")
+    print(f"ffmpeg: pass 1 {measured:.3f} LUFS, gain {gain_db:+.2f} dB")
     return 0
 
 
