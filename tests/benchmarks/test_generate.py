@@ -134,3 +134,28 @@ def test_parse_workload():
     assert gen.parse_workload("16x180") == (16, 180.0)
     with pytest.raises(ValueError):
         gen.parse_workload("16by180")
+
+
+def test_peer_workload_matches_the_session(two_runs):
+    """The peers read workload.json; it must describe the same mix as session.yaml."""
+    root = two_runs[0].parent
+    w = json.loads((root / "workload.json").read_text())
+    s = Session.model_validate(yaml.safe_load(two_runs[0].read_text()))
+    assert [t["name"] for t in w["tracks"]] == list(s.tracks)
+    for t in w["tracks"]:
+        st = s.tracks[t["name"]]
+        assert (t["gain_db"], t["pan"], t["bus"]) == (st.gain_db, st.pan, st.out)
+        assert Path(t["path"]) == (root / s.sources_dir / st.source).resolve()
+        eq, comp = st.chain
+        assert [b.model_dump() for b in eq.bands] == [
+            s_band.model_dump() for s_band in type(eq).model_validate({"type": "eq", "bands": w["track_eq"]}).bands
+        ]
+        assert comp.model_dump(include=set(w["track_comp"])) == w["track_comp"]
+    assert w["buses"] == list(s.buses)
+    for name in s.buses:
+        assert s.buses[name].chain[0].model_dump(include=set(w["bus_comp"])) == w["bus_comp"]
+    m_eq, m_comp, m_lim = s.master.chain
+    assert m_comp.model_dump(include=set(w["master_comp"])) == w["master_comp"]
+    assert m_lim.model_dump(include=set(w["master_limiter"])) == w["master_limiter"]
+    assert w["target_lufs"] == s.master.loudness.target_lufs
+    assert w["frames"] == 3 * 48000
