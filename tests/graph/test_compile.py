@@ -197,3 +197,25 @@ def test_plan_json_and_hash_do_not_depend_on_where_the_checkout_lives(tmp_path):
     a, b = compile_file(src / "session.yaml"), compile_file(copy / "session.yaml")
     assert a.to_json() == b.to_json() and a.plan_hash() == b.plan_hash()
     assert str(REPO) not in a.to_json()
+
+
+def test_compiler_diagnostics_point_at_the_yaml_that_declared_the_edge(tmp_path):
+    import numpy as np
+    import soundfile as sf
+
+    from mixgraph.api.compile import compile_session as compile_file
+
+    sf.write(tmp_path / "t.wav", np.zeros((480, 1)), 48000)
+    path = tmp_path / "loop.yaml"
+    path.write_text("mixgraph: 1\nname: loop\ntracks:\n  t: {source: t.wav, out: a}\nbuses:\n"
+                    "  a: {out: b}\n  b:\n    out: a\n")
+    with pytest.raises(SessionInvalid) as exc:
+        compile_file(path)
+    d = exc.value.diagnostics[0]
+    assert d.message == "Routing loop: bus:a -> bus:b -> bus:a."
+    assert (d.file, d.line, d.col, d.path) == (str(path), 8, 10, "buses.b.out")
+
+
+def test_unreachable_nodes_are_warnings_not_errors():
+    plan = compile_session(session(tracks={"t": {"source": "t"}}, returns={"lonely": {}}))
+    assert any("return:lonely has no inputs" in w for w in plan.warnings)
