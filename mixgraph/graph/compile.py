@@ -276,15 +276,16 @@ def step_params(proc) -> dict:
 
 
 def _instance(proc, sample_rate: int, channels: int):
-    from mixgraph.dsp.registry import create
+    from mixgraph.dsp.registry import processor_class
 
     params = step_params(proc)
     if proc.type == "reverb":
         params["ir"] = None  # latency and channels do not depend on the IR
-    key = json.dumps([proc.type, params, sample_rate, channels], sort_keys=True)
+    cls = processor_class(proc.type)  # keyed by class too: tests may register a replacement kind
+    key = json.dumps([proc.type, cls.__module__, cls.__qualname__, params, sample_rate, channels], sort_keys=True)
     inst = _INSTANCE_CACHE.get(key)
     if inst is None:
-        inst = create(proc.type, **params)
+        inst = cls(**params)
         inst.prepare(sample_rate, channels, 4096)
         _INSTANCE_CACHE[key] = inst
     return inst
