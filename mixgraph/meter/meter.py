@@ -24,6 +24,7 @@ import math
 import numpy as np
 from scipy.signal import sosfilt
 
+from mixgraph.dsp.kernels import peak4_stream
 from mixgraph.dsp.oversample import Upsampler
 from mixgraph.meter.result import MeterResult
 
@@ -78,7 +79,13 @@ class Meter:
         self.series: list[float | None] = []
         self.series_every = max(1, int(round(series_step_s * 100)))
         self.series_step_s = series_step_s
-        self.up = Upsampler(4, channels, cutoff=1.0) if true_peak else None
+        self.true_peak = true_peak
+        up = Upsampler(4, channels, cutoff=1.0)
+        taps = max(b.b.size for b in up.branches)  # branch 0 has one tap more; pad the others with 0
+        self.tp_h = np.ascontiguousarray(np.stack([np.pad(b.b, (0, taps - b.b.size)) for b in up.branches]))
+        self.tp_hist = np.zeros((channels, self.tp_h.shape[1] - 1))
+        # no interpolated value can exceed (max |input| in its window) * (largest branch L1 norm)
+        self.tp_gain_bound = float(np.abs(self.tp_h).sum(axis=1).max())
         self.tp = 0.0
         self.peak = 0.0
         self.sumsq = 0.0
@@ -102,14 +109,19 @@ class Meter:
         self.peak = max(self.peak, float(a.max()))
         self.clipped += int(np.count_nonzero(a >= 1.0))
         self.sumsq += float(np.sum(x * x)) / self.ch
-        if self.up is not None:
-            self.tp = max(self.tp, float(np.abs(self.up.process(x)).max()))
+        if self.true_peak:
+            block_peak = max(float(a.max()), float(np.abs(self.tp_hist).max()))
+            if block_peak * self.tp_gain_bound > self.tp:
+                self.tp = max(self.tp, peak4_stream(self.tp_h, np.ascontiguousarray(x), self.tp_hist))
+            else:  # this block cannot raise the true peak: only keep the filter history
+                k = self.tp_hist.shape[1]
+                self.tp_hist = np.concatenate((self.tp_hist, x), axis=1)[:, -k:].copy()
         else:  # not asked for: the sample peak stands in (a lower bound)
             self.tp = self.peak
-        if self.ch == 2:
-            self.lr += float(np.dot(x[0], x[1]))
-            self.ll += float(np.dot(x[0], x[0]))
-            self.rr += float(np.dot(x[1], x[1]))
+        if self.ch == 2:  # plain sums, not np.dot: BLAS threading costs more than the work here
+            self.lr += float(np.sum(x[0] * x[1]))
+            self.ll += float(np.sum(x[0] * x[0]))
+            self.rr += float(np.sum(x[1] * x[1]))
         # K-weighting; the mono fold-down (L+R)/2 is measured as if played on both speakers
         y, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
         mono = x.mean(axis=0, keepdims=True)
