@@ -162,6 +162,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
     for w in written:
         outputs.append(OutputReport(w, meter_file(w.path)))
     warnings = list(plan.warnings)
+    notes = list(mix.notes)
     for o in outputs:
         if o.written.clipped_samples:
             warnings.append(f"{o.written.path}: {o.written.clipped_samples} samples beyond full scale were clipped")
@@ -170,6 +171,12 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
         for o in outputs:
             if o.written.tap == "master":
                 m = o.meter
+                if o.written.format in ("ogg", "mp3"):
+                    if m.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
+                        notes.append(f"{o.written.path}: the lossy preview decodes to {m.true_peak_dbtp:.2f} dBTP "
+                                     f"(codec overshoot over the {lp.ceiling_dbtp:g} dBTP master); it is a preview, "
+                                     "not a deliverable for true-peak limits")
+                    continue
                 if m.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
                     warnings.append(f"{o.written.path}: true peak {m.true_peak_dbtp:.2f} dBTP is above the "
                                     f"ceiling {lp.ceiling_dbtp:g} dBTP")
@@ -180,7 +187,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
         plan=plan, session_file=file, variant=plan.variant, outputs=outputs, premaster=premaster,
         master=master, node_levels={k: m.result() for k, m in node_meters_d.items()},
         node_stats=mix.node_stats, master_stats=master_stats, loudness=solve,
-        render_seconds=time.perf_counter() - t0, duration_s=mix.length / sr, notes=mix.notes, warnings=warnings)
+        render_seconds=time.perf_counter() - t0, duration_s=mix.length / sr, notes=notes, warnings=warnings)
 
 
 def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterResult, plan: RenderPlan,

@@ -83,6 +83,8 @@ def render_terminal(report: dict, console) -> None:
         console.print(f"[bold]{f['severity']}[/bold]: {f['text']}")
     for w in report["warnings"]:
         console.print(f"warning: {w}")
+    for n in report["notes"]:
+        console.print(f"note: {n}")
     run = report["run"]
     console.print(f"rendered {run['duration_s']:.1f} s of audio in {run['render_seconds']:.2f} s "
                   f"({run['realtime_factor']}x realtime)")
