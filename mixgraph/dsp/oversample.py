@@ -40,14 +40,12 @@ def design(factor: int, delay: int = DELAY, cutoff: float = 0.9) -> np.ndarray:
     return firwin(taps, cutoff / factor, window=("kaiser", 8.0))
 
 
-class Upsampler:
-    """(channels, n) at fs -> (channels, n*factor) at factor*fs, delayed by DELAY base samples."""
+class _Polyphase:
+    """The polyphase branches of one linear-phase design: branch k holds taps k, k+F, k+2F, ..."""
 
-    def __init__(self, factor: int, channels: int, delay: int = DELAY, cutoff: float = 0.9):
+    def __init__(self, factor: int, channels: int, h: np.ndarray, delay: int):
         self.factor = factor
         self.channels = channels
-        h = design(factor, delay, cutoff) * factor
-        # polyphase branches: branch k produces outputs m = factor*n + k
         self.branches = [FIR(h[k::factor], channels) for k in range(factor)]
         self.latency_samples = delay
         self.reset()
@@ -55,6 +53,15 @@ class Upsampler:
     def reset(self) -> None:
         for b in self.branches:
             b.reset()
+
+
+class Upsampler(_Polyphase):
+    """(channels, n) at fs -> (channels, n*factor) at factor*fs, delayed by DELAY base samples.
+
+    Branch k produces the outputs m = factor*n + k."""
+
+    def __init__(self, factor: int, channels: int, delay: int = DELAY, cutoff: float = 0.9):
+        super().__init__(factor, channels, design(factor, delay, cutoff) * factor, delay)
 
     def process(self, x: np.ndarray) -> np.ndarray:
         n = x.shape[1]
@@ -64,21 +71,16 @@ class Upsampler:
         return y
 
 
-class Downsampler:
-    """(channels, n*factor) -> (channels, n): low-pass at the high rate, keep every factor-th."""
+class Downsampler(_Polyphase):
+    """(channels, n*factor) -> (channels, n): low-pass at the high rate, keep every factor-th.
+
+    Polyphase decimation: y[n] = sum_k sum_j h[k + F*j] * x[F*n - k - F*j]."""
 
     def __init__(self, factor: int, channels: int, delay: int = DELAY):
-        self.factor = factor
-        self.channels = channels
-        h = design(factor, delay)
-        # polyphase decimation: y[n] = sum_k sum_j h[k + F*j] * x[F*n - k - F*j]
-        self.branches = [FIR(h[k::factor], channels) for k in range(factor)]
-        self.latency_samples = delay
-        self.reset()
+        super().__init__(factor, channels, design(factor, delay), delay)
 
     def reset(self) -> None:
-        for b in self.branches:
-            b.reset()
+        super().reset()
         self.prev = np.zeros((self.channels, self.factor))  # last high-rate frame, for phases k>0
 
     def process(self, x: np.ndarray) -> np.ndarray:
