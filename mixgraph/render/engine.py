@@ -309,7 +309,7 @@ class Engine:
                 bufs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
                 for level in levels:
                     if pool is not None and len(level) > 1:
-                        results = list(pool.map(lambda nd: runners[nd.id].run(pos, n, bufs), level))
+                        results = list(pool.map(lambda nd, pos=pos, n=n, bufs=bufs: runners[nd.id].run(pos, n, bufs), level))
                     else:
                         results = [runners[nd.id].run(pos, n, bufs) for nd in level]
                     for nd, res in zip(level, results, strict=True):

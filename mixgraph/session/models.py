@@ -12,7 +12,7 @@ buses, frequencies below Nyquist of ``sample_rate``) are checked by
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -111,7 +111,7 @@ class NotchBand(Model):
     q: float = Field(1.0, gt=0, le=100, description="Quality factor.")
 
 
-EqBand = Annotated[Union[BellBand, ShelfBand, PassBand, NotchBand], Field(discriminator="type")]
+EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand, Field(discriminator="type")]
 
 
 class EqProc(ProcessorBase):
@@ -249,21 +249,7 @@ class LimiterProc(ProcessorBase):
 
 
 Processor = Annotated[
-    Union[
-        GainProc,
-        PanProc,
-        PolarityProc,
-        WidthProc,
-        EqProc,
-        CompressorProc,
-        GateProc,
-        DeesserProc,
-        SaturationProc,
-        DelayProc,
-        ReverbProc,
-        MultibandProc,
-        LimiterProc,
-    ],
+    GainProc | PanProc | PolarityProc | WidthProc | EqProc | CompressorProc | GateProc | DeesserProc | SaturationProc | DelayProc | ReverbProc | MultibandProc | LimiterProc,
     Field(discriminator="type"),
 ]
 
