@@ -24,6 +24,26 @@ def _open(path: Path) -> sf.SoundFile:
                          hint="Use WAV, FLAC, AIFF, OGG or MP3.") from None
 
 
+def _wav_truncated(path: Path) -> bool:
+    """True when a RIFF/WAVE file's data chunk promises more bytes than the file holds
+    (libsndfile silently reports the frames that are there)."""
+    import struct
+
+    with path.open("rb") as fh:
+        head = fh.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return False
+        size = path.stat().st_size
+        pos = 12
+        while pos + 8 <= size:
+            fh.seek(pos)
+            cid, clen = struct.unpack("<4sI", fh.read(8))
+            if cid == b"data":
+                return clen != 0xFFFFFFFF and pos + 8 + clen > size
+            pos += 8 + clen + (clen & 1)
+    return False
+
+
 def probe_channels(path: str | Path) -> int:
     with open_audio(path) as r:
         return r.channels
@@ -42,6 +62,10 @@ class AudioReader:
         if self.frames <= 0:
             self.f.close()
             raise MediaError(f"{self.path}: the file holds no audio (0 frames)")
+        if self.format == "WAV" and _wav_truncated(self.path):
+            self.f.close()
+            raise MediaError(f"{self.path}: the file is truncated (its header promises more audio than it holds)",
+                             hint="Export or copy the file again.")
         if self.channels > 2:
             self.f.close()
             raise MediaError(f"{self.path}: {self.channels} channels; mixgraph takes mono or stereo sources",

@@ -56,6 +56,9 @@ class SourceStream:
         while self.fifo.shape[1] < n and not self.flushed:
             take = min(self.chunk, self.remaining_in)
             data = self.reader.read(take) if take > 0 else np.zeros((self.channels, 0))
+            if data.shape[1] < take:
+                raise MediaError(f"{self.src.path}: the file is truncated (the audio ends early)",
+                                 hint="Export or copy the file again.")
             self.remaining_in -= data.shape[1]
             last = self.remaining_in <= 0 or data.shape[1] == 0
             if self.resampled:

@@ -316,3 +316,17 @@ def test_nan_and_multichannel_sources_are_refused(tmp_path):
             render_session(s)
         assert needle in exc.value.message and name in exc.value.message
     assert os.listdir(folder)  # nothing was written or removed there
+
+
+def test_truncated_source_is_a_media_error(tmp_path):
+    folder = tmp_path / "stems"
+    folder.mkdir()
+    sf.write(folder / "cut.wav", 0.1 * np.ones((SR, 2)), SR, subtype="PCM_16")
+    raw = (folder / "cut.wav").read_bytes()
+    (folder / "cut.wav").write_bytes(raw[: len(raw) // 2])  # the header still promises 1 s
+    s = session_file(tmp_path, {"tracks": {"a": {"source": "cut.wav"}},
+                                "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster"}}})
+    with pytest.raises(MediaError) as exc:
+        render_session(s, node_meters=False)
+    assert "truncated" in exc.value.message and "cut.wav" in exc.value.message
+    assert not (tmp_path / "out" / "mix.wav").exists()
