@@ -1,100 +1,338 @@
-"""The report of a render: one JSON-able model, several renderings (json, terminal, md, html).
+"""The report of a render: one schema-versioned, JSON-able model, several renderings.
 
-``build_report`` takes the render result (duck-typed: anything with the
-attributes of ``mixgraph.api.render.RenderResult``) so this layer does not
-import the API. Timings live only in the ``run`` section, which golden tests
-leave out.
+Inputs are plain data (the small dataclasses below), so the renderer, the API or a
+test can build a report without this layer importing the API:
+
+* :class:`SessionInfo`   - session name, file, variant and (optional) session hash
+* :class:`Timing`        - wall-clock render time and audio duration (-> realtime factor)
+* :class:`NodeLevels`    - one track / bus / return: peak, true peak, loudness, crest,
+                           clipped samples and :class:`GainReduction` of each dynamics processor
+* :class:`LoudnessInfo`  - the loudness-target solve of the master
+* :class:`OutputInfo`    - one written file (format, rate, depth, loudness, true peak, sha256)
+* :class:`Series`        - time series and spectra for the plots
+
+``build_report(...)`` turns these (plus the premaster and master ``MeterResult``)
+into a :class:`Report`; ``report_from_render(result)`` adapts a
+``mixgraph.api.render.RenderResult`` (duck-typed). ``to_json`` is deterministic:
+fixed key order, floats rounded (0.01 dB/LU, 0.001 for correlation), non-finite
+numbers written as ``null``; everything that changes between two runs of the same
+session (timestamps, timings, versions) lives only in the ``run`` section.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
 
-from mixgraph.report.findings import findings
-from mixgraph.report.platforms import platform_table
+from mixgraph.report.findings import Finding, find
+from mixgraph.report.platforms import PlatformRow, platform_table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: dynamics processors whose gain reduction the report lists
+DYNAMICS_KINDS = ("compressor", "gate", "deesser", "limiter", "multiband")
+
+# rounding: digits after the point per quantity (0.01 dB / LU is below audibility and meter tolerance)
+DB_DIGITS = 2
+CORRELATION_DIGITS = 3
+SECONDS_DIGITS = 3
 
 
-def _r(v, nd=2):
+# ----------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    name: str
+    file: str | None = None
+    variant: str | None = None
+    session_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Timing:
+    render_seconds: float
+    duration_s: float  # seconds of audio rendered
+    started_at: str | None = None  # ISO 8601 UTC; filled in by build_report when None
+
+    @property
+    def realtime_factor(self) -> float | None:
+        return self.duration_s / self.render_seconds if self.render_seconds > 0 else None
+
+
+@dataclass(frozen=True)
+class GainReduction:
+    kind: str  # processor kind ("compressor", "limiter", ...)
+    index: int  # position in the node's chain
+    max_db: float  # largest gain reduction, dB (positive = reduction)
+    mean_db: float  # mean over all samples, dB
+    processor_id: str | None = None  # the processor's ``id`` in the session, if it has one
+
+
+@dataclass(frozen=True)
+class NodeLevels:
+    node: str  # "track:kick", "bus:drums", "return:plate"
+    sample_peak_dbfs: float
+    true_peak_dbtp: float | None
+    integrated_lufs: float | None
+    crest_db: float | None
+    clipped_samples: int
+    gain_reduction: tuple[GainReduction, ...] = ()
+
+    @property
+    def kind(self) -> str:
+        return self.node.split(":", 1)[0] if ":" in self.node else self.node
+
+    @classmethod
+    def from_meter(cls, node: str, meter, *, clipped_samples: int | None = None,
+                   gain_reduction: Iterable[GainReduction] = ()) -> NodeLevels:
+        """From a ``MeterResult`` (or anything with its attributes) of the node's output."""
+        return cls(node=node, sample_peak_dbfs=meter.sample_peak_dbfs, true_peak_dbtp=meter.true_peak_dbtp,
+                   integrated_lufs=meter.integrated_lufs, crest_db=meter.crest_db,
+                   clipped_samples=meter.clipped_samples if clipped_samples is None else clipped_samples,
+                   gain_reduction=tuple(gain_reduction))
+
+
+@dataclass(frozen=True)
+class LoudnessInfo:
+    target_lufs: float
+    ceiling_dbtp: float
+    achieved_lufs: float | None
+    true_peak_dbtp: float | None
+    gain_db: float  # input gain into the master chain the solver settled on
+    iterations: int
+    limiter_gr_max_db: float
+    limiter_gr_mean_db: float
+    tolerance_lu: float = 0.1
+
+
+@dataclass(frozen=True)
+class OutputInfo:
+    name: str
+    path: str
+    format: str
+    sample_rate: int
+    bit_depth: int | str
+    true_peak_dbtp: float | None
+    integrated_lufs: float | None
+    clipped_samples: int
+    sha256: str  # of the audio samples as written
+    tap: str = "master"
+    frames: int | None = None
+
+
+@dataclass(frozen=True)
+class Series:
+    """Plot data. ``None`` entries are unmeasurable points (silence, too short)."""
+
+    step_s: float = 1.0
+    mix_short_term_lufs: Sequence[float | None] = ()
+    master_short_term_lufs: Sequence[float | None] = ()
+    limiter_gr_step_s: float = 1.0
+    limiter_gr_db: Sequence[float] = ()  # max gain reduction per step of the master limiter
+    mix_spectrum_db: Mapping[str, float] = field(default_factory=dict)  # band -> dB re total power
+    master_spectrum_db: Mapping[str, float] = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- the model
+
+
+@dataclass
+class Report:
+    """The whole report. ``to_dict()`` is the JSON form (and what the templates read)."""
+
+    session: SessionInfo
+    plan_hash: str | None
+    mastered: bool
+    mix: Any  # MeterResult of the premaster (mix print)
+    master: Any | None  # MeterResult of the master point, None without a master stage
+    loudness: LoudnessInfo | None
+    nodes: tuple[NodeLevels, ...]
+    outputs: tuple[OutputInfo, ...]
+    platforms: tuple[PlatformRow, ...]
+    findings: tuple[Finding, ...]
+    warnings: tuple[str, ...]
+    notes: tuple[str, ...]
+    series: Series
+    timing: Timing | None
+    schema_version: int = SCHEMA_VERSION
+
+    @property
+    def final(self):
+        """The signal a listener gets: the master if there is a master stage, else the mix print."""
+        return self.master if self.mastered and self.master is not None else self.mix
+
+    def to_dict(self) -> dict:
+        from mixgraph import __version__ as version
+
+        t = self.timing
+        run = None
+        if t is not None:
+            rtf = t.realtime_factor
+            run = {"started_at": t.started_at, "render_seconds": _num(t.render_seconds, SECONDS_DIGITS),
+                   "audio_seconds": _num(t.duration_s, SECONDS_DIGITS),
+                   "realtime_factor": _num(rtf, 1) if rtf is not None else None,
+                   "mixgraph_version": version}
+        return {
+            "schema_version": self.schema_version,
+            "session": _clean(asdict(self.session)),
+            "plan_hash": self.plan_hash,
+            "mastered": self.mastered,
+            "mix": meter_dict(self.mix),
+            "master": meter_dict(self.master) if self.master is not None else None,
+            "loudness": _clean(asdict(self.loudness)) if self.loudness is not None else None,
+            "nodes": [_node_dict(n) for n in self.nodes],
+            "outputs": [_clean(asdict(o)) for o in self.outputs],
+            "platforms": [_clean(asdict(p)) for p in self.platforms],
+            "findings": [_clean(asdict(f)) for f in self.findings],
+            "warnings": list(self.warnings),
+            "notes": list(self.notes),
+            "series": _clean({k: (dict(v) if isinstance(v, Mapping) else v) for k, v in
+                              ((f.name, getattr(self.series, f.name)) for f in fields(Series))}),
+            "run": run,
+        }
+
+
+# ----------------------------------------------------------------------------- JSON helpers
+
+
+def _num(v: float | None, digits: int = DB_DIGITS) -> float | None:
+    if v is None or not math.isfinite(v):
+        return None
+    r = round(float(v), digits)
+    return 0.0 if r == 0 else r  # no "-0.0"
+
+
+def _clean(v: Any, key: str = "") -> Any:
+    """Round floats (correlation to 0.001, everything else to 0.01), non-finite -> None."""
+    if isinstance(v, bool) or v is None or isinstance(v, int | str):
+        return v
     if isinstance(v, float):
-        return round(v, nd)
-    if isinstance(v, dict):
-        return {k: _r(x, nd) for k, x in v.items()}
+        return _num(v, CORRELATION_DIGITS if key == "correlation" else DB_DIGITS)
+    if isinstance(v, Mapping):
+        return {k: _clean(x, k) for k, x in v.items()}
     if isinstance(v, list | tuple):
-        return [_r(x, nd) for x in v]
+        return [_clean(x, key) for x in v]
+    if hasattr(v, "item"):  # numpy scalar
+        return _clean(v.item(), key)
     return v
 
 
 def meter_dict(m) -> dict:
-    d = asdict(m)
+    """Every figure of a MeterResult except the plot series (those live in ``series``)."""
+    d = asdict(m) if not isinstance(m, Mapping) else dict(m)
     d.pop("short_term_series", None)
-    return _r(d)
+    d.pop("series_step_s", None)
+    return _clean(d)
 
 
-def build_report(result) -> dict:
+def _node_dict(n: NodeLevels) -> dict:
+    d = {"node": n.node, "kind": n.kind}
+    d.update(_clean({k: v for k, v in asdict(n).items() if k != "node"}))
+    return d
+
+
+def to_json(report: Report | Mapping) -> str:
+    """Deterministic JSON (fixed key order, rounded floats, trailing newline)."""
+    data = report.to_dict() if isinstance(report, Report) else report
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def as_dict(report: Report | Mapping) -> dict:
+    """The renderers read the JSON form, so a report.json loaded back renders the same."""
+    return report.to_dict() if isinstance(report, Report) else dict(report)
+
+
+# ----------------------------------------------------------------------------- builder
+
+
+def build_report(session: SessionInfo | Any, plan_hash: str | None = None, *, premaster=None,
+                 master=None, mastered: bool | None = None, loudness: LoudnessInfo | None = None,
+                 nodes: Iterable[NodeLevels] = (), outputs: Iterable[OutputInfo] = (),
+                 series: Series | None = None, timing: Timing | None = None,
+                 warnings: Iterable[str] = (), notes: Iterable[str] = (),
+                 ceiling_dbtp: float | None = None) -> Report:
+    """Assemble the report from plain inputs (see the module docstring).
+
+    ``premaster`` / ``master`` are ``MeterResult`` objects (the master is None without a
+    master stage). ``mastered`` defaults to "there is a master reading"; ``ceiling_dbtp``
+    defaults to the loudness target's ceiling. ``series`` defaults to the short-term
+    series and spectra of the two readings. Passing a ``RenderResult`` as the only
+    argument is the same as ``report_from_render(result)``.
+    """
+    if not isinstance(session, SessionInfo) and hasattr(session, "plan") and hasattr(session, "premaster"):
+        return report_from_render(session)
+    if premaster is None:
+        raise TypeError("build_report needs the premaster (mix print) MeterResult")
+    if mastered is None:
+        mastered = master is not None
+    if ceiling_dbtp is None and loudness is not None:
+        ceiling_dbtp = loudness.ceiling_dbtp
+    if series is None:
+        series = Series(step_s=premaster.series_step_s, mix_short_term_lufs=tuple(premaster.short_term_series),
+                        master_short_term_lufs=tuple(master.short_term_series) if master is not None else (),
+                        mix_spectrum_db=dict(premaster.spectral_balance_db),
+                        master_spectrum_db=dict(master.spectral_balance_db) if master is not None else {})
+    if timing is not None and timing.started_at is None:
+        timing = Timing(timing.render_seconds, timing.duration_s,
+                        datetime.now(UTC).replace(microsecond=0).isoformat())
+    nodes = tuple(sorted(nodes, key=lambda n: n.node))
+    outputs = tuple(outputs)
+    final = master if mastered and master is not None else premaster
+    platforms: tuple[PlatformRow, ...] = ()
+    if final.integrated_lufs is not None and final.true_peak_dbtp is not None and math.isfinite(final.true_peak_dbtp):
+        platforms = tuple(platform_table(final.integrated_lufs, final.true_peak_dbtp))
+    finds = tuple(find(premaster, master if mastered else None, nodes, outputs, ceiling_dbtp=ceiling_dbtp))
+    return Report(session=session, plan_hash=plan_hash, mastered=mastered, mix=premaster, master=master,
+                  loudness=loudness, nodes=nodes, outputs=outputs, platforms=platforms, findings=finds,
+                  warnings=tuple(warnings), notes=tuple(notes), series=series, timing=timing)
+
+
+def report_from_render(result) -> Report:
+    """Adapt a ``mixgraph.api.render.RenderResult`` (duck-typed; this layer cannot import the API)."""
     plan = result.plan
-    nodes = {}
-    for nid, lv in sorted(result.node_levels.items()):
+    nodes = []
+    for nid in sorted(set(result.node_levels) | set(result.node_stats)):
         st = result.node_stats.get(nid, {})
-        nodes[nid] = {
-            "sample_peak_dbfs": _r(lv.sample_peak_dbfs), "true_peak_dbtp": _r(lv.true_peak_dbtp),
-            "integrated_lufs": _r(lv.integrated_lufs), "crest_db": _r(lv.crest_db),
-            "clipped_samples": st.get("clipped", lv.clipped_samples),
-            "gain_reduction": [{"kind": k, "id": pid, "index": i, "max_db": _r(mx), "mean_db": _r(mean)}
-                               for k, pid, i, mx, mean, _ps in st.get("gain_reduction", [])],
-        }
-    mix = meter_dict(result.premaster)
-    master = meter_dict(result.master) if result.master is not None else None
-    lp = plan.master.loudness
+        grs = tuple(GainReduction(kind=k, index=i, max_db=mx, mean_db=mean, processor_id=pid)
+                    for k, pid, i, mx, mean, _per_s in st.get("gain_reduction", ()) if k in DYNAMICS_KINDS)
+        lv = result.node_levels.get(nid)
+        if lv is not None:
+            nodes.append(NodeLevels.from_meter(nid, lv, clipped_samples=st.get("clipped"), gain_reduction=grs))
+        else:  # node meters switched off: the engine still counts peaks and clips
+            peak = st.get("peak")
+            peak_db = 20 * math.log10(peak) if peak else float("-inf")
+            nodes.append(NodeLevels(nid, peak_db, None, None, None, st.get("clipped", 0), grs))
     loud = None
     if result.loudness is not None:
         s = result.loudness
-        loud = _r({"target_lufs": s.target_lufs, "ceiling_dbtp": s.ceiling_dbtp, "tolerance_lu": s.tolerance_lu,
-                   "achieved_lufs": s.achieved_lufs, "true_peak_dbtp": s.true_peak_dbtp, "gain_db": s.gain_db,
-                   "iterations": s.iterations, "limiter_gr_max_db": s.limiter_gr_max_db,
-                   "limiter_gr_mean_db": s.limiter_gr_mean_db})
+        loud = LoudnessInfo(target_lufs=s.target_lufs, ceiling_dbtp=s.ceiling_dbtp, achieved_lufs=s.achieved_lufs,
+                            true_peak_dbtp=s.true_peak_dbtp, gain_db=s.gain_db, iterations=s.iterations,
+                            limiter_gr_max_db=s.limiter_gr_max_db, limiter_gr_mean_db=s.limiter_gr_mean_db,
+                            tolerance_lu=s.tolerance_lu)
     outputs = []
     for o in result.outputs:
         w, m = o.written, o.meter
-        outputs.append({"name": w.name, "path": w.path, "tap": w.tap, "format": w.format,
-                        "sample_rate": w.sample_rate, "bit_depth": w.bit_depth, "frames": w.frames,
-                        "clipped_samples": w.clipped_samples, "true_peak_dbtp": _r(m.true_peak_dbtp),
-                        "integrated_lufs": _r(m.integrated_lufs), "sha256": w.sha256})
-    mastered = bool(plan.master.chain) or lp is not None
-    final = master if mastered and master is not None else mix
-    plat = []
-    if final.get("integrated_lufs") is not None:
-        plat = [asdict(r) for r in platform_table(final["integrated_lufs"], final["true_peak_dbtp"])]
-    bus_levels = {k: v for k, v in nodes.items() if not k.startswith("track:")}
-    finds = findings(mix, master if mastered else None, bus_levels, lp.ceiling_dbtp if lp else None, mastered)
-    lim = [g for g in result.master_stats.get("gain_reduction", []) if g[0] == "limiter"]
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "session": {"name": plan.session_name, "file": result.session_file, "variant": plan.variant},
-        "plan_hash": plan.plan_hash(),
-        "mix": mix,
-        "master": master,
-        "loudness": loud,
-        "nodes": nodes,
-        "outputs": outputs,
-        "platforms": plat,
-        "findings": [asdict(f) for f in finds],
-        "warnings": list(result.warnings),
-        "notes": list(result.notes),
-        "series": {
-            "step_s": result.premaster.series_step_s,
-            "mix_short_term_lufs": _r(list(result.premaster.short_term_series)),
-            "master_short_term_lufs": _r(list(result.master.short_term_series)) if result.master else [],
-            "limiter_gr_db_per_s": _r(list(lim[0][5])) if lim else [],
-            "mix_spectrum_db": mix.get("spectral_balance_db"),
-            "master_spectrum_db": master.get("spectral_balance_db") if master else None,
-        },
-        "run": {"render_seconds": round(result.render_seconds, 3), "realtime_factor": round(result.realtime_factor, 1),
-                "duration_s": round(result.duration_s, 3)},
-    }
-
-
-def to_json(report: dict) -> str:
-    return json.dumps(report, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+        outputs.append(OutputInfo(name=w.name, path=w.path, format=w.format, sample_rate=w.sample_rate,
+                                  bit_depth=w.bit_depth, true_peak_dbtp=m.true_peak_dbtp,
+                                  integrated_lufs=m.integrated_lufs, clipped_samples=w.clipped_samples,
+                                  sha256=w.sha256, tap=w.tap, frames=w.frames))
+    mastered = bool(plan.master.chain) or plan.master.loudness is not None
+    lim = [g for g in (result.master_stats or {}).get("gain_reduction", ()) if g[0] == "limiter"]
+    pm, ms = result.premaster, result.master
+    series = Series(step_s=pm.series_step_s, mix_short_term_lufs=tuple(pm.short_term_series),
+                    master_short_term_lufs=tuple(ms.short_term_series) if ms is not None else (),
+                    limiter_gr_step_s=1.0, limiter_gr_db=tuple(lim[0][5]) if lim else (),
+                    mix_spectrum_db=dict(pm.spectral_balance_db),
+                    master_spectrum_db=dict(ms.spectral_balance_db) if ms is not None else {})
+    return build_report(
+        SessionInfo(name=plan.session_name, file=result.session_file, variant=plan.variant,
+                    session_hash=getattr(result, "session_hash", None)),
+        plan.plan_hash(), premaster=pm, master=ms, mastered=mastered, loudness=loud, nodes=nodes,
+        outputs=outputs, series=series, timing=Timing(result.render_seconds, result.duration_s),
+        warnings=result.warnings, notes=result.notes,
+        ceiling_dbtp=plan.master.loudness.ceiling_dbtp if plan.master.loudness else None)

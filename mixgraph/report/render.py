@@ -1,4 +1,9 @@
-"""Renderings of the report: terminal (rich), Markdown and self-contained HTML (jinja2)."""
+"""Renderings of the report: terminal (rich), Markdown and self-contained HTML (jinja2), files.
+
+Every renderer reads the JSON form of the report (``Report.to_dict()``), so a
+``report.json`` loaded back renders exactly like the report it came from. Nothing
+here prints: ``render_terminal`` writes to the console the CLI hands it.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,14 @@ import base64
 import io
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
 
-from mixgraph.report.model import to_json
+from mixgraph.report.model import Report, as_dict, to_json
 
+#: the figures of a reading shown side by side for mix and master: label, key, unit
 ROWS = (
     ("Integrated", "integrated_lufs", "LUFS"),
     ("Momentary max", "momentary_max_lufs", "LUFS"),
@@ -27,126 +34,229 @@ ROWS = (
     ("Clipped samples", "clipped_samples", ""),
 )
 
+SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
 
 def fmt(v, unit: str = "") -> str:
+    """A figure for people: 2 decimals, unit appended, 'n/a' for unmeasurable."""
     if v is None:
         return "n/a"
     if isinstance(v, float):
-        return f"{v:.2f}" + (f" {unit}" if unit else "")
+        s = f"{v:.3f}" if unit == "" and abs(v) <= 1.0 else f"{v:.2f}"
+        return s + (f" {unit}" if unit else "")
     return str(v) + (f" {unit}" if unit else "")
+
+
+def signed(v, unit: str = "dB") -> str:
+    return "n/a" if v is None else f"{v:+.1f} {unit}"
 
 
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
-        autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True,
-        trim_blocks=True, lstrip_blocks=True)
+        autoescape=jinja2.select_autoescape(["html", "html.j2"]), keep_trailing_newline=True,
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["fmt"] = fmt
+    env.filters["signed"] = signed
     return env
 
 
-def render_terminal(report: dict, console) -> None:
-    """Write the summary to a rich Console the CLI owns: Mix and Master side by side."""
+def _title(r: Mapping) -> str:
+    s = r["session"]
+    return f"{s['name']}" + (f" ({s['variant']})" if s.get("variant") else "")
+
+
+# ----------------------------------------------------------------------------- terminal
+
+
+def _reading_table(reading: Mapping | None):
     from rich.table import Table
 
-    t = Table(title=f"mixgraph report: {report['session']['name']}"
-              + (f" ({report['session']['variant']})" if report["session"]["variant"] else ""))
-    t.add_column("")
-    t.add_column("Mix", justify="right")
-    t.add_column("Master", justify="right")
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column("figure")
+    t.add_column("value", justify="right")
     for label, key, unit in ROWS:
-        t.add_row(label, fmt(report["mix"].get(key), unit),
-                  fmt(report["master"].get(key), unit) if report["master"] else "n/a")
-    console.print(t)
-    if report["loudness"]:
-        lo = report["loudness"]
-        console.print(f"Loudness target {lo['target_lufs']} LUFS: achieved {lo['achieved_lufs']} LUFS in "
-                      f"{lo['iterations']} passes, input gain {lo['gain_db']:+.2f} dB, limiter reduction "
-                      f"max {lo['limiter_gr_max_db']} dB / mean {lo['limiter_gr_mean_db']} dB")
-    if report["platforms"]:
-        p = Table(title="What the platforms will do")
-        for c in ("Platform", "Reference", "Gain", "Plays at", "True peak", "Note"):
-            p.add_column(c)
-        for r in report["platforms"]:
-            p.add_row(r["platform"], f"{r['reference_lufs']:g} LUFS", f"{r['gain_db']:+.1f} dB",
-                      f"{r['result_lufs']:.1f} LUFS", f"{r['result_true_peak_dbtp']:.1f} dBTP"
-                      + (" (risk)" if r["true_peak_risk"] else ""), r["note"])
+        t.add_row(label, fmt(reading.get(key) if reading else None, unit))
+    return t
+
+
+def render_terminal(report: Report | Mapping, console) -> None:
+    """Write the summary to ``console`` (a rich Console owned by the caller):
+    the "Mix" and "Master" panels side by side, the platform table, the findings."""
+    from rich.columns import Columns
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    r = as_dict(report)
+    console.print(Text(f"mixgraph report: {_title(r)}", style="bold"))
+    mix_panel = Panel(_reading_table(r["mix"]), title="Mix", subtitle="premaster", expand=False)
+    if r["master"] is not None:
+        body = _reading_table(r["master"])
+        lo = r["loudness"]
+        if lo:
+            line = Text(f"target {fmt(lo['target_lufs'], 'LUFS')} / {fmt(lo['ceiling_dbtp'], 'dBTP')}: "
+                        f"{fmt(lo['achieved_lufs'], 'LUFS')} in {lo['iterations']} passes\n"
+                        f"gain {signed(lo['gain_db'])}, limiter GR max {fmt(lo['limiter_gr_max_db'], 'dB')}"
+                        f" / mean {fmt(lo['limiter_gr_mean_db'], 'dB')}")
+            body = Group(body, Text(""), line)
+        master_panel = Panel(body, title="Master", expand=False)
+    else:
+        master_panel = Panel(Text("no master stage:\nthe mix print is the result"), title="Master", expand=False)
+    console.print(Columns([mix_panel, master_panel]))
+
+    if r["nodes"]:
+        n = Table(title="Tracks and buses")
+        for c, j in (("Node", "left"), ("Peak", "right"), ("True peak", "right"), ("Loudness", "right"),
+                     ("Crest", "right"), ("Clipped", "right"), ("Gain reduction max / mean", "left")):
+            n.add_column(c, justify=j)
+        for row in r["nodes"]:
+            gr = "; ".join(f"{g['processor_id'] or g['kind']} {fmt(g['max_db'])} / {fmt(g['mean_db'])} dB"
+                           for g in row["gain_reduction"])
+            n.add_row(row["node"], fmt(row["sample_peak_dbfs"], "dBFS"), fmt(row["true_peak_dbtp"], "dBTP"),
+                      fmt(row["integrated_lufs"], "LUFS"), fmt(row["crest_db"], "dB"),
+                      str(row["clipped_samples"]), gr)
+        console.print(n)
+
+    if r["platforms"]:
+        p = Table(title=f"What the platforms do to the {'master' if r['mastered'] else 'mix print'}")
+        for c, j in (("Platform", "left"), ("Reference", "right"), ("Gain", "right"), ("Plays at", "right"),
+                     ("True peak", "right"), ("Risk", "left"), ("Action", "left")):
+            p.add_column(c, justify=j)
+        for row in r["platforms"]:
+            risk = Text(row["risk"], style="red" if row["true_peak_risk"] else "green")
+            p.add_row(row["platform"], fmt(row["reference_lufs"], "LUFS"), signed(row["gain_db"]),
+                      fmt(row["result_lufs"], "LUFS"), fmt(row["result_true_peak_dbtp"], "dBTP"), risk,
+                      row["action"])
         console.print(p)
-    o = Table(title="Outputs")
-    for c in ("Output", "File", "Format", "Loudness", "True peak", "Clipped"):
-        o.add_column(c)
-    for r in report["outputs"]:
-        o.add_row(r["name"], r["path"], f"{r['format']} {r['sample_rate']} Hz {r['bit_depth']}",
-                  fmt(r["integrated_lufs"], "LUFS"), fmt(r["true_peak_dbtp"], "dBTP"), str(r["clipped_samples"]))
-    console.print(o)
-    for f in report["findings"]:
-        console.print(f"[bold]{f['severity']}[/bold]: {f['text']}")
-    for w in report["warnings"]:
-        console.print(f"warning: {w}")
-    for n in report["notes"]:
-        console.print(f"note: {n}")
-    run = report["run"]
-    console.print(f"rendered {run['duration_s']:.1f} s of audio in {run['render_seconds']:.2f} s "
-                  f"({run['realtime_factor']}x realtime)")
+
+    if r["outputs"]:
+        o = Table(title="Outputs")
+        for c in ("Output", "File", "Format", "Loudness", "True peak", "Clipped"):
+            o.add_column(c)
+        for row in r["outputs"]:
+            o.add_row(row["name"], row["path"], f"{row['format']} {row['sample_rate']} Hz {row['bit_depth']}",
+                      fmt(row["integrated_lufs"], "LUFS"), fmt(row["true_peak_dbtp"], "dBTP"),
+                      str(row["clipped_samples"]))
+        console.print(o)
+
+    console.print(Text("Findings", style="bold"))
+    if not r["findings"]:
+        console.print("  nothing to act on")
+    for f in r["findings"]:
+        line = Text("  ")
+        line.append(f"{f['severity']}", style=SEVERITY_STYLE.get(f["severity"], ""))
+        line.append(f" [{f['code']}] {f['text']}")
+        console.print(line)
+    for w in r["warnings"]:
+        console.print(Text(f"warning: {w}", style="yellow"))
+    for note in r["notes"]:
+        console.print(Text(f"note: {note}"))
+    run = r.get("run")
+    if run:
+        rtf = run.get("realtime_factor")
+        console.print(f"rendered {run['audio_seconds']:.1f} s of audio in {run['render_seconds']:.2f} s"
+                      + (f" ({rtf:g}x realtime)" if rtf is not None else ""))
 
 
-def render_markdown(report: dict) -> str:
-    return _env().get_template("report.md.j2").render(r=report, rows=ROWS)
+# ----------------------------------------------------------------------------- markdown / html
+
+
+def render_markdown(report: Report | Mapping) -> str:
+    r = as_dict(report)
+    return _env().get_template("report.md.j2").render(r=r, rows=ROWS, title=_title(r))
 
 
 def _png(fig) -> str:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight")
     import matplotlib.pyplot as plt
 
+    buf = io.BytesIO()
+    # no timestamps in the PNG so the same report gives the same bytes
+    fig.savefig(buf, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
     plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def plots(report: dict) -> dict[str, str]:
+def _nan(ys) -> list[float]:
+    return [float("nan") if y is None else float(y) for y in ys or ()]
+
+
+def plots(report: Report | Mapping) -> dict[str, str]:
+    """The three plots as ``data:`` PNG URIs: 'loudness', 'spectrum', 'limiter'."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    s = report["series"]
+    r = as_dict(report)
+    s = r["series"]
     out = {}
+
     fig, ax = plt.subplots(figsize=(8, 3))
+    step = s.get("step_s") or 1.0
     for key, label in (("mix_short_term_lufs", "mix"), ("master_short_term_lufs", "master")):
-        ys = [v if v is not None else float("nan") for v in s.get(key) or []]
-        ax.plot([i * s["step_s"] for i in range(len(ys))], ys, label=label)
+        ys = _nan(s.get(key))
+        if ys:
+            ax.plot([k * step for k in range(len(ys))], ys, label=label)
+    lo = r.get("loudness")
+    if lo:
+        ax.axhline(lo["target_lufs"], color="grey", linestyle="--", linewidth=1, label="target")
     ax.set_xlabel("time (s)")
     ax.set_ylabel("short-term loudness (LUFS)")
-    ax.legend()
+    ax.set_title("Short-term loudness (3 s window)")
+    ax.grid(alpha=0.3)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right")
     out["loudness"] = _png(fig)
+
     fig, ax = plt.subplots(figsize=(8, 3))
-    names = list((s.get("mix_spectrum_db") or {}).keys())
-    x = range(len(names))
-    ax.bar([i - 0.2 for i in x], [s["mix_spectrum_db"][n] for n in names], width=0.4, label="mix")
-    if s.get("master_spectrum_db"):
-        ax.bar([i + 0.2 for i in x], [s["master_spectrum_db"][n] for n in names], width=0.4, label="master")
-    ax.set_xticks(list(x), names)
-    ax.set_ylabel("share of power (dB)")
-    ax.legend()
+    mix_sp = s.get("mix_spectrum_db") or {}
+    master_sp = s.get("master_spectrum_db") or {}
+    names = list(mix_sp) or list(master_sp)
+    xs = range(len(names))
+    if mix_sp:
+        ax.bar([k - 0.2 for k in xs], [mix_sp[n] for n in names], width=0.4, label="mix")
+    if master_sp:
+        ax.bar([k + 0.2 for k in xs], [master_sp.get(n, float("nan")) for n in names], width=0.4, label="master")
+    ax.set_xticks(list(xs), names)
+    ax.set_ylabel("share of total power (dB)")
+    ax.set_title("Spectral balance, mix vs master")
+    ax.grid(alpha=0.3, axis="y")
+    if names:
+        ax.legend(loc="lower left")
     out["spectrum"] = _png(fig)
+
     fig, ax = plt.subplots(figsize=(8, 3))
-    gr = s.get("limiter_gr_db_per_s") or []
-    ax.plot(range(len(gr)), [-g for g in gr])
+    gr = _nan(s.get("limiter_gr_db"))
+    gstep = s.get("limiter_gr_step_s") or 1.0
+    if gr:
+        ax.fill_between([k * gstep for k in range(len(gr))], [-g for g in gr], 0.0, step="post", alpha=0.6)
+    else:
+        ax.text(0.5, 0.5, "no limiter on the master", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("time (s)")
-    ax.set_ylabel("limiter gain (dB)")
+    ax.set_ylabel("gain (dB)")
+    ax.set_title(f"Master limiter gain reduction (max per {gstep:g} s)")
+    ax.grid(alpha=0.3)
     out["limiter"] = _png(fig)
     return out
 
 
-def render_html(report: dict, with_plots: bool = True) -> str:
-    return _env().get_template("report.html.j2").render(r=report, rows=ROWS, plots=plots(report) if with_plots else {})
+def render_html(report: Report | Mapping, with_plots: bool = True) -> str:
+    """One self-contained HTML page: inline CSS, plots as inline base64 PNG, no external URLs."""
+    r = as_dict(report)
+    return _env().get_template("report.html.j2").render(r=r, rows=ROWS, title=_title(r),
+                                                        plots=plots(r) if with_plots else {})
+
+
+# ----------------------------------------------------------------------------- files
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Temp file in the same folder + os.replace: a reader never sees a half-written report."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=str(path.parent))
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
         os.chmod(tmp, 0o644)
         os.replace(tmp, path)
@@ -156,16 +266,29 @@ def _atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def write_report(report: dict, out_dir: str | Path, *, html: bool = True, plots: bool = True) -> list[Path]:
+def report_stem(report: Report | Mapping) -> str:
+    """File stem shared by the report files: '<session>[-<variant>]' (variants rendered
+    into one folder keep their own reports)."""
+    s = as_dict(report)["session"]
+    return s["name"] + (f"-{s['variant']}" if s.get("variant") else "")
+
+
+def write_report(report: Report | Mapping, out_dir: str | Path, *, html: bool = True,
+                 plots: bool = True) -> list[Path]:
+    """Write ``<stem>.report.json``, ``<stem>.report.md`` and (``html``) ``<stem>.report.html``.
+
+    Everything is rendered before the first file is touched, and each file is replaced
+    atomically, so a failure leaves the previous reports intact.
+    """
     out_dir = Path(out_dir)
-    stem = report["session"]["name"] + (f"-{report['session']['variant']}" if report["session"]["variant"] else "")
+    stem = report_stem(report)
+    texts = [("report.json", to_json(report)), ("report.md", render_markdown(report))]
+    if html:
+        texts.append(("report.html", render_html(report, with_plots=plots)))
+    out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix, text in (("report.json", to_json(report)), ("report.md", render_markdown(report))):
+    for suffix, text in texts:
         p = out_dir / f"{stem}.{suffix}"
         _atomic_write(p, text)
-        written.append(p)
-    if html:
-        p = out_dir / f"{stem}.report.html"
-        _atomic_write(p, render_html(report, with_plots=plots))
         written.append(p)
     return written

@@ -1,31 +1,98 @@
-"""Report model and renderings from fixed inputs (hand-made meter readings): golden files, platforms, findings."""
+"""Report model, JSON and renderings from fixed hand-made inputs (golden files, HTML, terminal, files)."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
 import pytest
+from report_inputs import fixed_inputs, fixed_report, reading
 
-from mixgraph.graph.compile import compile_session
-from mixgraph.meter.result import MeterResult
-from mixgraph.report import build_report, render_html, render_markdown, render_terminal, to_json
-from mixgraph.report.findings import findings
-from mixgraph.report.platforms import platform_table
-from mixgraph.session.models import Session
+from mixgraph.report import (
+    build_report,
+    render_html,
+    render_markdown,
+    render_terminal,
+    to_json,
+    write_report,
+)
+from mixgraph.report import render as report_render
+from mixgraph.report.model import SCHEMA_VERSION, SessionInfo
 from tests.conftest import REPO
 
+GOLDEN = REPO / "tests" / "report" / "golden"
 
-def reading(i, tp, lra=6.0, **kw) -> MeterResult:
-    base = dict(sample_rate=48000, channels=2, duration_s=180.0, integrated_lufs=i, momentary_max_lufs=i + 4,
-                short_term_max_lufs=i + 2, lra_lu=lra, true_peak_dbtp=tp, sample_peak_dbfs=tp - 0.3,
-                rms_dbfs=i - 1, crest_db=tp - i + 0.7, plr_db=tp - i, correlation=0.8, mono_loudness_diff_lu=-0.5,
-                clipped_samples=0, spectral_balance_db={"sub": -12.0, "low": -6.0, "low_mid": -3.0,
-                                                        "high_mid": -9.0, "high": -15.0},
-                short_term_series=(None, None, i - 1, i, i + 1), series_step_s=1.0)
-    base.update(kw)
-    return MeterResult(**base)
+
+def without_run(text: str) -> dict:
+    data = json.loads(text)
+    assert "run" in data
+    del data["run"]
+    return data
+
+
+def test_golden_json(golden):
+    data = without_run(to_json(fixed_report()))
+    golden(GOLDEN / "report.json", json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def test_golden_markdown(golden):
+    golden(GOLDEN / "report.md", render_markdown(fixed_report()))  # no run section in the Markdown
+
+
+def test_json_is_deterministic_and_rounded():
+    a, b = to_json(fixed_report()), to_json(fixed_report())
+    assert without_run(a) == without_run(b)
+    data = json.loads(a)
+    assert list(data)[:4] == ["schema_version", "session", "plan_hash", "mastered"]
+    assert list(data)[-1] == "run"
+    assert data["schema_version"] == SCHEMA_VERSION
+    assert data["master"]["integrated_lufs"] == -14.02  # -14.0234 to 0.01 LU
+    assert data["master"]["correlation"] == 0.705  # correlation to 0.001
+    assert data["loudness"]["gain_db"] == 5.49
+    assert data["session"]["session_hash"] == "ab" * 32
+    run = data["run"]
+    assert run["realtime_factor"] == 24.0 and run["render_seconds"] == 0.5 and run["audio_seconds"] == 12.0
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", run["started_at"])
+    # every MeterResult figure is in mix and master; the plot series live in "series"
+    for key in ("integrated_lufs", "momentary_max_lufs", "short_term_max_lufs", "lra_lu", "true_peak_dbtp",
+                "sample_peak_dbfs", "rms_dbfs", "crest_db", "plr_db", "correlation", "mono_loudness_diff_lu",
+                "clipped_samples", "spectral_balance_db", "sample_rate", "channels", "duration_s"):
+        assert key in data["mix"] and key in data["master"]
+    assert "short_term_series" not in data["mix"]
+    assert data["series"]["mix_short_term_lufs"][:3] == [None, None, -20.5]
+    kick = next(n for n in data["nodes"] if n["node"] == "track:kick")
+    assert kick["kind"] == "track"
+    assert kick["gain_reduction"] == [{"kind": "compressor", "index": 1, "max_db": 6.5, "mean_db": 2.25,
+                                       "processor_id": "kick-comp"}]
+
+
+def test_non_finite_numbers_are_null_not_invalid_json():
+    inputs = fixed_inputs()
+    inputs["premaster"] = reading(None, float("-inf"), lra=None, corr=None, mono=None, rms_dbfs=float("-inf"),
+                                  sample_peak_dbfs=float("-inf"), crest_db=float("nan"))
+    text = to_json(build_report(**inputs))
+    data = json.loads(text)  # allow_nan=False in to_json: would raise on NaN/inf
+    assert data["mix"]["sample_peak_dbfs"] is None and data["mix"]["integrated_lufs"] is None
+    assert "Infinity" not in text and "NaN" not in text
+
+
+def test_renderers_read_the_json_form_back():
+    report = fixed_report()
+    loaded = json.loads(to_json(report))
+    assert render_markdown(loaded) == render_markdown(report)
+
+
+def test_markdown_content():
+    md = render_markdown(fixed_report())
+    assert "# mixgraph report: song (radio)" in md
+    assert "| Integrated | -19.50 LUFS | -14.02 LUFS |" in md
+    assert "| YouTube | -14.00 LUFS | +0.0 dB | -14.02 LUFS | -1.05 dBTP | none | at the reference |" in md
+    assert "| EBU R128 broadcast | -23.00 LUFS | -9.0 dB | -23.00 LUFS | -10.03 dBTP | none |" in md
+    assert "bus:drums" in md and "critical" in md
 
 
 @dataclass
@@ -36,7 +103,7 @@ class FakeWritten:
     format: str = "wav"
     sample_rate: int = 48000
     bit_depth: int | str = 24
-    frames: int = 8640000
+    frames: int = 576000
     clipped_samples: int = 0
     sha256: str = "0" * 64
 
@@ -44,7 +111,7 @@ class FakeWritten:
 @dataclass
 class FakeOutput:
     written: FakeWritten
-    meter: MeterResult
+    meter: object
 
 
 @dataclass
@@ -62,98 +129,126 @@ class FakeSolve:
 
 @dataclass
 class FakeResult:
+    """The attributes of mixgraph.api.render.RenderResult that the adapter reads."""
+
     plan: object
+    premaster: object
+    master: object
     session_file: str = "song.yaml"
-    variant: str | None = None
     outputs: list = field(default_factory=list)
-    premaster: MeterResult = None
-    master: MeterResult = None
     node_levels: dict = field(default_factory=dict)
     node_stats: dict = field(default_factory=dict)
     master_stats: dict = field(default_factory=dict)
     loudness: object = None
     render_seconds: float = 2.0
-    duration_s: float = 180.0
+    duration_s: float = 12.0
     notes: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
 
-    @property
-    def realtime_factor(self):
-        return 90.0
 
+def test_report_from_a_render_result():
+    from mixgraph.graph.compile import compile_session
+    from mixgraph.session.models import Session
 
-def fixed_result() -> FakeResult:
     s = Session.model_validate({"mixgraph": 1, "name": "song", "tracks": {"kick": {"source": "k.wav", "out": "drums"}},
                                 "buses": {"drums": {}}, "master": {"chain": [{"type": "limiter"}],
                                                                    "loudness": {"target_lufs": -14}}})
     plan = compile_session(s)
-    return FakeResult(
-        plan=plan, premaster=reading(-19.5, -3.2), master=reading(-14.02, -1.05, lra=5.1),
+    res = FakeResult(
+        plan=plan, premaster=reading(-19.5, -3.2), master=reading(-14.02, -1.05),
         outputs=[FakeOutput(FakeWritten("master", "renders/song-master.wav", "master"), reading(-14.02, -1.05))],
-        node_levels={"bus:drums": reading(-22.0, 0.4, sample_peak_dbfs=0.2, clipped_samples=12),
-                     "track:kick": reading(-24.0, -6.0)},
-        node_stats={"bus:drums": {"clipped": 12, "gain_reduction": []},
-                    "track:kick": {"clipped": 0, "gain_reduction": [("compressor", "comp", 0, 6.5, 2.25, [6.5])]}},
+        node_levels={"bus:drums": reading(-22.0, 0.4, sample_peak_dbfs=0.2), "track:kick": reading(-24.0, -6.0)},
+        node_stats={"bus:drums": {"peak": 1.02, "clipped": 12, "gain_reduction": []},
+                    "track:kick": {"peak": 0.5, "clipped": 0,
+                                   "gain_reduction": [("compressor", "comp", 0, 6.5, 2.25, [6.5])]}},
         master_stats={"gain_reduction": [("limiter", None, 0, 4.2, 0.8, [1.0, 4.2, 0.5])]},
         loudness=FakeSolve())
+    data = json.loads(to_json(build_report(res)))  # the CLI's call: a RenderResult as the only argument
+    assert data["session"] == {"name": "song", "file": "song.yaml", "variant": None, "session_hash": None}
+    assert data["plan_hash"] == plan.plan_hash()
+    assert data["mastered"] is True
+    assert data["series"]["limiter_gr_db"] == [1.0, 4.2, 0.5]
+    drums = next(n for n in data["nodes"] if n["node"] == "bus:drums")
+    assert drums["clipped_samples"] == 12  # the engine's count, not the meter's
+    assert any(f["code"] == "bus-clipping" and f["subject"] == "bus:drums" for f in data["findings"])
+    assert data["run"]["realtime_factor"] == 6.0
+    # node meters switched off: peak and clips from the engine stats only
+    res.node_levels = {}
+    data = json.loads(to_json(build_report(res)))
+    drums = next(n for n in data["nodes"] if n["node"] == "bus:drums")
+    assert drums["sample_peak_dbfs"] == round(20 * math.log10(1.02), 2) and drums["integrated_lufs"] is None
 
 
-def test_golden_markdown_and_json(golden):
-    report = build_report(fixed_result())
-    golden(REPO / "tests/report/golden/report.md", render_markdown(report))
-    data = json.loads(to_json(report))
-    del data["run"]
-    golden(REPO / "tests/report/golden/report.json", json.dumps(data, indent=2) + "\n")
+def test_html_is_self_contained_with_the_three_plots():
+    html = render_html(fixed_report())
+    uris = re.findall(r'src="(data:image/png;base64,[^"]+)"', html)
+    assert len(uris) == 3
+    for alt in ("short-term loudness", "spectral balance", "limiter gain reduction"):
+        assert f'alt="{alt}' in html or alt in html
+    pngs = [base64.b64decode(u.split(",", 1)[1]) for u in uris]
+    assert all(p.startswith(b"\x89PNG\r\n\x1a\n") and len(p) > 2000 for p in pngs)
+    assert len(set(pngs)) == 3
+    # no external resources: every src/href is a data: URI, no CSS url()/@import, no scripts
+    assert not re.search(r'(src|href)\s*=\s*"(?!data:)', html)
+    stripped = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", html)
+    assert "http:" not in stripped and "https:" not in stripped and "//" not in stripped.replace("<!--", "")
+    assert "url(" not in stripped and "@import" not in stripped and "<script" not in stripped
+    assert "bus:drums" in html and "Spotify" in html
 
 
-def test_platform_table_for_a_loud_master():
-    rows = {r.platform: r for r in platform_table(-9.0, -0.5)}
-    assert rows["Spotify"].gain_db == -5.0 and rows["Spotify"].result_lufs == -14.0
-    assert rows["Apple Music"].gain_db == -7.0
-    assert rows["EBU R128 broadcast"].gain_db == -14.0
-    assert rows["ATSC A/85"].gain_db == -15.0
-    assert not rows["Spotify"].true_peak_risk
+def test_html_without_plots_and_without_master():
+    inputs = fixed_inputs()
+    inputs.update(master=None, loudness=None, mastered=False, series=None)
+    html = render_html(build_report(**inputs), with_plots=False)
+    assert "data:image" not in html and "no (the mix print is the result)" in html
 
 
-def test_platform_table_for_a_quiet_master():
-    rows = {r.platform: r for r in platform_table(-20.0, -6.0)}
-    assert rows["YouTube"].gain_db == 0.0  # turns down only
-    assert rows["Spotify"].gain_db == 5.0  # up to the -1 dBTP peak limit, not the full 6 dB
-
-
-@pytest.mark.parametrize("case,expect", [
-    (dict(i=-20.0), "unmastered"), (dict(i=-15.0), None),
-    (dict(lra=3.0), "squashed"), (dict(lra=5.0), None),
-    (dict(tp=-0.5), "true-peak"), (dict(tp=-1.2), None),
-    (dict(mono=-4.0), "mono"), (dict(mono=-1.0), None),
-])
-def test_findings_thresholds(case, expect):
-    m = reading(case.get("i", -14.0), case.get("tp", -1.2), lra=case.get("lra", 6.0),
-                mono_loudness_diff_lu=case.get("mono", -0.5))
-    from dataclasses import asdict
-
-    codes = {f.code for f in findings(asdict(m), asdict(m), {}, -1.0, True)}
-    if expect:
-        assert expect in codes
-    else:
-        assert not codes & {"unmastered", "squashed", "true-peak", "mono"}
-
-
-def test_bus_clipping_is_found():
-    report = build_report(fixed_result())
-    assert any(f["code"] == "bus-clipping" and "bus:drums" in f["text"] for f in report["findings"])
-
-
-def test_html_is_self_contained_with_three_plots():
-    html = render_html(build_report(fixed_result()))
-    assert html.count('src="data:image/png;base64,') == 3
-    assert not re.search(r'(src|href)="(?!data:)', html)
-
-
-def test_terminal_has_mix_and_master_side_by_side():
+def test_terminal_has_mix_and_master_panels_side_by_side(capsys):
     from rich.console import Console
 
-    console = Console(record=True, width=120)
-    render_terminal(build_report(fixed_result()), console)
+    console = Console(record=True, width=120, file=io.StringIO())
+    render_terminal(fixed_report(), console)
     text = console.export_text()
-    assert "Mix" in text and "Master" in text and "Spotify" in text
+    assert capsys.readouterr().out == ""  # writes only to the console it is given
+    top = next(line for line in text.splitlines() if "Mix" in line)
+    assert "Master" in top  # the two panel titles on one line: side by side
+    assert "-19.50 LUFS" in text and "-14.02 LUFS" in text
+    assert "Spotify" in text and "ATSC A/85" in text
+    assert "bus-clipping" in text and "Findings" in text
+
+
+def test_terminal_without_master_stage():
+    from rich.console import Console
+
+    inputs = fixed_inputs()
+    inputs.update(master=None, loudness=None, series=None)
+    console = Console(record=True, width=120, file=io.StringIO())
+    render_terminal(build_report(**inputs), console)
+    text = console.export_text()
+    assert "Master" in text and "no master stage" in text and "not-a-master" in text
+
+
+def test_write_report_writes_three_files_atomically(tmp_path):
+    report = fixed_report()
+    paths = write_report(report, tmp_path / "out")
+    assert [p.name for p in paths] == ["song-radio.report.json", "song-radio.report.md", "song-radio.report.html"]
+    assert json.loads(paths[0].read_text())["session"]["name"] == "song"
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(p.name for p in paths)
+    assert write_report(report, tmp_path / "lean", html=False) == [tmp_path / "lean" / "song-radio.report.json",
+                                                                   tmp_path / "lean" / "song-radio.report.md"]
+
+
+def test_write_report_failure_leaves_previous_files_intact(tmp_path, monkeypatch):
+    first = write_report(fixed_report(), tmp_path, plots=False)
+    before = {p: p.read_bytes() for p in first}
+
+    def boom(*a, **k):
+        raise RuntimeError("plotting failed")
+
+    monkeypatch.setattr(report_render, "render_html", boom)
+    changed = fixed_report()
+    changed.session = SessionInfo(name="song", file="other.yaml", variant="radio")
+    with pytest.raises(RuntimeError):
+        write_report(changed, tmp_path)
+    assert {p: p.read_bytes() for p in first} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in first)  # no temp files left
