@@ -20,30 +20,33 @@ from mixgraph.report.model import Report, as_dict, to_json
 
 #: the figures of a reading shown side by side for mix and master: label, key, unit
 ROWS = (
-    ("Integrated", "integrated_lufs", "LUFS"),
-    ("Momentary max", "momentary_max_lufs", "LUFS"),
-    ("Short-term max", "short_term_max_lufs", "LUFS"),
-    ("Loudness range", "lra_lu", "LU"),
-    ("True peak", "true_peak_dbtp", "dBTP"),
-    ("Sample peak", "sample_peak_dbfs", "dBFS"),
-    ("RMS", "rms_dbfs", "dBFS"),
-    ("Crest factor", "crest_db", "dB"),
-    ("PLR", "plr_db", "dB"),
-    ("Correlation", "correlation", ""),
-    ("Mono fold-down", "mono_loudness_diff_lu", "LU"),
-    ("Clipped samples", "clipped_samples", ""),
+    ("Integrated", "integrated_lufs", "LUFS", 2),
+    ("Momentary max", "momentary_max_lufs", "LUFS", 2),
+    ("Short-term max", "short_term_max_lufs", "LUFS", 2),
+    ("Loudness range", "lra_lu", "LU", 2),
+    ("True peak", "true_peak_dbtp", "dBTP", 2),
+    ("Sample peak", "sample_peak_dbfs", "dBFS", 2),
+    ("RMS", "rms_dbfs", "dBFS", 2),
+    ("Crest factor", "crest_db", "dB", 2),
+    ("PLR", "plr_db", "dB", 2),
+    ("Correlation", "correlation", "", 3),
+    ("Mono fold-down", "mono_loudness_diff_lu", "LU", 2),
+    ("Clipped samples", "clipped_samples", "", 0),
 )
+
+#: tick labels of the meter's spectral bands (mixgraph.meter.meter.BANDS)
+BAND_LABELS = {"sub": "sub\n< 60 Hz", "low": "low\n60-250 Hz", "low_mid": "low mid\n250 Hz-2 kHz",
+               "high_mid": "high mid\n2-6 kHz", "high": "high\n> 6 kHz"}
 
 SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
-def fmt(v, unit: str = "") -> str:
-    """A figure for people: 2 decimals, unit appended, 'n/a' for unmeasurable."""
+def fmt(v, unit: str = "", digits: int = 2) -> str:
+    """A figure for people: ``digits`` decimals, unit appended, 'n/a' for unmeasurable."""
     if v is None:
         return "n/a"
     if isinstance(v, float):
-        s = f"{v:.3f}" if unit == "" and abs(v) <= 1.0 else f"{v:.2f}"
-        return s + (f" {unit}" if unit else "")
+        return f"{v:.{digits}f}" + (f" {unit}" if unit else "")
     return str(v) + (f" {unit}" if unit else "")
 
 
@@ -75,8 +78,8 @@ def _reading_table(reading: Mapping | None):
     t = Table(show_header=False, box=None, pad_edge=False)
     t.add_column("figure")
     t.add_column("value", justify="right")
-    for label, key, unit in ROWS:
-        t.add_row(label, fmt(reading.get(key) if reading else None, unit))
+    for label, key, unit, digits in ROWS:
+        t.add_row(label, fmt(reading.get(key) if reading else None, unit, digits))
     return t
 
 
@@ -107,38 +110,44 @@ def render_terminal(report: Report | Mapping, console) -> None:
     console.print(Columns([mix_panel, master_panel]))
 
     if r["nodes"]:
-        n = Table(title="Tracks and buses")
-        for c, j in (("Node", "left"), ("Peak", "right"), ("True peak", "right"), ("Loudness", "right"),
-                     ("Crest", "right"), ("Clipped", "right"), ("Gain reduction max / mean", "left")):
-            n.add_column(c, justify=j)
+        n = Table(title="Tracks, buses and returns",
+                  caption="peak dBFS, true peak dBTP, integrated LUFS, crest dB, gain reduction max/mean dB")
+        n.add_column("Node", no_wrap=True)
+        for c in ("Peak", "TP", "LUFS", "Crest", "Clip"):
+            n.add_column(c, justify="right", no_wrap=True)
+        n.add_column("GR max/mean")
         for row in r["nodes"]:
-            gr = "; ".join(f"{g['processor_id'] or g['kind']} {fmt(g['max_db'])} / {fmt(g['mean_db'])} dB"
+            gr = "; ".join(f"{g['processor_id'] or g['kind']} {fmt(g['max_db'], digits=1)}/{fmt(g['mean_db'], digits=1)}"
                            for g in row["gain_reduction"])
-            n.add_row(row["node"], fmt(row["sample_peak_dbfs"], "dBFS"), fmt(row["true_peak_dbtp"], "dBTP"),
-                      fmt(row["integrated_lufs"], "LUFS"), fmt(row["crest_db"], "dB"),
-                      str(row["clipped_samples"]), gr)
+            n.add_row(row["node"], fmt(row["sample_peak_dbfs"]), fmt(row["true_peak_dbtp"]),
+                      fmt(row["integrated_lufs"]), fmt(row["crest_db"]), str(row["clipped_samples"]), gr)
         console.print(n)
 
     if r["platforms"]:
         p = Table(title=f"What the platforms do to the {'master' if r['mastered'] else 'mix print'}")
-        for c, j in (("Platform", "left"), ("Reference", "right"), ("Gain", "right"), ("Plays at", "right"),
-                     ("True peak", "right"), ("Risk", "left"), ("Action", "left")):
-            p.add_column(c, justify=j)
+        p.caption = "reference and result in LUFS, gain in dB, true peak after the gain in dBTP"
+        p.add_column("Platform", no_wrap=True)
+        for c in ("Ref", "Gain", "Plays at", "TP"):
+            p.add_column(c, justify="right", no_wrap=True)
+        p.add_column("Risk")
+        p.add_column("Action")
         for row in r["platforms"]:
             risk = Text(row["risk"], style="red" if row["true_peak_risk"] else "green")
-            p.add_row(row["platform"], fmt(row["reference_lufs"], "LUFS"), signed(row["gain_db"]),
-                      fmt(row["result_lufs"], "LUFS"), fmt(row["result_true_peak_dbtp"], "dBTP"), risk,
+            p.add_row(row["platform"], f"{row['reference_lufs']:g}", f"{row['gain_db']:+.1f}",
+                      fmt(row["result_lufs"], digits=1), fmt(row["result_true_peak_dbtp"], digits=1), risk,
                       row["action"])
         console.print(p)
 
     if r["outputs"]:
         o = Table(title="Outputs")
-        for c in ("Output", "File", "Format", "Loudness", "True peak", "Clipped"):
-            o.add_column(c)
+        o.add_column("Output", no_wrap=True)
+        o.add_column("File", overflow="fold")
+        o.add_column("Format")
+        for c in ("LUFS", "TP dBTP", "Clipped"):
+            o.add_column(c, justify="right", no_wrap=True)
         for row in r["outputs"]:
-            o.add_row(row["name"], row["path"], f"{row['format']} {row['sample_rate']} Hz {row['bit_depth']}",
-                      fmt(row["integrated_lufs"], "LUFS"), fmt(row["true_peak_dbtp"], "dBTP"),
-                      str(row["clipped_samples"]))
+            o.add_row(row["name"], row["path"], f"{row['format']} {row['sample_rate']} {row['bit_depth']}",
+                      fmt(row["integrated_lufs"]), fmt(row["true_peak_dbtp"]), str(row["clipped_samples"]))
         console.print(o)
 
     console.print(Text("Findings", style="bold"))
@@ -219,7 +228,7 @@ def plots(report: Report | Mapping) -> dict[str, str]:
         ax.bar([k - 0.2 for k in xs], [mix_sp[n] for n in names], width=0.4, label="mix")
     if master_sp:
         ax.bar([k + 0.2 for k in xs], [master_sp.get(n, float("nan")) for n in names], width=0.4, label="master")
-    ax.set_xticks(list(xs), names)
+    ax.set_xticks(list(xs), [BAND_LABELS.get(n, n) for n in names])
     ax.set_ylabel("share of total power (dB)")
     ax.set_title("Spectral balance, mix vs master")
     ax.grid(alpha=0.3, axis="y")
@@ -231,7 +240,9 @@ def plots(report: Report | Mapping) -> dict[str, str]:
     gr = _nan(s.get("limiter_gr_db"))
     gstep = s.get("limiter_gr_step_s") or 1.0
     if gr:
-        ax.fill_between([k * gstep for k in range(len(gr))], [-g for g in gr], 0.0, step="post", alpha=0.6)
+        # one step per value: repeat the last value at the end so the last step is drawn too
+        ax.fill_between([k * gstep for k in range(len(gr) + 1)], [-g for g in gr + gr[-1:]], 0.0, step="post",
+                        alpha=0.6)
     else:
         ax.text(0.5, 0.5, "no limiter on the master", ha="center", va="center", transform=ax.transAxes)
     ax.set_xlabel("time (s)")
