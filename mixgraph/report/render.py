@@ -178,12 +178,9 @@ def render_markdown(report: Report | Mapping) -> str:
 
 
 def _png(fig) -> str:
-    import matplotlib.pyplot as plt
-
     buf = io.BytesIO()
-    # no timestamps in the PNG so the same report gives the same bytes
+    # no software/time metadata in the PNG: the same report gives the same bytes
     fig.savefig(buf, format="png", dpi=80, bbox_inches="tight", metadata={"Software": None})
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
 
 
@@ -192,17 +189,23 @@ def _nan(ys) -> list[float]:
 
 
 def plots(report: Report | Mapping) -> dict[str, str]:
-    """The three plots as ``data:`` PNG URIs: 'loudness', 'spectrum', 'limiter'."""
-    import matplotlib
+    """The three plots as ``data:`` PNG URIs: 'loudness', 'spectrum', 'limiter'.
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    Uses ``matplotlib.figure.Figure`` with the Agg canvas directly (no pyplot): no global
+    backend switch and no figure registry, so it is safe inside a notebook or a thread."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    def subplots():
+        fig = Figure(figsize=(8, 3))
+        FigureCanvasAgg(fig)
+        return fig, fig.subplots()
 
     r = as_dict(report)
     s = r["series"]
     out = {}
 
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = subplots()
     step = s.get("step_s") or 1.0
     for key, label in (("mix_short_term_lufs", "mix"), ("master_short_term_lufs", "master")):
         ys = _nan(s.get(key))
@@ -219,7 +222,7 @@ def plots(report: Report | Mapping) -> dict[str, str]:
         ax.legend(loc="lower right")
     out["loudness"] = _png(fig)
 
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = subplots()
     mix_sp = s.get("mix_spectrum_db") or {}
     master_sp = s.get("master_spectrum_db") or {}
     names = list(mix_sp) or list(master_sp)
@@ -236,7 +239,7 @@ def plots(report: Report | Mapping) -> dict[str, str]:
         ax.legend(loc="lower left")
     out["spectrum"] = _png(fig)
 
-    fig, ax = plt.subplots(figsize=(8, 3))
+    fig, ax = subplots()
     gr = _nan(s.get("limiter_gr_db"))
     gstep = s.get("limiter_gr_step_s") or 1.0
     if gr:

@@ -196,6 +196,16 @@ def test_html_is_self_contained_with_the_three_plots():
     assert "bus:drums" in html and "Spotify" in html
 
 
+def test_html_is_deterministic_and_leaves_pyplot_alone():
+    import matplotlib
+
+    backend = matplotlib.get_backend()
+    report = fixed_report()
+    report.timing = None  # the run section (render time, timestamp) is the only part allowed to change
+    assert render_html(report) == render_html(report)
+    assert matplotlib.get_backend() == backend
+
+
 def test_html_without_plots_and_without_master():
     inputs = fixed_inputs()
     inputs.update(master=None, loudness=None, mastered=False, series=None)
@@ -252,3 +262,20 @@ def test_write_report_failure_leaves_previous_files_intact(tmp_path, monkeypatch
         write_report(changed, tmp_path)
     assert {p: p.read_bytes() for p in first} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in first)  # no temp files left
+
+
+def test_html_escapes_user_text():
+    inputs = fixed_inputs()
+    inputs["session"] = SessionInfo(name="<script>alert(1)</script>", file="a&b.yaml")
+    html = render_html(build_report(**inputs), with_plots=False)
+    assert "<script>" not in html and "&lt;script&gt;" in html and "a&amp;b.yaml" in html
+
+
+def test_importing_the_report_loads_no_plotting_or_terminal_library():
+    import subprocess
+    import sys
+
+    code = ("import sys, mixgraph.report; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'rich')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
