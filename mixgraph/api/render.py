@@ -58,6 +58,10 @@ class RenderResult:
     duration_s: float
     notes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: sha256 of the resolved session that rendered (variant applied); None for a bare plan
+    session_hash: str | None = None
+    #: provenance sidecars written next to the outputs
+    sidecars: list[str] = field(default_factory=list)
 
     @property
     def realtime_factor(self) -> float:
@@ -65,6 +69,12 @@ class RenderResult:
 
 
 def plan_for(path: str | Path, variant: str | None = None) -> tuple[RenderPlan, str]:
+    plan, file, _ = resolve(path, variant)
+    return plan, file
+
+
+def resolve(path: str | Path, variant: str | None = None) -> tuple[RenderPlan, str, str]:
+    """(plan, session file as displayed, sha256 of the resolved session) of a session file."""
     from mixgraph.api.compile import source_channels
 
     ls = pipeline.load(path)
@@ -72,7 +82,7 @@ def plan_for(path: str | Path, variant: str | None = None) -> tuple[RenderPlan, 
     chans = source_channels(session, ls.session_dir)
     plan = compile_session(session, session_file=ls.file, session_dir=ls.session_dir, variant=variant,
                            positions=ls.position, source_channels=chans)
-    return plan, ls.file
+    return plan, ls.file, pipeline.session_hash(session)
 
 
 def _target(plan: RenderPlan, rel: str, out_dir: str | Path | None) -> Path:
@@ -95,10 +105,14 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                    out_dir: str | Path | None = None, block_size: int = 4096, jobs: int | None = None,
                    progress: Callable[[str, float], None] | None = None, node_meters: bool = True) -> RenderResult:
     t0 = time.perf_counter()
+    from mixgraph.recall.provenance import file_metadata, write_sidecars
+
+    shash: str | None = None
     if isinstance(path_or_plan, RenderPlan):
         plan, file = path_or_plan, "<plan>"
     else:
-        plan, file = plan_for(path_or_plan, variant)
+        plan, file, shash = resolve(path_or_plan, variant)
+    meta = file_metadata(plan, shash)
     sr = plan.sample_rate
     targets = {o.name: _target(plan, o.rel_path, out_dir) for o in plan.outputs}
     _check_targets(plan, targets)
@@ -108,7 +122,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
     try:
         for o in plan.outputs:
             if o.tap != "master":
-                writers[o.name] = OutputWriter(o, targets[o.name], sr, 2, plan.seed)
+                writers[o.name] = OutputWriter(o, targets[o.name], sr, 2, plan.seed, metadata=meta)
         consumers: dict[str, list] = {}
         for o in plan.outputs:
             if o.tap != "master":
@@ -141,7 +155,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                     gain = rate_solve.gain_db
                 outs = [o for o in plan.outputs if o.tap == "master" and o.sample_rate == rate]
                 for o in outs:
-                    writers[o.name] = OutputWriter(o, targets[o.name], rate, 2, plan.seed)
+                    writers[o.name] = OutputWriter(o, targets[o.name], rate, 2, plan.seed, metadata=meta)
                 meter = Meter(rate, 2)
                 stats = engine.master_pass(spill, length, gain, [writers[o.name].write for o in outs] + [meter.process],
                                            sample_rate=rate)
@@ -183,11 +197,14 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                 if m.integrated_lufs is not None and abs(m.integrated_lufs - lp.target_lufs) > lp.tolerance_lu:
                     warnings.append(f"{o.written.path}: {m.integrated_lufs:.2f} LUFS is outside "
                                     f"{lp.target_lufs:g} +- {lp.tolerance_lu:g} LU")
-    return RenderResult(
+    result = RenderResult(
         plan=plan, session_file=file, variant=plan.variant, outputs=outputs, premaster=premaster,
         master=master, node_levels={k: m.result() for k, m in node_meters_d.items()},
         node_stats=mix.node_stats, master_stats=master_stats, loudness=solve,
-        render_seconds=time.perf_counter() - t0, duration_s=mix.length / sr, notes=notes, warnings=warnings)
+        render_seconds=time.perf_counter() - t0, duration_s=mix.length / sr, notes=notes, warnings=warnings,
+        session_hash=shash)
+    result.sidecars = write_sidecars(result)
+    return result
 
 
 def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterResult, plan: RenderPlan,

@@ -41,7 +41,8 @@ class WrittenOutput:
 
 
 class OutputWriter:
-    def __init__(self, out: OutputPlan, path: Path, in_rate: int, channels: int, seed: int):
+    def __init__(self, out: OutputPlan, path: Path, in_rate: int, channels: int, seed: int,
+                 metadata: dict[str, str] | None = None):
         self.out = out
         self.path = path
         self.channels = channels
@@ -63,6 +64,9 @@ class OutputWriter:
         except Exception as exc:
             os.unlink(tmp)
             raise MediaError(f"{path}: cannot write ({exc})") from None
+        # provenance in the file itself: WAV/AIFF INFO strings, FLAC/OGG Vorbis comments
+        for key, value in (metadata or {}).items():
+            setattr(self.f, key, value)
         self.rs = None
         if out.sample_rate != in_rate:
             self.rs = soxr.ResampleStream(in_rate, out.sample_rate, channels, dtype="float64", quality="VHQ")

@@ -1,0 +1,128 @@
+"""Provenance of every rendered file: where it came from, so a file found on a drive in a year can
+be traced back to the session, the commit and the settings that made it.
+
+Two places carry it:
+
+* the file itself (``file_metadata``): title, software and a comment naming the session and plan
+  hashes, written as WAV/AIFF INFO strings or FLAC/OGG Vorbis comments by libsndfile;
+* a sidecar ``<output file>.json`` next to it (``write_sidecars``): the session and plan hashes,
+  the git commit and dirty flag when the session lives in a git repository, the mixgraph version,
+  the sha256 of the samples, and the achieved loudness and true peak.
+
+Nothing here has a clock in it: the same render writes the same sidecar bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mixgraph import __version__
+from mixgraph.graph.plan import RenderPlan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from mixgraph.api.render import RenderResult
+
+SIDECAR_VERSION = 1
+
+
+def file_metadata(plan: RenderPlan, session_sha256: str | None) -> dict[str, str]:
+    """Strings written into every output file (soundfile attribute names)."""
+    parts = [f"mixgraph {__version__}"]
+    if session_sha256:
+        parts.append(f"session sha256:{session_sha256}")
+    parts.append(f"plan sha256:{plan.plan_hash()}")
+    if plan.variant:
+        parts.append(f"variant {plan.variant}")
+    return {"title": plan.session_name,
+            "software": f"mixgraph {__version__}", "comment": "; ".join(parts)}
+
+
+def git_info(folder: str | Path) -> dict[str, Any] | None:
+    """{"commit": sha, "dirty": bool} of the repository holding ``folder``; None outside git.
+
+    Dirty means a tracked file under ``folder`` (the session, its templates and sources) differs
+    from the commit; untracked and git-ignored files (renders) do not count.
+    """
+    folder = str(folder)
+    try:
+        head = subprocess.run(["git", "-C", folder, "rev-parse", "--verify", "-q", "HEAD"],
+                              capture_output=True, text=True, timeout=20)
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--untracked-files=no", "--", "."],
+                                capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if status.returncode != 0:
+        return None
+    return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` to a temporary file next to ``path`` and rename it into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=str(path.parent))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def sidecar_path(output_path: str | Path) -> Path:
+    return Path(str(output_path) + ".json")
+
+
+def sidecar(result: RenderResult, index: int, git: dict[str, Any] | None) -> dict[str, Any]:
+    o = result.outputs[index]
+    w, m = o.written, o.meter
+    plan = result.plan
+    data: dict[str, Any] = {
+        "sidecar_version": SIDECAR_VERSION,
+        "mixgraph_version": __version__,
+        "session": None if result.session_file == "<plan>" else Path(result.session_file).name,
+        "variant": result.variant,
+        "session_sha256": result.session_hash,
+        "plan_sha256": plan.plan_hash(),
+        "git": git,
+        "output": {
+            "name": w.name,
+            "file": Path(w.path).name,
+            "tap": w.tap,
+            "format": w.format,
+            "sample_rate": w.sample_rate,
+            "bit_depth": w.bit_depth,
+            "frames": w.frames,
+            "sha256_samples": w.sha256,
+        },
+        "integrated_lufs": _round(m.integrated_lufs),
+        "true_peak_dbtp": _round(m.true_peak_dbtp),
+        "loudness_target_lufs": plan.master.loudness.target_lufs
+        if plan.master.loudness is not None and w.tap == "master" else None,
+    }
+    return data
+
+
+def _round(x: float | None) -> float | None:
+    return None if x is None else round(float(x), 3)
+
+
+def write_sidecars(result: RenderResult) -> list[str]:
+    """Write ``<output>.json`` for every output of ``result``; returns their paths."""
+    git = git_info(result.plan.session_dir)
+    paths = []
+    for i, o in enumerate(result.outputs):
+        p = sidecar_path(o.written.path)
+        atomic_write_text(p, json.dumps(sidecar(result, i, git), indent=2, sort_keys=True) + "\n")
+        paths.append(str(p))
+    return paths
