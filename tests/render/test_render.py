@@ -266,6 +266,7 @@ def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch):
                                 "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"}}})
     render_session(s, node_meters=False)
     before = (tmp_path / "out/mix.wav").read_bytes()
+    sidecar = (tmp_path / "out/mix.wav.json").read_bytes()
     from mixgraph.render import writer
 
     def boom(self, block, last=False):
@@ -275,7 +276,8 @@ def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         render_session(s, node_meters=False)
     assert (tmp_path / "out/mix.wav").read_bytes() == before
-    assert [p.name for p in (tmp_path / "out").iterdir()] == ["mix.wav"]
+    assert (tmp_path / "out/mix.wav.json").read_bytes() == sidecar
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mix.wav", "mix.wav.json"]
 
 
 def test_refuses_to_write_over_a_source(tmp_path):
