@@ -110,22 +110,20 @@ def run(args) -> int:
 
 
 def _comparison(results, out) -> None:
-    """Loudness of the master of every variant, side by side, relative to the session."""
+    """Each variant's mix print and master side by side, the mix relative to the session's."""
     from rich.table import Table
 
     def fmt(x, spec="{:.1f}"):
         return "-" if x is None else spec.format(x)
 
-    base = results[0].master or results[0].premaster
-    t = Table(title="Variants (master)", title_justify="left")
-    for col in ("variant", "LUFS", "vs session LU", "dBTP", "LRA LU", "PLR dB", "master gain dB"):
+    base = results[0].premaster.integrated_lufs
+    t = Table(title="Variants: mix print and master", title_justify="left")
+    for col in ("variant", "mix LUFS", "mix vs session", "master LUFS", "dBTP", "LRA LU", "gain dB"):
         t.add_column(col, justify="left" if col == "variant" else "right")
     for r in results:
-        m = r.master or r.premaster
-        rel = None
-        if m.integrated_lufs is not None and base.integrated_lufs is not None:
-            rel = m.integrated_lufs - base.integrated_lufs
-        t.add_row(r.variant or "(session)", fmt(m.integrated_lufs), fmt(rel, "{:+.1f}"), fmt(m.true_peak_dbtp),
-                  fmt(m.lra_lu), fmt(getattr(m, "plr_db", None)),
-                  fmt(r.loudness.gain_db if r.loudness else None, "{:+.1f}"))
+        mix, m = r.premaster, r.master
+        rel = None if mix.integrated_lufs is None or base is None else mix.integrated_lufs - base
+        t.add_row(r.variant or "(session)", fmt(mix.integrated_lufs), fmt(rel, "{:+.1f} LU"),
+                  fmt(m.integrated_lufs if m else None), fmt(m.true_peak_dbtp if m else None),
+                  fmt(m.lra_lu if m else None), fmt(r.loudness.gain_db if r.loudness else None, "{:+.1f}"))
     out.print(t)

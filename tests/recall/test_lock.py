@@ -210,8 +210,9 @@ def test_all_variants_render_with_their_own_reports_and_a_comparison(tmp_path, c
     assert lufs["song-solo-a"] - lufs["song"] == pytest.approx(-20 * math.log10(2), abs=0.05)
     assert lufs["song-hot"] - lufs["song-solo-a"] == pytest.approx(20 * math.log10(1 + 10 ** 0.3), abs=0.05)
     assert "Variants" in text
-    row = next(line for line in text.splitlines() if "solo-a" in line and "-6.0" in line)
-    assert "-6.0" in row
+    rows = {line.split()[1]: line for line in text.splitlines() if line.startswith("│")}
+    assert "-6.0 LU" in rows["solo-a"] and "+0.0 LU" in rows["(session)"]
+    assert f"{20 * math.log10(1 + 10 ** 0.3) - 20 * math.log10(2):+.1f} LU" in rows["hot"]
     for f in ("song-mix.wav", "song-solo-a-mix.wav", "song-hot-mix.wav"):
         assert (tmp_path / "renders" / f).is_file() and (tmp_path / "renders" / f"{f}.json").is_file()
 
