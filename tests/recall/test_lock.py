@@ -221,3 +221,15 @@ def test_all_variants_and_variant_exclude_each_other(tmp_path, capsys):
     s = make_session(tmp_path, variants={"x": {"mute": ["b"]}})
     assert cli("render", s, "--all-variants", "--variant", "x") == 1
     assert "leave out --variant" in capsys.readouterr().err
+
+
+def test_dither_seed_follows_the_song_not_its_edits(tmp_path):
+    from mixgraph.api.render import resolve
+
+    s = make_session(tmp_path, variants={"x": {"mute": ["b"]}})
+    seed = resolve(s)[0].seed
+    assert resolve(s, "x")[0].seed == seed
+    s.write_text(s.read_text().replace("source: b.wav", "source: b.wav\n    gain_db: 1.0"))
+    assert resolve(s)[0].seed == seed
+    s.write_text(s.read_text().replace("name: song", "name: other"))
+    assert resolve(s)[0].seed != seed
