@@ -119,7 +119,7 @@ def _comparison(results, out) -> None:
     base = results[0].premaster.integrated_lufs
     t = Table(title="Variants: mix print and master", title_justify="left")
     for col in ("variant", "mix LUFS", "mix vs session", "master LUFS", "dBTP", "LRA LU", "gain dB"):
-        t.add_column(col, justify="left" if col == "variant" else "right")
+        t.add_column(col, justify="left" if col == "variant" else "right", no_wrap=col == "variant")
     for r in results:
         mix, m = r.premaster, r.master
         rel = None if mix.integrated_lufs is None or base is None else mix.integrated_lufs - base

@@ -207,14 +207,13 @@ def convert_validation_error(exc: ValidationError, loaded: LoadedYaml) -> list[D
             hint = did_you_mean(str(loc[-1]), fields_at(tuple(loc[:-1]), loaded.data))
         path = tuple(p for p in loc if p != "[key]")
         key_error = "[key]" in loc
-        pos = loaded.position(path, key=use_key or key_error)
-        line, col = pos if pos else (None, None)
+        file, line, col, via = loaded.locate(path, key=use_key or key_error)
         ident = (path, message)
         if ident in seen:
             continue
         seen.add(ident)
         diags.append(
-            Diagnostic(message, loaded.file, line, col, format_path(path), hint, code=f"schema.{etype}")
+            Diagnostic(message, file, line, col, format_path(path), hint, code=f"schema.{etype}", via=via)
         )
     return diags
 

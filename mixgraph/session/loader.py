@@ -58,15 +58,32 @@ class LoadedYaml:
     text: str
     source_map: dict[Path_, tuple[int, int]] = field(default_factory=dict)
     key_map: dict[Path_, tuple[int, int]] = field(default_factory=dict)
+    #: nodes that came from another file (a template): path -> (file, via); ``via`` is where the
+    #: template was used, ((session file, line, col), ...). Paths absent here are in ``file``.
+    origins: dict[Path_, tuple[str, tuple[tuple[str, int, int], ...]]] = field(default_factory=dict)
 
     def position(self, path: Path_, *, key: bool = False) -> tuple[int, int] | None:
         """Position of ``path`` (its key when ``key``), else of the nearest ancestor."""
+        found = self._find(path, key)
+        return None if found is None else found[1]
+
+    def locate(self, path: Path_, *, key: bool = False) -> tuple[str, int | None, int | None, tuple]:
+        """(file, line, col, via) of ``path``: like :meth:`position`, but in the file the node came
+        from (a template's nodes are in the template, with ``via`` naming the session line)."""
+        found = self._find(path, key)
+        if found is None:
+            return (self.file, None, None, ())
+        p, (line, col) = found
+        file, via = self.origins.get(p, (self.file, ()))
+        return (file, line, col, via)
+
+    def _find(self, path: Path_, key: bool) -> tuple[Path_, tuple[int, int]] | None:
         p = tuple(path)
         while True:
             if key and p in self.key_map:
-                return self.key_map[p]
+                return p, self.key_map[p]
             if p in self.source_map:
-                return self.source_map[p]
+                return p, self.source_map[p]
             if not p:
                 return None
             p = p[:-1]

@@ -25,6 +25,15 @@ RawStage = Callable[[LoadedYaml, Path], LoadedYaml]
 RAW_STAGES: list[RawStage] = []
 
 
+def _templates(loaded: LoadedYaml, session_dir: Path) -> LoadedYaml:
+    from mixgraph.session.templates import expand_templates
+
+    return expand_templates(loaded, session_dir)
+
+
+RAW_STAGES.append(_templates)
+
+
 @dataclass(frozen=True)
 class LoadedSession:
     session: Session
@@ -42,10 +51,10 @@ class LoadedSession:
 
     def position(self, path: tuple, *, key: bool = False) -> tuple[str, int, int] | None:
         """(file, line, col) of a session node (of its key with ``key``), else of its nearest ancestor."""
-        pos = self.loaded.position(path, key=key)
-        if pos is None:
+        file, line, col, _ = self.loaded.locate(path, key=key)
+        if line is None:
             return None
-        return (self.loaded.file, pos[0], pos[1])
+        return (file, line, col)
 
 
 def _validate(loaded: LoadedYaml, session_dir: Path, check_media: bool) -> Session:

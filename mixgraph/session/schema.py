@@ -14,6 +14,24 @@ def session_json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "mixgraph session"
+    # 'use' is expanded before validation (mixgraph/session/templates.py); editors should know it
+    schema["properties"]["use"] = {
+        "type": "object",
+        "title": "Use",
+        "description": "Templates used by this session: instance name (the ${prefix} of the "
+        "generated names) -> {template: NAME@VERSION or ./file.yaml, with: {parameter: value}}.",
+        "propertyNames": {"pattern": "^[a-z0-9][a-z0-9_-]*$"},
+        "additionalProperties": {
+            "type": "object",
+            "required": ["template"],
+            "additionalProperties": False,
+            "properties": {
+                "template": {"type": "string", "description": "Bundled NAME@VERSION (vocal-stack@1) "
+                             "or a template file relative to the session, optionally @VERSION."},
+                "with": {"type": "object", "description": "Parameters of the template."},
+            },
+        },
+    }
     schema["description"] = (
         "A whole mix and master: tracks, buses, aux returns, the master chain with its loudness "
         "target, outputs and variants. Parameter names carry their unit."

@@ -56,10 +56,9 @@ class _Checker:
 
     def add(self, path: tuple, message: str, hint: str | None = None, code: str = "ref",
             severity: str = "error", key: bool = False) -> None:
-        pos = self.loaded.position(path, key=key) if self.loaded else None
-        line, col = pos if pos else (None, None)
-        self.diags.append(Diagnostic(message, self.file, line, col, format_path(path), hint,
-                                     severity=severity, code=code))
+        file, line, col, via = self.loaded.locate(path, key=key) if self.loaded else (self.file, None, None, ())
+        self.diags.append(Diagnostic(message, file, line, col, format_path(path), hint,
+                                     severity=severity, code=code, via=via))
 
 
 def strips(session: Session) -> Iterator[tuple[tuple, str, Any]]:
