@@ -1,0 +1,48 @@
+"""mixgraph diff A B [--json] [--variant NAME] [--exit-code] | mixgraph diff --git-external <7 git args>"""
+
+from __future__ import annotations
+
+HELP = "what changed musically between two sessions (files or git revisions like HEAD~1:song.yaml)"
+
+
+def add_arguments(p) -> None:
+    p.add_argument("a", metavar="A", help="session file or REV:path")
+    p.add_argument("b", metavar="B", nargs="?", help="session file or REV:path")
+    p.add_argument("rest", nargs="*", help="(git external diff: the other arguments git passes)")
+    p.add_argument("--json", action="store_true", help="changes as a JSON list")
+    p.add_argument("--variant", metavar="NAME", help="compare this variant of both")
+    p.add_argument("--exit-code", action="store_true", help="exit 1 when there are changes (like git diff)")
+    p.add_argument("--git-external", action="store_true",
+                   help="called by git as a diff driver: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE")
+
+
+def run(args) -> int:
+    import json
+    import sys
+    from pathlib import Path
+
+    from mixgraph.errors import UserError
+    from mixgraph.recall.diff import diff_sessions, format_changes, load_spec
+
+    if args.git_external:
+        argv = [args.a, args.b, *args.rest]
+        if len(argv) < 7:
+            raise UserError("--git-external expects the 7 arguments git passes to a diff driver",
+                            hint="Set it up with: git config diff.mixgraph.command 'mixgraph diff --git-external'")
+        path, old_file, new_file = argv[0], argv[1], argv[4]
+        base = Path(path).parent.resolve()
+        old = load_spec(old_file, args.variant, display=f"a/{path}", session_dir=base)
+        new = load_spec(new_file, args.variant, display=f"b/{path}", session_dir=base)
+        sys.stdout.write(f"mixgraph diff a/{path} b/{path}\n")
+    else:
+        if args.b is None or args.rest:
+            raise UserError("diff compares two sessions: mixgraph diff A B",
+                            hint="For example: mixgraph diff HEAD~1:song.yaml song.yaml")
+        old = load_spec(args.a, args.variant)
+        new = load_spec(args.b, args.variant)
+    changes = diff_sessions(old, new)
+    if args.json:
+        sys.stdout.write(json.dumps([c.to_dict() for c in changes], indent=2) + "\n")
+    else:
+        sys.stdout.write(format_changes(changes))
+    return 1 if (args.exit_code and changes) else 0

@@ -1,0 +1,394 @@
+"""``mixgraph diff A B``: what changed musically between two versions of a session.
+
+A and B are session files or git revisions of one (``HEAD~1:song.yaml``, ``main:song.yaml``,
+``:song.yaml`` for the index). Both are resolved first (templates, presets, tempo applied: what
+would render), then compared section by section:
+
+* tracks, buses and returns added or removed, with their source and routing;
+* routing (``out``, sends by destination), faders, pans, mutes and solos;
+* insert chains aligned by a longest common subsequence on the processor ``id`` (or its type), so
+  an inserted compressor reads as one insertion, not as every later processor changed;
+* every changed parameter as ``old -> new`` with the unit its name carries (``_db`` dB, ``_hz`` Hz,
+  ...), and the signed change for levels;
+* automation lanes added, removed or changed; the master chain and loudness target; outputs;
+  variants.
+
+The result is a list of :class:`Change`; ``format_changes`` prints one line each.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from mixgraph.errors import UserError
+from mixgraph.session import pipeline
+from mixgraph.session.models import PROCESSOR_MODELS, Session
+
+KIND = {"tracks": "track", "buses": "bus", "returns": "return", "outputs": "output", "variants": "variant"}
+UNITS = (("_db_oct", "dB/oct"), ("_dbtp", "dBTP"), ("_lufs", "LUFS"), ("_db", "dB"), ("_hz", "Hz"),
+         ("_ms", "ms"), ("_lu", "LU"), ("_bpm", "BPM"), ("_s", "s"))
+LEVEL_UNITS = ("dB", "LU", "LUFS", "dBTP")
+#: words for boolean switches: field -> (when it becomes true, when it becomes false)
+SWITCHES = {"mute": ("muted", "unmuted"), "solo": ("soloed", "unsoloed"), "bypass": ("bypassed", "back in"),
+            "invert_polarity": ("polarity inverted", "polarity normal"), "pre_fader": ("pre-fader", "post-fader")}
+TOP_FIELDS = ("name", "sample_rate", "sources_dir", "tail_s", "tempo_bpm")
+
+
+@dataclass(frozen=True)
+class Change:
+    op: str  # "add" | "remove" | "change"
+    kind: str  # "track" | "bus" | "return" | "master" | "output" | "variant" | "session"
+    name: str
+    path: str  # dotted path in the session, e.g. "tracks.vocal.chain[1].ratio"
+    old: Any = None
+    new: Any = None
+    unit: str | None = None
+    text: str = ""  # the human line
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("text")
+        return d
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_spec(spec: str, variant: str | None = None, *, display: str | None = None,
+              session_dir: Path | None = None) -> Session | None:
+    """A resolved session from a file path or ``REV:path``; None for ``/dev/null`` (git's empty side)."""
+    if spec == os.devnull:
+        return None
+    if os.path.exists(spec):
+        ls = pipeline.load(spec, check_media=False, display=display) if session_dir is None else \
+            pipeline.load_text(Path(spec).read_text(encoding="utf-8"), display or spec, session_dir=session_dir)
+        return pipeline.expand(ls, variant)
+    if ":" in spec:
+        rev, _, path = spec.partition(":")
+        text = git_show(rev, path)
+        wt = Path(path)
+        base = wt.parent if str(wt.parent) not in ("", ".") else Path(".")
+        ls = pipeline.load_text(text, display or spec, session_dir=base.resolve())
+        return pipeline.expand(ls, variant)
+    raise UserError(f"{spec}: no such session file",
+                    hint="Give a session file or a git revision of one, e.g. HEAD~1:song.yaml.")
+
+
+def git_show(rev: str, path: str) -> str:
+    """The text of ``path`` at ``rev`` (``""`` = the index), resolved like ``git show REV:./path``."""
+    p = Path(path)
+    folder = p.parent if str(p.parent) not in ("", ".") else Path(".")
+    if not folder.is_dir():
+        folder = Path(".")
+        rel = path
+    else:
+        rel = p.name
+    try:
+        res = subprocess.run(["git", "-C", str(folder), "show", f"{rev}:./{rel}"], capture_output=True,
+                             timeout=60)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise UserError(f"{rev}:{path}: cannot run git ({exc})", hint="Install git, or compare two files.") from None
+    if res.returncode != 0:
+        msg = res.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise UserError(f"{rev}:{path}: git cannot show it ({msg[-1] if msg else 'unknown error'})",
+                        hint="Check the revision (git log --oneline -- FILE) and the path.")
+    try:
+        return res.stdout.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UserError(f"{rev}:{path}: not a UTF-8 text file") from None
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def unit_of(key: str) -> str | None:
+    for suffix, unit in UNITS:
+        if key.endswith(suffix):
+            return unit
+    return None
+
+
+def fmt(value: Any, unit: str | None = None) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        value = int(value) if value.is_integer() else round(value, 6)
+    if isinstance(value, (list, dict)):
+        return _compact(value)
+    text = str(value)
+    return f"{text} {unit}" if unit and isinstance(value, (int, float)) else text
+
+
+def _compact(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_compact(v) for v in value) + "]"
+    return fmt(value)
+
+
+def _delta(old: Any, new: Any, unit: str | None) -> str:
+    if unit in LEVEL_UNITS and isinstance(old, (int, float)) and isinstance(new, (int, float)) \
+            and not isinstance(old, bool):
+        d = round(new - old, 6)
+        return f" ({'+' if d > 0 else ''}{fmt(float(d))} {'LU' if unit in ('LUFS', 'LU') else 'dB'})"
+    return ""
+
+
+def format_changes(changes: list[Change]) -> str:
+    if not changes:
+        return "no musical changes\n"
+    return "".join(c.text + "\n" for c in changes)
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def diff_sessions(a: Session | None, b: Session | None) -> list[Change]:
+    da = a.model_dump(mode="json", by_alias=True) if a is not None else {}
+    db = b.model_dump(mode="json", by_alias=True) if b is not None else {}
+    out: list[Change] = []
+    for f in TOP_FIELDS:
+        if f in da and f in db and da[f] != db[f]:
+            out.append(_change("session", "", f, da[f], db[f], f"~ session: {f}"))
+    for section in ("tracks", "buses", "returns"):
+        out += _diff_named(section, da.get(section, {}), db.get(section, {}))
+    out += _diff_master(da.get("master"), db.get("master"))
+    for section in ("outputs", "variants"):
+        out += _diff_named(section, da.get(section, {}), db.get(section, {}))
+    return out
+
+
+def _change(kind: str, name: str, path: str, old: Any, new: Any, head: str, what: str | None = None) -> Change:
+    key = re.split(r"[.\[]", path.rsplit(".", 1)[-1])[0]
+    unit = unit_of(key)
+    if what is None and key in SWITCHES and isinstance(old, bool) and isinstance(new, bool) and head.endswith(key):
+        # "~ track vocal: mute" -> "~ track vocal: muted"
+        return Change("change", kind, name, path, old, new, None, head[: -len(key)] + SWITCHES[key][0 if new else 1])
+    if what is None:
+        what = f"{fmt(old, unit)} -> {fmt(new, unit)}{_delta(old, new, unit)}"
+    return Change("change", kind, name, path, old, new, unit, f"{head} {what}")
+
+
+def _summary(section: str, entry: dict) -> str:
+    if section == "tracks":
+        bits = [f"source {entry.get('source')}", f"-> {_dest(entry.get('out', 'master'))}"]
+    elif section in ("buses", "returns"):
+        bits = [f"-> {_dest(entry.get('out', 'master'))}"]
+    elif section == "outputs":
+        bits = [f"{entry.get('path')}", f"tap {entry.get('tap')}"]
+    else:
+        bits = [entry.get("description") or "patch"]
+    chain = entry.get("chain") or []
+    if chain:
+        bits.append("chain " + ", ".join(p["type"] for p in chain))
+    return ", ".join(str(b) for b in bits)
+
+
+def _dest(name: str) -> str:
+    return "master" if name == "master" else f"bus {name}"
+
+
+def _diff_named(section: str, a: dict, b: dict) -> list[Change]:
+    kind = KIND[section]
+    out: list[Change] = []
+    for name in sorted(set(a) | set(b)):
+        path = f"{section}.{name}"
+        if name not in a:
+            out.append(Change("add", kind, name, path, None, b[name], None,
+                              f"+ {kind} {name} ({_summary(section, b[name])})"))
+        elif name not in b:
+            out.append(Change("remove", kind, name, path, a[name], None, None,
+                              f"- {kind} {name} ({_summary(section, a[name])})"))
+        elif a[name] != b[name]:
+            if section in ("tracks", "buses", "returns"):
+                out += _diff_strip(kind, name, path, a[name], b[name])
+            else:
+                out += _diff_fields(kind, name, path, a[name], b[name], f"~ {kind} {name}:")
+    return out
+
+
+def _diff_strip(kind: str, name: str, path: str, a: dict, b: dict) -> list[Change]:
+    head = f"~ {kind} {name}:"
+    out: list[Change] = []
+    for key in a:
+        if key not in b or a[key] == b[key]:
+            continue
+        p = f"{path}.{key}"
+        if key == "chain":
+            out += _diff_chain(kind, name, p, a[key], b[key], head)
+        elif key == "sends":
+            out += _diff_sends(kind, name, p, a[key], b[key], head)
+        elif key == "automation":
+            out += _diff_automation(kind, name, p, a[key], b[key], head)
+        elif key == "out":
+            out.append(_change(kind, name, p, a[key], b[key], f"{head} out",
+                               f"{_dest(a[key])} -> {_dest(b[key])}"))
+        else:
+            out += _diff_fields(kind, name, p, a[key], b[key], head, label=key)
+    return out
+
+
+def _diff_fields(kind: str, name: str, path: str, a: Any, b: Any, head: str, label: str = "") -> list[Change]:
+    """Leaves of two nested values; lists compared whole unless they hold mappings of equal length."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out: list[Change] = []
+        for k in list(a) + [k for k in b if k not in a]:
+            if a.get(k) != b.get(k):
+                sub = f"{label}.{k}" if label else str(k)
+                out += _diff_fields(kind, name, f"{path}.{k}", a.get(k), b.get(k), head, sub)
+        return out
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(isinstance(x, dict) for x in a + b):
+        out = []
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                out += _diff_fields(kind, name, f"{path}[{i}]", x, y, head, f"{label}[{i}]")
+        return out
+    return [_change(kind, name, path, a, b, f"{head} {label}".rstrip())]
+
+
+def _proc_key(p: dict) -> str:
+    return f"id:{p['id']}" if p.get("id") else f"type:{p['type']}"
+
+
+def _proc_name(p: dict, index: int) -> str:
+    return f"chain[{index}] {p['type']}" + (f" '{p['id']}'" if p.get("id") else "")
+
+
+def _lcs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
+    n, m = len(a), len(b)
+    table = [[0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            table[i][j] = table[i + 1][j + 1] + 1 if a[i] == b[j] else max(table[i + 1][j], table[i][j + 1])
+    pairs, i, j = [], 0, 0
+    while i < n and j < m:
+        if a[i] == b[j]:
+            pairs.append((i, j))
+            i, j = i + 1, j + 1
+        elif table[i + 1][j] >= table[i][j + 1]:
+            i += 1
+        else:
+            j += 1
+    return pairs
+
+
+def _settings(p: dict) -> str:
+    """The parameters of a processor that differ from its defaults, for an added/removed line."""
+    model = PROCESSOR_MODELS.get(p["type"])
+    bits = []
+    for k, v in p.items():
+        if k in ("type", "id", "bypass"):
+            continue
+        field = model.model_fields.get("from_" if k == "from" else k) if model else None
+        default = field.get_default(call_default_factory=True) if field is not None and not field.is_required() \
+            else object()
+        if v == default:
+            continue
+        if k == "bands" and isinstance(v, list):
+            bits.append(", ".join(_band(b) for b in v))
+        else:
+            bits.append(f"{k} {fmt(v, unit_of(k))}")
+    return f" ({', '.join(bits)})" if bits else ""
+
+
+def _band(b: dict) -> str:
+    text = f"{b['type']} {fmt(b.get('freq_hz'), 'Hz')}"
+    if "gain_db" in b:
+        text += f" {'+' if b['gain_db'] > 0 else ''}{fmt(b['gain_db'], 'dB')}"
+    return text
+
+
+def _diff_chain(kind: str, name: str, path: str, a: list, b: list, head: str) -> list[Change]:
+    pairs = _lcs([_proc_key(p) for p in a], [_proc_key(p) for p in b])
+    matched_a = {i for i, _ in pairs}
+    matched_b = {j for _, j in pairs}
+    out: list[Change] = []
+    for i, p in enumerate(a):
+        if i not in matched_a:
+            out.append(Change("remove", kind, name, f"{path}[{i}]", p, None, None,
+                              f"- {kind} {name}: {_proc_name(p, i)}{_settings(p)}"))
+    for j, p in enumerate(b):
+        if j not in matched_b:
+            out.append(Change("add", kind, name, f"{path}[{j}]", None, p, None,
+                              f"+ {kind} {name}: {_proc_name(p, j)}{_settings(p)}"))
+    for i, j in pairs:
+        if a[i] != b[j]:
+            out += _diff_fields(kind, name, f"{path}[{j}]", a[i], b[j], f"~ {kind} {name}: {_proc_name(b[j], j)}")
+    return sorted(out, key=lambda c: _index_of(c.path))
+
+
+def _index_of(path: str) -> int:
+    m = re.search(r"chain\[(\d+)\]", path)
+    return int(m.group(1)) if m else 0
+
+
+def _diff_sends(kind: str, name: str, path: str, a: list, b: list, head: str) -> list[Change]:
+    ia = {s["to"]: s for s in a}
+    ib = {s["to"]: s for s in b}
+    out: list[Change] = []
+    for to in list(ia) + [t for t in ib if t not in ia]:
+        p = f"{path}.{to}"
+        if to not in ib:
+            out.append(Change("remove", kind, name, p, ia[to], None, None, f"- {kind} {name}: send to {to}"))
+        elif to not in ia:
+            s = ib[to]
+            out.append(Change("add", kind, name, p, None, s, None,
+                              f"+ {kind} {name}: send to {to} at {fmt(s['level_db'], 'dB')}"
+                              + (" pre-fader" if s.get("pre_fader") else "")))
+        elif ia[to] != ib[to]:
+            out += _diff_fields(kind, name, p, ia[to], ib[to], f"~ {kind} {name}: send to {to}")
+    return out
+
+
+def _diff_automation(kind: str, name: str, path: str, a: dict, b: dict, head: str) -> list[Change]:
+    out: list[Change] = []
+    for lane in list(a) + [k for k in b if k not in a]:
+        p = f"{path}.{lane}"
+        if lane not in b:
+            out.append(Change("remove", kind, name, p, a[lane], None, None, f"- {kind} {name}: automation of {lane}"))
+        elif lane not in a:
+            out.append(Change("add", kind, name, p, None, b[lane], None,
+                              f"+ {kind} {name}: automation of {lane} ({len(b[lane])} points)"))
+        elif a[lane] != b[lane]:
+            out.append(Change("change", kind, name, p, a[lane], b[lane], unit_of(lane),
+                              f"~ {kind} {name}: automation of {lane} changed "
+                              f"({len(a[lane])} -> {len(b[lane])} points)"))
+    return out
+
+
+def _diff_master(a: dict | None, b: dict | None) -> list[Change]:
+    if a is None or b is None or a == b:
+        return []
+    out: list[Change] = []
+    head = "~ master:"
+    for key in a:
+        if a[key] == b.get(key):
+            continue
+        p = f"master.{key}"
+        if key == "chain":
+            out += _diff_chain("master", "master", p, a[key], b[key], head)
+        elif key == "automation":
+            out += _diff_automation("master", "master", p, a[key], b[key], head)
+        elif key == "loudness" and isinstance(a[key], dict) and isinstance(b[key], dict):
+            for k in a[key]:
+                if a[key][k] != b[key].get(k):
+                    label = {"target_lufs": "loudness target", "ceiling_dbtp": "ceiling"}.get(k, f"loudness {k}")
+                    out.append(_change("master", "master", f"{p}.{k}", a[key][k], b[key].get(k), f"{head} {label}"))
+        else:
+            out += _diff_fields("master", "master", p, a[key], b[key], head, label=key)
+    return out
+
+
+def diff_specs(a: str, b: str, variant: str | None = None) -> list[Change]:
+    return diff_sessions(load_spec(a, variant), load_spec(b, variant))
+
+
+__all__ = ["Change", "diff_sessions", "diff_specs", "format_changes", "git_show", "load_spec"]
