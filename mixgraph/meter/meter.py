@@ -14,7 +14,10 @@ short-term values are kept: 36 000 floats an hour each).
 * LRA (Tech 3342): short-term values at 10 Hz, absolute gate -70 LUFS, relative gate
   -20 LU, LRA = 95th - 10th percentile (linear interpolation between ranks).
 * True peak (BS.1770-4 Annex 2): 4x oversampling with a linear-phase interpolator
-  whose phase 0 passes the original samples; max |x| over phases and channels.
+  whose phase 0 passes the original samples; max |x| over phases and channels. The four
+  polyphase branches are one small matrix product per sub-block (numpy/BLAS, no numba: the
+  meter loads in ~100 MB), and a block whose samples cannot lift the running true peak
+  (its peak times the interpolator's largest L1 gain) only updates the filter history.
 """
 
 from __future__ import annotations
@@ -24,11 +27,11 @@ import math
 import numpy as np
 from scipy.signal import sosfilt
 
-from mixgraph.dsp.kernels import peak4_stream
 from mixgraph.dsp.oversample import Upsampler
 from mixgraph.meter.result import MeterResult
 
 ABS_GATE = -70.0
+TP_SUB = 8192  # frames per true-peak matrix product (bounds the temporary copy to ~1 MB)
 REL_GATE_I = -10.0
 REL_GATE_LRA = -20.0
 BANDS = (("sub", 0.0, 60.0), ("low", 60.0, 250.0), ("low_mid", 250.0, 2000.0),
@@ -84,6 +87,8 @@ class Meter:
         taps = max(b.b.size for b in up.branches)  # branch 0 has one tap more; pad the others with 0
         self.tp_h = np.ascontiguousarray(np.stack([np.pad(b.b, (0, taps - b.b.size)) for b in up.branches]))
         self.tp_hist = np.zeros((channels, self.tp_h.shape[1] - 1))
+        # y[i, p] = sum_k h[p, k] x[i - k]: windows of the input times the reversed branches
+        self.tp_r = np.ascontiguousarray(self.tp_h[:, ::-1].T)
         # no interpolated value can exceed (max |input| in its window) * (largest branch L1 norm)
         self.tp_gain_bound = float(np.abs(self.tp_h).sum(axis=1).max())
         self.tp = 0.0
@@ -111,11 +116,12 @@ class Meter:
         self.sumsq += float(np.sum(x * x)) / self.ch
         if self.true_peak:
             block_peak = max(float(a.max()), float(np.abs(self.tp_hist).max()))
+            k = self.tp_hist.shape[1]
+            ext = np.concatenate((self.tp_hist, x), axis=1)
             if block_peak * self.tp_gain_bound > self.tp:
-                self.tp = max(self.tp, peak4_stream(self.tp_h, np.ascontiguousarray(x), self.tp_hist))
-            else:  # this block cannot raise the true peak: only keep the filter history
-                k = self.tp_hist.shape[1]
-                self.tp_hist = np.concatenate((self.tp_hist, x), axis=1)[:, -k:].copy()
+                self.tp = max(self.tp, self._true_peak(ext))
+            # else: this block cannot raise the true peak; only the filter history moves on
+            self.tp_hist = ext[:, -k:].copy()
         else:  # not asked for: the sample peak stands in (a lower bound)
             self.tp = self.peak
         if self.ch == 2:  # plain sums, not np.dot: BLAS threading costs more than the work here
@@ -134,6 +140,17 @@ class Meter:
             self._bins(sums[: self.ch].sum(axis=0), 2.0 * sums[self.ch])
         self.left = sq[:, full * self.bin :]
         self._spectrum(x)
+
+    def _true_peak(self, ext: np.ndarray) -> float:
+        """max |y| of the 4x interpolation of ext[:, m-1:] given the m-1 samples of history before it."""
+        m = self.tp_r.shape[0]
+        peak = 0.0
+        for c in range(ext.shape[0]):
+            w = np.lib.stride_tricks.sliding_window_view(ext[c], m)
+            for s in range(0, w.shape[0], TP_SUB):
+                y = w[s : s + TP_SUB] @ self.tp_r
+                peak = max(peak, float(np.abs(y).max()))
+        return peak
 
     def _bins(self, p: np.ndarray, pm: np.ndarray) -> None:
         """Account for k new 10 ms bins (vectorised): M/S maxima, gating blocks, LRA values."""
