@@ -162,36 +162,3 @@ def fir_stream(b: np.ndarray, x: np.ndarray, hist: np.ndarray) -> np.ndarray:
         hist[c] = ext[n:]
     return out
 
-
-@njit(cache=True, nogil=True)
-def peak4_stream(h: np.ndarray, x: np.ndarray, hist: np.ndarray) -> float:
-    """max |y| of the 4x polyphase interpolation of x (branches h[0..3], each m taps), without
-    storing it; the same fixed summation order as fir_stream. hist: last m - 1 inputs per channel."""
-    ch, n = x.shape
-    m = h.shape[1]
-    hm = m - 1
-    r0 = h[0, ::-1].copy()
-    r1 = h[1, ::-1].copy()
-    r2 = h[2, ::-1].copy()
-    r3 = h[3, ::-1].copy()
-    ext = np.empty(hm + n)
-    peak = 0.0
-    for c in range(ch):
-        ext[:hm] = hist[c]
-        ext[hm:] = x[c]
-        for i in range(n):
-            a0 = 0.0
-            a1 = 0.0
-            a2 = 0.0
-            a3 = 0.0
-            for j in range(m):
-                v = ext[i + j]
-                a0 += r0[j] * v
-                a1 += r1[j] * v
-                a2 += r2[j] * v
-                a3 += r3[j] * v
-            a = max(abs(a0), abs(a1), abs(a2), abs(a3))
-            if a > peak:
-                peak = a
-        hist[c] = ext[n:]
-    return peak
