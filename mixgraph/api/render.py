@@ -102,7 +102,7 @@ def _check_targets(plan: RenderPlan, targets: dict[str, Path]) -> None:
 
 
 def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None = None,
-                   out_dir: str | Path | None = None, block_size: int = 4096, jobs: int | None = None,
+                   out_dir: str | Path | None = None, block_size: int | None = None, jobs: int | None = None,
                    progress: Callable[[str, float], None] | None = None, node_meters: bool = True) -> RenderResult:
     t0 = time.perf_counter()
     from mixgraph.recall.provenance import file_metadata, write_sidecars
@@ -129,7 +129,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                 consumers.setdefault(o.tap, []).append(writers[o.name].write)
         pm_meter = Meter(sr, 2)
         consumers.setdefault("premaster", []).append(pm_meter.process)
-        node_meters_d = {n.id: Meter(sr, 2) for n in plan.nodes} if node_meters else {}
+        node_meters_d = {n.id: Meter(sr, 2, light=True) for n in plan.nodes} if node_meters else {}
         with tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
             mix = engine.run_mix(consumers, spill_dir=tmp,
                                  progress=(lambda f: report("mix", f)) if report else None,
@@ -222,7 +222,7 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
                           f"{lp.target_lufs:g} LUFS.")
     def measure(g: float) -> tuple[float, float, float, float]:
         # loudness only: the true peak is checked on the final pass and on every file as written
-        meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False)
+        meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False, light=True)
         stats = engine.master_pass(spill, length, g, [meter.process], sample_rate=sample_rate)
         r = meter.result()
         lim = [s for s in stats["gain_reduction"] if s[0] == "limiter"]

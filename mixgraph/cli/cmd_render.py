@@ -13,8 +13,10 @@ def add_arguments(p) -> None:
     p.add_argument("--locked", action="store_true",
                    help="refuse to render when the sources or the session differ from SESSION.lock")
     p.add_argument("--out-dir", metavar="DIR", help="write the outputs here instead of their session paths")
-    p.add_argument("--block-size", type=int, default=4096, metavar="N", help="frames per block (default 4096)")
-    p.add_argument("--jobs", type=int, default=None, metavar="N", help="threads (default: all cores)")
+    p.add_argument("--block-size", type=int, default=None, metavar="N",
+                   help="frames per block (default 16384); the output does not depend on it")
+    p.add_argument("--jobs", type=int, default=None, metavar="N",
+                   help="threads per graph level (default 1); the output does not depend on it")
     p.add_argument("--no-report-files", action="store_true", help="do not write report.json/.md/.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--no-node-meters", action="store_true",
@@ -51,7 +53,7 @@ def run(args) -> int:
     from mixgraph.errors import UserError
     from mixgraph.recall.lock import check_lock, lock_path, read_lock, record_outputs
 
-    if args.block_size < 1:
+    if args.block_size is not None and args.block_size < 1:
         raise UserError("--block-size must be at least 1")
     if args.jobs is not None and args.jobs < 1:
         raise UserError("--jobs must be at least 1")

@@ -9,7 +9,7 @@ def add_arguments(p) -> None:
     p.add_argument("session", metavar="SESSION")
     p.add_argument("--variant", metavar="NAME")
     p.add_argument("--json", action="store_true", help="print the verdict as JSON")
-    p.add_argument("--block-size", type=int, default=4096, metavar="N")
+    p.add_argument("--block-size", type=int, default=None, metavar="N")
     p.add_argument("--jobs", type=int, default=None, metavar="N")
 
 

@@ -61,7 +61,11 @@ def _lufs(power: float) -> float | None:
 
 
 class Meter:
-    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, true_peak: bool = True):
+    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, true_peak: bool = True,
+                 light: bool = False):
+        """``light``: only what a track or bus row of the report shows (integrated loudness, sample
+        and true peak, RMS/crest, clipped samples); no M/S maxima, LRA, series, spectrum,
+        correlation or mono fold-down (those come out as None / empty)."""
         if channels not in (1, 2):
             raise ValueError("the meter takes mono or stereo")
         self.sr = int(sample_rate)
@@ -83,6 +87,7 @@ class Meter:
         self.series_every = max(1, int(round(series_step_s * 100)))
         self.series_step_s = series_step_s
         self.true_peak = true_peak
+        self.light = light
         up = Upsampler(4, channels, cutoff=1.0)
         taps = max(b.b.size for b in up.branches)  # branch 0 has one tap more; pad the others with 0
         self.tp_h = np.ascontiguousarray(np.stack([np.pad(b.b, (0, taps - b.b.size)) for b in up.branches]))
@@ -124,6 +129,15 @@ class Meter:
             self.tp_hist = ext[:, -k:].copy()
         else:  # not asked for: the sample peak stands in (a lower bound)
             self.tp = self.peak
+        if self.light:
+            y, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
+            sq = (y * y).sum(axis=0, keepdims=True)
+            sq = np.concatenate((self.left, sq), axis=1) if self.left.shape[1] else sq
+            full = sq.shape[1] // self.bin
+            if full:
+                self._gate_bins(sq[0, : full * self.bin].reshape(full, self.bin).sum(axis=1) / self.bin)
+            self.left = sq[:, full * self.bin :]
+            return
         if self.ch == 2:  # plain sums, not np.dot: BLAS threading costs more than the work here
             self.lr += float(np.sum(x[0] * x[1]))
             self.ll += float(np.sum(x[0] * x[0]))
@@ -151,6 +165,18 @@ class Meter:
                 y = w[s : s + TP_SUB] @ self.tp_r
                 peak = max(peak, float(np.abs(y).max()))
         return peak
+
+    def _gate_bins(self, p: np.ndarray) -> None:
+        """Light mode: only the 400 ms gating blocks that end on every 10th bin."""
+        allp = np.concatenate((self.hist, p))
+        c0 = self.nbins - self.hist.size
+        ends = np.arange(c0 + 39, c0 + allp.size)  # absolute end bin of each full 40-bin window
+        sel = (ends >= self.nbins) & ((ends + 1) % 10 == 0)
+        if sel.any():
+            win = np.lib.stride_tricks.sliding_window_view(allp, 40)
+            self.gate_blocks.extend((win[sel].sum(axis=-1) / 40).tolist())
+        self.nbins += p.size
+        self.hist = allp[-39:]
 
     def _bins(self, p: np.ndarray, pm: np.ndarray) -> None:
         """Account for k new 10 ms bins (vectorised): M/S maxima, gating blocks, LRA values."""
@@ -235,7 +261,7 @@ class Meter:
             return 20.0 * math.log10(v) if v > 0 else -200.0
 
         integrated = self._integrated(self.gate_blocks)
-        mono_i = self._integrated(self.gate_blocks_mono)
+        mono_i = None if self.light else self._integrated(self.gate_blocks_mono)
         rms = math.sqrt(self.sumsq / self.frames) if self.frames else 0.0
         corr = None
         if self.ch == 2 and self.ll > 0 and self.rr > 0:
@@ -253,13 +279,13 @@ class Meter:
             integrated_lufs=integrated,
             momentary_max_lufs=self.m_max if self.nbins >= 40 and math.isfinite(self.m_max) else None,
             short_term_max_lufs=self.s_max if self.nbins >= 300 and math.isfinite(self.s_max) else None,
-            lra_lu=self._lra() if self.nbins >= 300 else None,
+            lra_lu=self._lra() if self.nbins >= 300 and not self.light else None,
             true_peak_dbtp=tp, sample_peak_dbfs=db(self.peak), rms_dbfs=db(rms),
             crest_db=db(self.peak) - db(rms) if rms > 0 else 0.0,
             plr_db=(tp - integrated) if integrated is not None else None,
             correlation=corr,
             mono_loudness_diff_lu=(mono_i - integrated) if (integrated is not None and mono_i is not None) else (
-                None if integrated is None else -200.0),
+                None if integrated is None or self.light else -200.0),
             clipped_samples=self.clipped, spectral_balance_db=bands,
             short_term_series=tuple(self.series), series_step_s=self.series_step_s)
 

@@ -63,7 +63,7 @@ class Verification:
         }
 
 
-def verify_session(session_path: str | Path, variant: str | None = None, *, block_size: int = 4096,
+def verify_session(session_path: str | Path, variant: str | None = None, *, block_size: int | None = None,
                    jobs: int | None = None, progress: Callable[[str, float], None] | None = None) -> Verification:
     from mixgraph.api.render import _target, render_session, resolve
     from mixgraph.render.compare import null_test, samples_sha256
