@@ -89,3 +89,20 @@ def test_streaming_meter_counts_clips():
     m = Meter(SR, 1)
     m.process(np.array([[0.5, 1.0, -1.2, 0.3]]))
     assert m.result().clipped_samples == 2
+
+
+def test_light_meter_gives_the_same_loudness_and_peaks_and_nothing_else():
+    from mixgraph.meter.meter import Meter
+
+    x = music_like(6.0)
+    for block in (7, 4096, x.shape[1]):
+        full, light = Meter(SR, 2), Meter(SR, 2, light=True)
+        for i in range(0, x.shape[1], block):
+            full.process(x[:, i : i + block])
+            light.process(x[:, i : i + block])
+        f, lt = full.result(), light.result()
+        assert lt.integrated_lufs == pytest.approx(f.integrated_lufs, abs=1e-9)
+        assert (lt.true_peak_dbtp, lt.sample_peak_dbfs, lt.crest_db, lt.clipped_samples) == \
+            (f.true_peak_dbtp, f.sample_peak_dbfs, f.crest_db, f.clipped_samples)
+        assert lt.lra_lu is None and lt.momentary_max_lufs is None and lt.short_term_max_lufs is None
+        assert lt.mono_loudness_diff_lu is None and lt.spectral_balance_db == {}
