@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mixgraph.dsp.kernels import sosfilt_zi
 from mixgraph.errors import MediaError, RenderError
 from mixgraph.graph.compile import compile_session
 from mixgraph.graph.plan import RenderPlan
@@ -127,9 +128,9 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
         for o in plan.outputs:
             if o.tap != "master":
                 consumers.setdefault(o.tap, []).append(writers[o.name].write)
-        pm_meter = Meter(sr, 2)
+        pm_meter = Meter(sr, 2, sos_filter=sosfilt_zi)
         consumers.setdefault("premaster", []).append(pm_meter.process)
-        node_meters_d = {n.id: Meter(sr, 2, light=True) for n in plan.nodes} if node_meters else {}
+        node_meters_d = {n.id: Meter(sr, 2, light=True, sos_filter=sosfilt_zi) for n in plan.nodes} if node_meters else {}
         with tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
             mix = engine.run_mix(consumers, spill_dir=tmp,
                                  progress=(lambda f: report("mix", f)) if report else None,
@@ -146,20 +147,47 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                 if rate != sr:
                     spill = os.path.join(tmp, f"premaster-{rate}.f64")
                     length = resample_spill(mix.spill_path, mix.length, sr, rate, spill)
-                gain = 0.0
-                rate_solve = None
-                if plan.master.loudness is not None:
-                    rate_solve = solve_master_gain(engine, spill, length, premaster, plan,
-                                                   (lambda f: report("loudness", f)) if report else None,
-                                                   sample_rate=rate)
-                    gain = rate_solve.gain_db
                 outs = [o for o in plan.outputs if o.tap == "master" and o.sample_rate == rate]
-                for o in outs:
-                    writers[o.name] = OutputWriter(o, targets[o.name], rate, 2, plan.seed, metadata=meta)
-                meter = Meter(rate, 2)
-                stats = engine.master_pass(spill, length, gain, [writers[o.name].write for o in outs] + [meter.process],
-                                           sample_rate=rate)
-                result_m = meter.result()
+                # every pass over the master writes its deliverables (to temporary files) and meters
+                # them in full, so the pass the solver accepts is the final one: no extra pass
+                candidates: dict[float, tuple[list[OutputWriter], MeterResult, dict]] = {}
+
+                def run_pass(g: float, rate=rate, spill=spill, length=length, outs=outs,
+                             candidates=candidates) -> tuple[MeterResult, dict]:
+                    ws = [OutputWriter(o, targets[o.name], rate, 2, plan.seed, metadata=meta) for o in outs]
+                    try:
+                        meter = Meter(rate, 2, sos_filter=sosfilt_zi)
+                        stats = engine.master_pass(spill, length, g, [w.write for w in ws] + [meter.process],
+                                                   sample_rate=rate)
+                        result = meter.result()
+                    except BaseException:
+                        for w in ws:
+                            w.abort()
+                        raise
+                    old = candidates.pop(g, None)
+                    if old is not None:
+                        for w in old[0]:
+                            w.abort()
+                    candidates[g] = (ws, result, stats)
+                    return result, stats
+
+                try:
+                    rate_solve = None
+                    gain = 0.0
+                    if plan.master.loudness is not None:
+                        rate_solve = solve_master_gain(engine, spill, length, premaster, plan,
+                                                       (lambda f: report("loudness", f)) if report else None,
+                                                       sample_rate=rate, run_pass=run_pass)
+                        gain = rate_solve.gain_db
+                    if gain not in candidates:
+                        run_pass(gain)
+                    ws, result_m, stats = candidates.pop(gain)
+                finally:
+                    for other in candidates.values():
+                        for w in other[0]:
+                            w.abort()
+                for o, w in zip(outs, ws, strict=True):
+                    writers[o.name] = w
                 if rate_solve is not None:
                     rate_solve.true_peak_dbtp = result_m.true_peak_dbtp
                 check_ceiling(plan, result_m)
@@ -174,7 +202,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
     from mixgraph.api.meter import meter_file
 
     for w in written:
-        outputs.append(OutputReport(w, meter_file(w.path)))
+        outputs.append(OutputReport(w, meter_file(w.path, sos_filter=sosfilt_zi)))
     warnings = list(plan.warnings)
     notes = list(mix.notes)
     for o in outputs:
@@ -209,8 +237,13 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
 
 def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterResult, plan: RenderPlan,
                       progress: Callable[[float], None] | None = None,
-                      sample_rate: int | None = None) -> LoudnessSolve:
+                      sample_rate: int | None = None,
+                      run_pass: Callable[[float], tuple[MeterResult, dict]] | None = None) -> LoudnessSolve:
     """Input gain into the master chain so the master lands on the loudness target.
+
+    ``run_pass(g) -> (MeterResult, stats)`` runs one pass over the master at input gain g (the
+    render writes its outputs in every pass and keeps the accepted one); by default a pass only
+    meters the loudness.
 
     L(g) is the master's integrated loudness for input gain g (dB). Without dynamics
     L(g) = L(0) + g; a limiter makes the slope smaller, so after the first step the
@@ -221,10 +254,12 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
         raise RenderError("The mix is silent (below the -70 LUFS gate): there is nothing to bring to "
                           f"{lp.target_lufs:g} LUFS.")
     def measure(g: float) -> tuple[float, float, float, float]:
-        # loudness only: the true peak is checked on the final pass and on every file as written
-        meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False, light=True)
-        stats = engine.master_pass(spill, length, g, [meter.process], sample_rate=sample_rate)
-        r = meter.result()
+        if run_pass is not None:
+            r, stats = run_pass(g)
+        else:  # loudness only: the true peak is checked on the final pass and every file as written
+            meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False, light=True, sos_filter=sosfilt_zi)
+            stats = engine.master_pass(spill, length, g, [meter.process], sample_rate=sample_rate)
+            r = meter.result()
         lim = [s for s in stats["gain_reduction"] if s[0] == "limiter"]
         gr_max = max((s[3] for s in lim), default=0.0)
         gr_mean = max((s[4] for s in lim), default=0.0)

@@ -17,11 +17,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.signal import lfilter, sosfilt
 
 from mixgraph.dsp.base import Processor
 from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass
-from mixgraph.dsp.kernels import gate_smooth, smooth_branching
+from mixgraph.dsp.kernels import gate_smooth, onepole_stream, smooth_branching
+from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
 from mixgraph.units import time_constant_coeff
 
 _EPS = 1e-12
@@ -60,10 +60,10 @@ class _Detector:
         if self.sos is not None:
             if self.zi is None or self.zi.shape[1] != side.shape[0]:
                 self.zi = np.zeros((self.sos.shape[0], side.shape[0], 2))
-            side, self.zi = sosfilt(self.sos, side, axis=-1, zi=self.zi)
+            side, self.zi = sosfilt(self.sos, side, self.zi)
         if self.mode == "rms":
             power = np.max(side * side, axis=0)
-            ms, self.ms_zi = lfilter([1.0 - self.c], [1.0, -self.c], power, zi=self.ms_zi)
+            ms = onepole_stream(power, self.c, self.ms_zi)
             return 10.0 * np.log10(np.maximum(ms, _EPS))
         return 20.0 * np.log10(np.maximum(np.max(np.abs(side), axis=0), _EPS))
 
@@ -204,7 +204,7 @@ class DeEsser(Processor):
         self.state = np.zeros(1)
 
     def _process(self, x, key, params):
-        band, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
+        band, self.zi = sosfilt(self.sos, x, self.zi)
         level = 20.0 * np.log10(np.maximum(np.max(np.abs(band), axis=0), _EPS))
         target = static_gain_reduction(level, _param(params, "threshold_db", self.threshold_db),
                                        _param(params, "ratio", self.ratio), 0.0)

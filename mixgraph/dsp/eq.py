@@ -1,14 +1,14 @@
-"""Parametric EQ: RBJ cookbook biquads in series, scipy ``sosfilt`` with carried state."""
+"""Parametric EQ: RBJ cookbook biquads in series, a compiled biquad cascade with carried state."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.signal import sosfilt
 
 from mixgraph.dsp.base import CONTROL_PERIOD, Processor
 from mixgraph.dsp.biquad import band_sos
+from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
 
 
 class EQ(Processor):
@@ -38,7 +38,7 @@ class EQ(Processor):
         n = x.shape[1]
         auto = {k: v for k, v in params.items() if k.startswith("bands.")}
         if not auto:
-            y, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
+            y, self.zi = sosfilt(self.sos, x, self.zi)
             self.pos += n
             return y
         y = np.empty_like(x)
@@ -53,7 +53,7 @@ class EQ(Processor):
                     _, idx, field = name.split(".")
                     bands[int(idx)][field] = float(values[i])
                 self.sos = self._design(bands)
-            y[:, i:j], self.zi = sosfilt(self.sos, x[:, i:j], axis=-1, zi=self.zi)
+            y[:, i:j], self.zi = sosfilt(self.sos, x[:, i:j], self.zi)
             self.pos += j - i
             i = j
         return y

@@ -162,3 +162,67 @@ def fir_stream(b: np.ndarray, x: np.ndarray, hist: np.ndarray) -> np.ndarray:
         hist[c] = ext[n:]
     return out
 
+
+
+@njit(cache=True, nogil=True)
+def sos_stream(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
+    """Cascade of biquads (rows [b0, b1, b2, 1, a1, a2]) over x (channels, n), transposed direct
+    form II, state zi (sections, channels, 2) updated in place. The same recursion and order of
+    operations as ``scipy.signal.sosfilt``, so both give the same samples."""
+    ch, n = x.shape
+    ns = sos.shape[0]
+    y = np.empty_like(x)
+    for c in range(ch):
+        for i in range(n):
+            v = x[c, i]
+            for s in range(ns):
+                z0 = zi[s, c, 0]
+                z1 = zi[s, c, 1]
+                out = sos[s, 0] * v + z0
+                zi[s, c, 0] = sos[s, 1] * v - sos[s, 4] * out + z1
+                zi[s, c, 1] = sos[s, 2] * v - sos[s, 5] * out
+                v = out
+            y[c, i] = v
+    return y
+
+
+def sosfilt_zi(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``scipy.signal.sosfilt(sos, x, axis=-1, zi=zi)`` for 2-D x, compiled (the state is updated in
+    place and returned, for the same call shape)."""
+    y = sos_stream(np.ascontiguousarray(sos, dtype=np.float64), np.ascontiguousarray(x, dtype=np.float64), zi)
+    return y, zi
+
+
+@njit(cache=True, nogil=True)
+def onepole_stream(x: np.ndarray, c: float, state: np.ndarray) -> np.ndarray:
+    """y[n] = (1 - c) x[n] + c y[n-1] (a one-pole mean), state[0] = y[n-1]; what
+    ``lfilter([1 - c], [1, -c], x, zi=state)`` computes."""
+    y = np.empty_like(x)
+    z = state[0]
+    b0 = 1.0 - c
+    for i in range(x.shape[0]):
+        out = b0 * x[i] + z
+        z = c * out
+        y[i] = out
+    state[0] = z
+    return y
+
+
+@njit(cache=True, nogil=True)
+def trailing_min(a: np.ndarray, size: int) -> np.ndarray:
+    """out[i] = min(a[max(0, i - size + 1) .. i]), O(n) with a monotonic queue of indices."""
+    n = a.shape[0]
+    out = np.empty_like(a)
+    q = np.empty(n, dtype=np.int64)
+    head = 0
+    tail = 0
+    for i in range(n):
+        v = a[i]
+        while tail > head and a[q[tail - 1]] >= v:
+            tail -= 1
+        q[tail] = i
+        tail += 1
+        if q[head] <= i - size:
+            head += 1
+        out[i] = a[q[head]]
+    return out

@@ -18,10 +18,9 @@ audio is delayed by L plus the interpolator's delay; that total is declared as
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import minimum_filter1d
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import release_min
+from mixgraph.dsp.kernels import release_min, trailing_min
 from mixgraph.dsp.oversample import FIR, Upsampler
 from mixgraph.units import time_constant_coeff
 
@@ -73,7 +72,7 @@ class Limiter(Processor):
         t = np.minimum(1.0, self.ceiling / np.maximum(p, 1e-12))
         full = np.concatenate((self.t_hist, t))
         # trailing window: h[i] = min(full[i-L-1 .. i])
-        h = _trailing_min(full, self.L + 2)[self.t_hist.size :]
+        h = trailing_min(full, self.L + 2)[self.t_hist.size :]
         self.t_hist = full[-(self.L + 1) :]
         r = release_min(h, self.a_rel, self.rel_state)
         g = self.box_fir(r[None, :])[0]
@@ -86,9 +85,3 @@ class Limiter(Processor):
     def gain_reduction_db(self):
         return self._gr
 
-
-def _trailing_min(a: np.ndarray, size: int) -> np.ndarray:
-    """out[i] = min(a[max(0, i-size+1) .. i])."""
-    # minimum_filter1d centres the window; shift it so it ends at i
-    origin = (size - 1) // 2 if size % 2 else size // 2 - 1
-    return minimum_filter1d(a, size=size, origin=origin, mode="nearest")

@@ -9,8 +9,8 @@ magnitude. In the crossover tree each lower band goes through the all-pass
 from __future__ import annotations
 
 import numpy as np
-from scipy.signal import sosfilt
 
+from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
 from mixgraph.dsp.base import Processor
 from mixgraph.dsp.biquad import BUTTERWORTH_Q, highpass, lowpass
 from mixgraph.dsp.dynamics import Compressor
@@ -26,7 +26,7 @@ class _Filter:
         self.zi = np.zeros((self.sos.shape[0], self.channels, 2))
 
     def __call__(self, x):
-        y, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
+        y, self.zi = sosfilt(self.sos, x, self.zi)
         return y
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.signal import sosfilt
 
 from mixgraph.dsp.oversample import Upsampler
 from mixgraph.meter.result import MeterResult
@@ -62,10 +61,20 @@ def _lufs(power: float) -> float | None:
 
 class Meter:
     def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, true_peak: bool = True,
-                 light: bool = False):
+                 light: bool = False, sos_filter=None):
         """``light``: only what a track or bus row of the report shows (integrated loudness, sample
         and true peak, RMS/crest, clipped samples); no M/S maxima, LRA, series, spectrum,
-        correlation or mono fold-down (those come out as None / empty)."""
+        correlation or mono fold-down (those come out as None / empty).
+
+        ``sos_filter(sos, x, zi) -> (y, zi)``: the biquad cascade for the K-weighting; by default
+        ``scipy.signal.sosfilt`` (the render passes its compiled kernel, which computes the same
+        samples, so a render does not load scipy.signal)."""
+        if sos_filter is None:
+            from scipy.signal import sosfilt
+
+            def sos_filter(sos, x, zi):
+                return sosfilt(sos, x, axis=-1, zi=zi)
+        self._sosfilt = sos_filter
         if channels not in (1, 2):
             raise ValueError("the meter takes mono or stereo")
         self.sr = int(sample_rate)
@@ -130,7 +139,7 @@ class Meter:
         else:  # not asked for: the sample peak stands in (a lower bound)
             self.tp = self.peak
         if self.light:
-            y, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
+            y, self.zi = self._sosfilt(self.sos, x, self.zi)
             sq = (y * y).sum(axis=0, keepdims=True)
             sq = np.concatenate((self.left, sq), axis=1) if self.left.shape[1] else sq
             full = sq.shape[1] // self.bin
@@ -143,9 +152,9 @@ class Meter:
             self.ll += float(np.sum(x[0] * x[0]))
             self.rr += float(np.sum(x[1] * x[1]))
         # K-weighting; the mono fold-down (L+R)/2 is measured as if played on both speakers
-        y, self.zi = sosfilt(self.sos, x, axis=-1, zi=self.zi)
+        y, self.zi = self._sosfilt(self.sos, x, self.zi)
         mono = x.mean(axis=0, keepdims=True)
-        ym, self.zi_mono = sosfilt(self.sos, mono, axis=-1, zi=self.zi_mono)
+        ym, self.zi_mono = self._sosfilt(self.sos, mono, self.zi_mono)
         sq = np.concatenate((y * y, ym * ym), axis=0)
         sq = np.concatenate((self.left, sq), axis=1) if self.left.shape[1] else sq
         full = sq.shape[1] // self.bin

@@ -1,0 +1,72 @@
+"""The compiled kernels that replace scipy on the render path compute the same numbers as scipy
+(so a render does not load scipy.signal or scipy.ndimage)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import minimum_filter1d
+from scipy.signal import firwin, lfilter, sosfilt
+
+from mixgraph.dsp.kernels import onepole_stream, sosfilt_zi, trailing_min
+from mixgraph.dsp.oversample import kaiser_lowpass
+from mixgraph.meter.meter import k_weighting_sos
+
+
+def test_biquad_cascade_equals_scipy_sosfilt_sample_for_sample_across_blocks():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 9000))
+    sos = np.vstack([k_weighting_sos(48000), k_weighting_sos(44100)])
+    zs, zk = np.zeros((4, 2, 2)), np.zeros((4, 2, 2))
+    for a, b in ((0, 1), (1, 1234), (1234, 9000)):
+        ys, zs = sosfilt(sos, x[:, a:b], axis=-1, zi=zs)
+        yk, zk = sosfilt_zi(sos, x[:, a:b], zk)
+        assert np.array_equal(ys, yk)
+    assert np.array_equal(zs, zk)
+
+
+def test_one_pole_equals_lfilter():
+    x = np.abs(np.random.default_rng(1).standard_normal(5000))
+    c = 0.995
+    ref, zf = lfilter([1 - c], [1, -c], x, zi=np.array([0.3]))
+    state = np.array([0.3])
+    assert np.array_equal(onepole_stream(x, c, state), ref) and np.array_equal(state, zf)
+
+
+def test_trailing_minimum_equals_the_shifted_scipy_filter():
+    a = np.random.default_rng(2).random(4000)
+    for size in (1, 2, 3, 242, 4000):
+        origin = (size - 1) // 2 if size % 2 else size // 2 - 1
+        ref = minimum_filter1d(a, size=size, origin=origin, mode="nearest")
+        assert np.array_equal(trailing_min(a, size), ref)
+        brute = np.array([a[max(0, i - size + 1) : i + 1].min() for i in range(0, 4000, 97)])
+        assert np.array_equal(trailing_min(a, size)[::97], brute)
+
+
+def test_kaiser_design_equals_firwin():
+    for taps, cutoff in ((129, 0.9 / 4), (257, 1 / 8), (65, 0.25)):
+        np.testing.assert_allclose(kaiser_lowpass(taps, cutoff, 8.0),
+                                   firwin(taps, cutoff, window=("kaiser", 8.0)), rtol=0, atol=1e-16)
+
+
+def test_a_render_does_not_load_scipy_signal(tmp_path):
+    import subprocess
+    import sys
+
+    import soundfile as sf
+    import yaml
+
+    sf.write(tmp_path / "a.wav", 0.1 * np.random.default_rng(3).standard_normal((48000, 2)), 48000)
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({
+        "mixgraph": 1, "name": "t", "tail_s": 0.0,
+        "tracks": {"a": {"source": "a.wav", "chain": [
+            {"type": "eq", "bands": [{"type": "highpass", "freq_hz": 80}]},
+            {"type": "compressor", "detector": "rms"},
+            {"type": "deesser"}]}},
+        "master": {"chain": [{"type": "limiter"}], "loudness": {"target_lufs": -16}},
+        "outputs": {"m": {"path": "m.wav"}}}))
+    code = ("import sys; from mixgraph.cli import main; rc = main(['render', sys.argv[1], '-q', "
+            "'--no-report-files']); print(rc, sorted(m for m in sys.modules if m in "
+            "('scipy.signal', 'scipy.ndimage')))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.yaml")], capture_output=True,
+                         text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "0 []"
