@@ -165,11 +165,24 @@ class Meter:
         self._spectrum(x)
 
     def _true_peak(self, ext: np.ndarray) -> float:
-        """max |y| of the 4x interpolation of ext[:, m-1:] given the m-1 samples of history before it."""
+        """max |y| of the 4x interpolation of ext[:, m-1:] given the m-1 samples of history before it.
+
+        Only windows that can beat the running peak are interpolated: |y_i| <= (max |x| over the
+        window of y_i) * (largest branch L1 norm), so a window whose samples all lie below
+        tp / L1 cannot raise the true peak. The result is the same as interpolating everything."""
         m = self.tp_r.shape[0]
+        thr = self.tp / self.tp_gain_bound
         peak = 0.0
         for c in range(ext.shape[0]):
             w = np.lib.stride_tricks.sliding_window_view(ext[c], m)
+            hot = np.abs(ext[c]) > thr
+            counts = np.cumsum(np.concatenate(([0], hot)))
+            rows = np.flatnonzero(counts[m:] - counts[:-m])  # windows holding a hot sample
+            if rows.size == 0:
+                continue
+            if rows.size * 4 < w.shape[0]:
+                peak = max(peak, float(np.abs(w[rows] @ self.tp_r).max()))
+                continue
             for s in range(0, w.shape[0], TP_SUB):
                 y = w[s : s + TP_SUB] @ self.tp_r
                 peak = max(peak, float(np.abs(y).max()))
