@@ -345,11 +345,15 @@ class Engine:
                         pre, post = bufs[inp.source]
                         sig = pre if inp.point == "pre" else post
                         pm = pm + line.process(sig * g if g != 1.0 else sig)
-                # tail: auto -> extend while the premaster is still above -120 dBFS
+                # tail: auto -> extend while the premaster or any tapped stem is above -120 dBFS
+                # (a stem written on its own may ring on where the mix does not, e.g. a muted
+                # reverb return printed as a stem)
                 if plan.tail == "auto":
-                    loud = np.flatnonzero(np.max(np.abs(pm), axis=0) > SILENCE)
-                    if loud.size:
-                        last_loud = max(last_loud, pos + int(loud[-1]) - d_pm)
+                    for sig, trim in [(pm, d_pm)] + [(bufs[taps[name].node][1], sink.trim)
+                                                     for name, sink in sinks.items()]:
+                        loud = np.flatnonzero(np.max(np.abs(sig), axis=0) > SILENCE)
+                        if loud.size:
+                            last_loud = max(last_loud, pos + int(loud[-1]) - trim)
                     length = min(cap, max(timeline, last_loud + 1 + hold))
                 pm_sink.length = length
                 pm_sink.push(pm)

@@ -246,6 +246,28 @@ def test_delay_tail_is_rendered(tmp_path):
         assert y[k * SR // 4] == pytest.approx(0.5 * 0.5 ** (k - 1), rel=1e-6)
 
 
+def test_auto_tail_waits_for_a_tapped_stem_that_the_mix_does_not_hear(tmp_path):
+    folder = tmp_path / "stems"
+    folder.mkdir()
+    x = np.zeros((SR // 10, 2))
+    x[0] = 0.5
+    sf.write(folder / "click.wav", x, SR, subtype="FLOAT")
+    # the click and its echo return feed a muted bus (the mix is silent), but the return is printed
+    # as a stem: its echoes set the length
+    s = session_file(tmp_path, {"tail_s": "auto", "tracks": {"c": {"source": "click.wav", "out": "hidden",
+                                                                   "sends": [{"to": "echo", "level_db": 0}]}},
+        "returns": {"echo": {"out": "hidden", "chain": [{"type": "delay", "time_ms": 250, "feedback": 0.5,
+                                                         "mix": 1.0, "highcut_hz": None}]}},
+        "buses": {"hidden": {"mute": True}},
+        "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"},
+                    "echo": {"path": "out/echo.wav", "tap": "return:echo", "bit_depth": "32f"}}})
+    render_session(s, node_meters=False)
+    y = read(tmp_path / "out/echo.wav")[0]
+    # echoes of 0.5 halve every 250 ms: the k-th is above -120 dBFS while 0.5^k > 1e-6, k <= 18
+    assert y.size > 18 * SR // 4
+    assert y[18 * SR // 4] == pytest.approx(0.5 * 0.5 ** 17, rel=1e-6)
+
+
 def test_clipped_samples_are_counted_before_integer_pcm(tmp_path):
     folder = tmp_path / "stems"
     folder.mkdir()
