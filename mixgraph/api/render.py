@@ -15,6 +15,7 @@ from mixgraph.graph.compile import compile_session
 from mixgraph.graph.plan import RenderPlan
 from mixgraph.meter import Meter, MeterResult
 from mixgraph.render.engine import Engine, resample_spill
+from mixgraph.render.node_meter import NodeMeter
 from mixgraph.render.writer import OutputWriter, WrittenOutput
 from mixgraph.session import pipeline
 
@@ -130,7 +131,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                 consumers.setdefault(o.tap, []).append(writers[o.name].write)
         pm_meter = Meter(sr, 2, sos_filter=sosfilt_zi)
         consumers.setdefault("premaster", []).append(pm_meter.process)
-        node_meters_d = {n.id: Meter(sr, 2, light=True, sos_filter=sosfilt_zi) for n in plan.nodes} if node_meters else {}
+        node_meters_d = {n.id: NodeMeter(sr, 2) for n in plan.nodes} if node_meters else {}
         with tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
             mix = engine.run_mix(consumers, spill_dir=tmp,
                                  progress=(lambda f: report("mix", f)) if report else None,

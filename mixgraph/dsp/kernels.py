@@ -248,3 +248,52 @@ def trailing_min(a: np.ndarray, size: int) -> np.ndarray:
             head += 1
         out[i] = a[q[head]]
     return out
+
+
+@njit(cache=True, nogil=True)
+def kweighted_bins(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarray, binsize: int,
+                   out: np.ndarray, stats: np.ndarray) -> int:
+    """One pass of a node meter over x (channels, n): K-weighting (the cascade ``sos``, state
+    ``zi``, as sos_stream), the channel-summed K-weighted power averaged over bins of ``binsize``
+    frames (written to ``out``; the partial bin carries in acc = [sum, frames]), and running
+    stats = [sample peak, samples at or over full scale, sum of squares, largest |x| of this block].
+    Returns the bins written."""
+    ch, n = x.shape
+    ns = sos.shape[0]
+    total = acc[0]
+    count = int(acc[1])
+    peak = stats[0]
+    clipped = stats[1]
+    sumsq = stats[2]
+    bmax = 0.0
+    k = 0
+    for i in range(n):
+        e = 0.0
+        for c in range(ch):
+            v = x[c, i]
+            a = abs(v)
+            if a > bmax:
+                bmax = a
+            if a >= 1.0:
+                clipped += 1.0
+            sumsq += v * v
+            for s in range(ns):
+                out_s = sos[s, 0] * v + zi[s, c, 0]
+                zi[s, c, 0] = sos[s, 1] * v - sos[s, 4] * out_s + zi[s, c, 1]
+                zi[s, c, 1] = sos[s, 2] * v - sos[s, 5] * out_s
+                v = out_s
+            e += v * v
+        total += e
+        count += 1
+        if count == binsize:
+            out[k] = total / binsize
+            k += 1
+            total = 0.0
+            count = 0
+    acc[0] = total
+    acc[1] = count
+    stats[0] = max(peak, bmax)
+    stats[1] = clipped
+    stats[2] = sumsq
+    stats[3] = bmax
+    return k

@@ -128,16 +128,7 @@ class Meter:
         self.peak = max(self.peak, float(a.max()))
         self.clipped += int(np.count_nonzero(a >= 1.0))
         self.sumsq += float(np.sum(x * x)) / self.ch
-        if self.true_peak:
-            block_peak = max(float(a.max()), float(np.abs(self.tp_hist).max()))
-            k = self.tp_hist.shape[1]
-            ext = np.concatenate((self.tp_hist, x), axis=1)
-            if block_peak * self.tp_gain_bound > self.tp:
-                self.tp = max(self.tp, self._true_peak(ext))
-            # else: this block cannot raise the true peak; only the filter history moves on
-            self.tp_hist = ext[:, -k:].copy()
-        else:  # not asked for: the sample peak stands in (a lower bound)
-            self.tp = self.peak
+        self._update_true_peak(x, float(a.max()))
         if self.light:
             y, self.zi = self._sosfilt(self.sos, x, self.zi)
             sq = (y * y).sum(axis=0, keepdims=True)
@@ -163,6 +154,19 @@ class Meter:
             self._bins(sums[: self.ch].sum(axis=0), 2.0 * sums[self.ch])
         self.left = sq[:, full * self.bin :]
         self._spectrum(x)
+
+    def _update_true_peak(self, x: np.ndarray, block_max: float) -> None:
+        """Fold block x (its largest |sample| is block_max) into the running true peak."""
+        if not self.true_peak:  # not asked for: the sample peak stands in (a lower bound)
+            self.tp = self.peak
+            return
+        block_peak = max(block_max, float(np.abs(self.tp_hist).max()))
+        k = self.tp_hist.shape[1]
+        ext = np.concatenate((self.tp_hist, x), axis=1)
+        if block_peak * self.tp_gain_bound > self.tp:
+            self.tp = max(self.tp, self._true_peak(ext))
+        # else: this block cannot raise the true peak; only the filter history moves on
+        self.tp_hist = ext[:, -k:].copy()
 
     def _true_peak(self, ext: np.ndarray) -> float:
         """max |y| of the 4x interpolation of ext[:, m-1:] given the m-1 samples of history before it.

@@ -1,0 +1,30 @@
+"""The fused node meter of a render gives the numbers of the light meter for any block size."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mixgraph.meter.meter import Meter
+from mixgraph.render.node_meter import NodeMeter
+
+SR = 48000
+
+
+def test_node_meter_equals_the_light_meter():
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2, SR * 4)) * np.linspace(0.01, 0.6, SR * 4)  # some samples clip
+    ref = Meter(SR, 2, light=True)  # scipy's sosfilt for the K-weighting: an independent filter
+    for i in range(0, x.shape[1], 4096):
+        ref.process(x[:, i : i + 4096])
+    r = ref.result()
+    assert r.clipped_samples > 0
+    for block in (7, 1000, 16384, x.shape[1]):
+        m = NodeMeter(SR, 2)
+        for i in range(0, x.shape[1], block):
+            m.process(x[:, i : i + block])
+        got = m.result()
+        assert got.integrated_lufs == pytest.approx(r.integrated_lufs, abs=1e-9)
+        assert got.crest_db == pytest.approx(r.crest_db, abs=1e-9)
+        assert (got.true_peak_dbtp, got.sample_peak_dbfs, got.clipped_samples) == \
+            (r.true_peak_dbtp, r.sample_peak_dbfs, r.clipped_samples)
