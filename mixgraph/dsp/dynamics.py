@@ -25,13 +25,14 @@ from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
 from mixgraph.units import time_constant_coeff
 
 _EPS = 1e-12
+_DB_TO_LN = np.log(10.0) / 20.0
 
 
 def static_gain_reduction(level_db: np.ndarray, threshold_db, ratio, knee_db) -> np.ndarray:
     """x_G - y_G of the soft-knee curve above (>= 0), vectorised; threshold/ratio may be arrays."""
     over = level_db - threshold_db
     slope = 1.0 - 1.0 / np.asarray(ratio, dtype=np.float64)
-    gr = np.where(over > 0, over * slope, 0.0)
+    gr = np.maximum(over, 0.0) * slope
     if np.any(np.asarray(knee_db) > 0):
         w = np.maximum(np.asarray(knee_db, dtype=np.float64), 1e-9)
         in_knee = 2.0 * np.abs(over) <= w
@@ -113,7 +114,8 @@ class Compressor(Processor):
             _param(params, "ratio", self.ratio), _param(params, "knee_db", self.knee_db))
         gr = smooth_branching(target, self.a_att, self.a_rel, self.state)
         self._gr = gr
-        gain = np.power(10.0, (_param(params, "makeup_db", self.makeup_db) - gr) / 20.0)
+        # 10^(dB/20) as exp(dB * ln(10)/20): the same gain, several times faster than power()
+        gain = np.exp((_param(params, "makeup_db", self.makeup_db) - gr) * _DB_TO_LN)
         mix = _param(params, "mix", self.mix)
         if np.all(np.asarray(mix) == 1.0):
             return x * gain
@@ -164,7 +166,7 @@ class Gate(Processor):
         target = np.maximum(under * (r - 1.0), -np.asarray(rng, dtype=np.float64))
         g = gate_smooth(target, self.a_att, self.a_rel, self.hold, self.state)
         self._gr = -g
-        return x * np.power(10.0, g / 20.0)
+        return x * np.exp(g * _DB_TO_LN)
 
     def gain_reduction_db(self):
         return self._gr
@@ -211,7 +213,7 @@ class DeEsser(Processor):
         target = np.minimum(target, _param(params, "range_db", self.range_db))
         gr = smooth_branching(target, self.a_att, self.a_rel, self.state)
         self._gr = gr
-        return x + band * (np.power(10.0, -gr / 20.0) - 1.0)
+        return x + band * (np.exp(-gr * _DB_TO_LN) - 1.0)
 
     def gain_reduction_db(self):
         return self._gr
