@@ -297,3 +297,32 @@ def kweighted_bins(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarr
     stats[2] = sumsq
     stats[3] = bmax
     return k
+
+
+@njit(cache=True, nogil=True)
+def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:
+    """max |y| over the windows of ext (channels, m - 1 + n) that hold a sample above thr, where
+    y[i, p] = sum_j ext[c, i + j] r[j, p] (r: the polyphase branches reversed, (m, phases)).
+    Windows with no sample above thr are skipped (the caller's bound says they cannot matter)."""
+    m, phases = r.shape
+    ch, total = ext.shape
+    peak = 0.0
+    for c in range(ch):
+        hot = 0  # samples above thr in the current window ext[c, i : i + m]
+        for j in range(m - 1):
+            if abs(ext[c, j]) > thr:
+                hot += 1
+        for i in range(total - m + 1):
+            if abs(ext[c, i + m - 1]) > thr:
+                hot += 1
+            if hot > 0:
+                for p in range(phases):
+                    acc = 0.0
+                    for j in range(m):
+                        acc += ext[c, i + j] * r[j, p]
+                    a = abs(acc)
+                    if a > peak:
+                        peak = a
+            if abs(ext[c, i]) > thr:
+                hot -= 1
+    return peak
