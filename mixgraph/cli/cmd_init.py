@@ -18,6 +18,7 @@ def run(args) -> int:
 
     from mixgraph.errors import UserError, did_you_mean
     from mixgraph.session.loader import load_yaml_file
+    from mixgraph.session.schema import SCHEMA_ID
     from mixgraph.session.templates import bundled_templates, describe_bundled
 
     if args.list:
@@ -59,7 +60,7 @@ def run(args) -> int:
         else:
             other.append(f"      # {pname}: {pdef.get('default')}    # {desc}")
     text = "\n".join([
-        "# yaml-language-server: $schema=https://github.com/mixgraph/mixgraph/schemas/session.schema.json",
+        f"# yaml-language-server: $schema={SCHEMA_ID}",
         f"# Started with `mixgraph init --template {name}@{version}`. Put the stems in stems/ (see",
         "# stems/README.txt), then: mixgraph validate session.yaml && mixgraph render session.yaml",
         "mixgraph: 1",

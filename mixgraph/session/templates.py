@@ -251,7 +251,7 @@ def _instantiate(loaded: LoadedYaml, session_dir: Path, base: Path, inst: str, s
                                            "template.for-each")])
                 files = values[each]
                 loops = [{"file": f, "n": i + 1, "stem": _stem(f), "alt": -1 if i % 2 == 0 else 1,
-                          "spread": 0.0 if len(files) == 1 else round(-1 + 2 * i / (len(files) - 1), 6)}
+                          "spread": 0.0 if len(files) == 1 else -1 + 2 * i / (len(files) - 1)}
                          for i, f in enumerate(files)]
                 loop_pos = value_pos[each]
             else:
@@ -337,24 +337,26 @@ def _load_template(loaded: LoadedYaml, session_dir: Path, upath: Path_, ref: Any
                                    f"Available: {', '.join(str(v) for v in sorted(bundled[name]))}.",
                                    "template.version")])
         path = bundled[name][version]
-    via = ((w.file, w.line or 0, w.col or 0),)
+    at = _where(loaded, upath, key=True)
+    via = ((at.file, at.line or 0, at.col or 0),)  # the use instance, as for the generated nodes
     try:
         tl = load_yaml_file(path, str(path))
     except YamlProblem as problem:
         raise _Problems([Diagnostic(d.message, d.file, d.line, d.col, d.path, d.hint, code=d.code, via=via)
                          for d in problem.diagnostics]) from None
-    return _check_template(tl, path, version, via)
+    return _check_template(tl, path, version, via, w)
 
 
-def _check_template(tl: LoadedYaml, path: Path, version: int | None, via: tuple) -> _Template:
+def _check_template(tl: LoadedYaml, path: Path, version: int | None, via: tuple, ref_at: _Where) -> _Template:
     d = tl.data
     diags: list[Diagnostic] = []
 
-    def bad(tpath: Path_, message: str, hint: str | None = None, key: bool = False) -> None:
+    def bad(tpath: Path_, message: str, hint: str | None = None, key: bool = False,
+            code: str = "template.file") -> None:
         line_col = tl.position(tpath, key=key)
         line, col = line_col if line_col else (None, None)
         diags.append(Diagnostic(message, str(path), line, col, format_path(tpath), hint,
-                                code="template.file", via=via))
+                                code=code, via=via))
 
     if not isinstance(d, dict):
         bad((), "A template file is a mapping with template, version, params and body.")
@@ -370,7 +372,7 @@ def _check_template(tl: LoadedYaml, path: Path, version: int | None, via: tuple)
         bad(("version",), "The template needs 'version: N' (a whole number from 1).")
     elif version is not None and fv != version:
         diags.append(Diagnostic(f"The session asks for version {version}, the file is version {fv}.",
-                                via[0][0], via[0][1], via[0][2], "", "Use the version the file declares.",
+                                ref_at.file, ref_at.line, ref_at.col, "", "Use the version the file declares.",
                                 code="template.version"))
     params = d.get("params") or {}
     if not isinstance(params, dict):
@@ -402,10 +404,50 @@ def _check_template(tl: LoadedYaml, path: Path, version: int | None, via: tuple)
                 _hint_from(str(section), list(SECTIONS)), key=True)
         elif not isinstance(entries, dict):
             bad(("body", section), f"'{section}' must be a mapping: name -> settings.")
+        else:
+            for key, entry in entries.items():
+                _check_placeholders(("body", section, key), key, entry, clean, bad)
     if diags:
         raise _Problems(diags)
     return _Template(str(d["template"]), int(d["version"]), str(d.get("description", "")), clean,
                      body, tl, path)
+
+
+def _check_placeholders(tpath: Path_, key: Any, entry: Any, params: dict[str, dict[str, Any]], bad) -> None:
+    """Every placeholder of one body entry names something, whatever the session passes: an entry
+    of a for_each over an empty list is checked too (it would otherwise hide its typo until used)."""
+    each = entry.get("for_each") if isinstance(entry, dict) else None
+    known = set(params) | set(BUILTINS) | (set(LOOP_VARS) if each is not None else set())
+    numeric = {p for p, d in params.items() if d["type"] == "number"} | {"n", "alt", "spread"}
+
+    def check(text: Any, path: Path_, is_key: bool) -> None:
+        if not isinstance(text, str):
+            return
+        for expr in PLACEHOLDER.findall(text):
+            names = [n for n in expr.split("*") if n[0].isalpha() or n[0] == "_"]
+            for n in names:
+                if n not in known:
+                    where = " (only inside a for_each entry)" if n in LOOP_VARS else ""
+                    bad(path, f"Unknown placeholder '${{{n}}}'{where}.",
+                        _hint_from(n, sorted(known)), key=is_key, code="template.placeholder")
+                elif "*" in expr and n not in numeric:
+                    bad(path, f"'${{{expr}}}' multiplies '{n}', which is not a number.",
+                        "Only number parameters, n, alt and spread can be multiplied.", key=is_key,
+                        code="template.placeholder")
+
+    def walk(node: Any, path: Path_) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                check(k, path + (k,), True)
+                walk(v, path + (k,))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, path + (i,))
+        else:
+            check(node, path, False)
+
+    check(key, tpath, True)
+    walk(entry, tpath)
 
 
 # --------------------------------------------------------------------------- parameters
@@ -523,7 +565,8 @@ def _subst(tmpl: _Template, text: Any, env: dict[str, Any], pos: dict[str, _Wher
 
 def _value(expr: str, env: dict[str, Any]) -> Any:
     if "*" not in expr:
-        return env[expr]
+        v = env[expr]
+        return round(v, 6) + 0.0 if expr == "spread" else v  # rounded once, for a readable expand
     product = 1.0
     for n in expr.split("*"):
         product *= float(env[n]) if (n[0].isalpha() or n[0] == "_") else float(n)

@@ -63,15 +63,57 @@ def test_schema_file_is_current():
     assert "description" in schema["$defs"]["CompressorProc"]["properties"]["ratio"]
 
 
-def test_validate_is_fast_and_imports_no_dsp(tmp_path):
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
+def test_validate_is_fast_and_imports_no_dsp(path):
     import subprocess
     import sys
 
     code = ("import sys, time; t=time.perf_counter(); from mixgraph.cli import main; "
-            f"main(['validate', {str(EXAMPLES[0])!r}]); "
+            f"assert main(['validate', {str(path)!r}]) == 0; "
             "print(time.perf_counter()-t); "
             "print(sorted(m for m in ('numpy','scipy','soundfile','numba') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     lines = out.strip().splitlines()
     assert lines[-1] == "[]"  # the timing itself is reported by the benchmark, not asserted here
     assert float(lines[-2]) > 0
+
+
+SONG = REPO / "examples/song/session.yaml"
+
+
+def test_song_is_built_from_both_templates_with_a_per_song_override():
+    import yaml
+
+    raw = yaml.safe_load(SONG.read_text())
+    assert {u["template"] for u in raw["use"].values()} == {"band@1", "vocal-stack@1"}
+    assert raw["use"]["vox"]["with"]["harmonies"] == "vox/harmony_*.flac"
+    session = load_session(SONG)
+    harmonies = sorted(k for k in session.tracks if k.startswith("vox_harmony_"))
+    assert harmonies == [f"vox_harmony_{i}" for i in range(1, 7)]
+    assert [session.tracks[h].source for h in harmonies] == [f"vox/harmony_{i}.flac" for i in range(1, 7)]
+    assert {session.tracks[h].out for h in harmonies} == {"vocals"}
+    assert {"band_kick", "band_snare", "band_bass", "band_gtr_1", "band_gtr_2", "band_keys_1"} <= set(session.tracks)
+    assert (session.buses["drums"].gain_db, session.buses["music"].gain_db) == (-5.0, -6.0)
+    # the override: the session's gain and automation over the template's lead, which keeps the rest
+    lead = session.tracks["vox_lead"]
+    assert "source" not in raw["tracks"]["vox_lead"] and lead.source == "vox/lead.flac"
+    assert lead.gain_db == 1.5 and [p.type for p in lead.chain] == ["eq", "compressor", "deesser"]
+    # the bus chain is a list, so the session's replaces the template's whole
+    assert [(p.type, p.ratio) for p in session.buses["vocals"].chain] == [("compressor", 2.5)]
+
+
+def test_song_stems_are_what_make_stems_writes(tmp_path):
+    import runpy
+
+    import numpy as np
+    import soundfile as sf
+
+    runpy.run_path(str(SONG.parent / "make_stems.py"))["main"](tmp_path)
+    committed = sorted(p.relative_to(SONG.parent / "stems") for p in (SONG.parent / "stems").rglob("*.flac"))
+    assert len(committed) == 19 and committed == sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*.flac"))
+    total = sum((SONG.parent / "stems" / f).stat().st_size for f in committed)
+    assert total < 1.5e6
+    for f in committed:
+        a, sr_a = sf.read(tmp_path / f, dtype="int16")
+        b, sr_b = sf.read(SONG.parent / "stems" / f, dtype="int16")
+        assert sr_a == sr_b == 44100 and a.ndim == 1 and np.array_equal(a, b), f

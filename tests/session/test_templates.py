@@ -301,3 +301,153 @@ def test_init_band_validates_with_its_stems(tmp_path):
     assert sess.name == "demo"
     assert sess.tracks["band_bass"].chain[1].sidechain.from_ == "band_kick"
     assert [sess.tracks[f"band_gtr_{i}"].pan for i in (1, 2)] == [-0.7, 0.7]
+
+
+def test_init_list_names_every_bundled_template_with_its_description_and_versions(capsys):
+    assert main(["init", "--list"]) == 0
+    out = capsys.readouterr().out
+    for name, versions in bundled_templates().items():
+        line = next(x for x in out.splitlines() if x.startswith(f"{name}@{max(versions)} "))
+        assert f"(versions: {', '.join(map(str, sorted(versions)))})" in line
+    assert "Lead, doubles, harmonies and ad-libs" in out and "drum bus" in out
+
+
+KIT = """
+template: kit
+version: {v}
+description: kit version {v}
+params:
+  src: {{type: file}}
+body:
+  tracks:
+    ${{prefix}}_a: {{source: "${{src}}", gain_db: {gain}}}
+"""
+
+
+def test_a_pinned_version_keeps_its_file_when_a_newer_one_ships(tmp_path, monkeypatch):
+    from mixgraph.session import templates
+
+    lib = tmp_path / "lib"
+    write(lib / "kit/v1.yaml", KIT.format(v=1, gain=-3))
+    write(lib / "kit/v2.yaml", KIT.format(v=2, gain=-7))
+    monkeypatch.setattr(templates, "BUNDLED_DIR", lib)
+    stems(tmp_path / "stems", ["a.wav"])
+    gains = {}
+    for ref in ("kit@1", "kit@2"):
+        s = write(tmp_path / "s.yaml", f"mixgraph: 1\nname: t\nsources_dir: stems\n"
+                                       f"use:\n  k: {{template: {ref}, with: {{src: a.wav}}}}\n")
+        gains[ref] = pipeline.load(s).session.tracks["k_a"].gain_db
+    assert gains == {"kit@1": -3.0, "kit@2": -7.0}
+    s.write_text(s.read_text().replace("kit@2", "kit@3"))
+    d = diags_of(s)[0]
+    assert "has no version 3" in d.message and d.hint == "Available: 1, 2." and (d.line, d.col) == (5, 17)
+    s.write_text(s.read_text().replace("kit@3", "kit"))
+    assert "'kit@2' (available: 1, 2)" in diags_of(s)[0].hint
+    assert templates.describe_bundled() == [("kit", [1, 2], "kit version 2")]
+
+
+TYPES = """
+template: types
+version: 1
+params:
+  folder: {type: string}
+  part: {type: name, default: lead}
+  level: {type: number, default: -2}
+  muted: {type: bool, default: false}
+  width: {type: number, default: 0.5, min: 0, max: 1}
+  parts: {type: files, default: []}
+body:
+  tracks:
+    ${prefix}_${part}_${level}:
+      source: "${folder}/${part}.wav"
+      gain_db: ${level}
+      mute: ${muted}
+      pan: ${width*-1}
+    ${prefix}_p${n}_${stem}:
+      for_each: parts
+      source: ${file}
+      pan: ${spread*width}
+"""
+
+
+def test_substitution_keeps_types_for_whole_values_and_makes_text_inside_strings(tmp_path):
+    write(tmp_path / "types.yaml", TYPES)
+    stems(tmp_path / "stems", ["st/lead.wav", "st/Take One.wav", "st/b.wav", "st/c.wav"])
+    s = write(tmp_path / "s.yaml", """
+    mixgraph: 1
+    name: t
+    sources_dir: stems
+    use:
+      x: {template: ./types.yaml@1, with: {folder: st, muted: true, level: 3, parts: "st/*.wav"}}
+    """)
+    t = pipeline.load(s).session.tracks
+    lead = t["x_lead_3"]  # a number inside a name is text
+    assert lead.source == "st/lead.wav" and lead.gain_db == 3.0 and lead.mute is True and lead.pan == -0.5
+    # sorted by path ('T' < 'b'), ${stem} made a name of the file name, spread over -0.5 .. +0.5
+    assert {k: v.source for k, v in t.items() if k.startswith("x_p")} == {
+        "x_p1_take-one": "st/Take One.wav", "x_p2_b": "st/b.wav", "x_p3_c": "st/c.wav", "x_p4_lead": "st/lead.wav"}
+    pans = [t[k].pan for k in ("x_p1_take-one", "x_p2_b", "x_p3_c", "x_p4_lead")]
+    assert pans == [-0.5, -0.166667, 0.166667, 0.5]  # rounded to 1e-6 once, for a readable expand
+    # the raw values are typed: a bool stays a bool, a number a number
+    from mixgraph.session.loader import load_yaml_file
+    from mixgraph.session.templates import expand_templates
+
+    raw = expand_templates(load_yaml_file(s), tmp_path).data["tracks"]["x_lead_3"]
+    assert raw["mute"] is True and raw["gain_db"] == 3 and isinstance(raw["gain_db"], int)
+    good = s.read_text()
+    for before, after, message in (("muted: true", "muted: yes-please", "Expected true or false"),
+                                   ("level: 3", "level: '3'", "Expected a number"),
+                                   ("folder: st", "folder: [st]", "Expected a string")):
+        s.write_text(good.replace(before, after))
+        line5 = s.read_text().splitlines()[4]
+        d = one(diags_of(s), "template.param")
+        col = line5.index(after) + len(after.split(": ")[0]) + 3  # the value, 1-based
+        assert message in d.message and (d.file, d.line, d.col) == (str(s), 5, col), d.to_dict()
+    s.write_text(good)
+    s.write_text(s.read_text().replace("level: 3", "level: 3, width: 1.5"))
+    d = one(diags_of(s), "template.param")
+    assert "1.5 is above the maximum 1" in d.message and d.path == "use.x.with.width"
+
+
+def test_a_placeholder_typo_is_found_even_when_its_entry_makes_nothing(tmp_path):
+    # 'parts' is empty, so the for_each entry generates no track: its typo is still an error
+    write(tmp_path / "types.yaml", TYPES.replace("pan: ${spread*width}", "pan: ${spread*widht}"))
+    stems(tmp_path / "stems", ["st/lead.wav"])
+    s = write(tmp_path / "s.yaml", """
+    mixgraph: 1
+    name: t
+    sources_dir: stems
+    use:
+      x: {template: ./types.yaml, with: {folder: st}}
+    """)
+    d = diags_of(s)
+    assert len(d) == 1 and "Unknown placeholder '${widht}'" in d[0].message
+    assert d[0].hint == "Did you mean 'width'?"
+    assert (d[0].file, d[0].line, d[0].col) == (str((tmp_path / "types.yaml").resolve()), 20, 12)
+    assert d[0].via == ((str(s), 5, 3),)
+    write(tmp_path / "types.yaml", TYPES.replace("pan: ${width*-1}", "pan: ${part*-1}"))
+    d = diags_of(s)[0]
+    assert "multiplies 'part', which is not a number" in d.message and d.line == 16
+    write(tmp_path / "types.yaml", TYPES.replace("source: ${file}", "source: ${stem}.wav"
+                                                 ).replace("      for_each: parts\n", ""))
+    # every loop variable outside a for_each entry: the key's two, the source's, the pan's
+    found = {(d.message.split("'")[1], d.line, d.col) for d in diags_of(s)}
+    assert found == {("${n}", 17, 5), ("${stem}", 17, 5), ("${stem}", 18, 15), ("${spread}", 19, 12)}
+
+
+def test_a_generated_name_taken_by_another_kind_of_entry_is_an_error_not_an_override(tmp_path):
+    stems(tmp_path / "stems", ["l.wav"])
+    s = write(tmp_path / "s.yaml", """
+    mixgraph: 1
+    name: t
+    sources_dir: stems
+    use:
+      vox: {template: vocal-stack@1, with: {lead: l.wav}}
+    tracks:
+      vocals: {source: l.wav}
+    """)
+    d = diags_of(s)
+    assert len(d) == 1 and "'vocals' is already used by a track" in d[0].message
+    tfile = str(bundled_templates()["vocal-stack"][1])
+    line = next(i for i, x in enumerate(open(tfile).read().splitlines(), 1) if x.strip() == "${bus}:")
+    assert (d[0].file, d[0].line, d[0].col, d[0].via) == (tfile, line, 5, ((str(s), 5, 3),))
