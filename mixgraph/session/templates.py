@@ -481,10 +481,13 @@ def _bind(loaded: LoadedYaml, tmpl: _Template, upath: Path_, args: dict, base: P
         try:
             values[pname] = _coerce(pdef, raw, base)
         except ValueError as exc:
-            hint = ("Patterns and paths are relative to sources_dir; leave the parameter out if there "
-                    "are no such files." if pdef["type"] == "files" else pdef.get("description"))
-            if hint and pdef["type"] != "files":
-                hint = f"'{pname}' is {hint}."
+            if pdef["type"] == "files":
+                hint = ("Patterns and paths are relative to sources_dir; leave the parameter out if there "
+                        "are no such files.")
+            else:
+                bounds = "".join(f", {k} {pdef[k]}" for k in ("min", "max") if k in pdef)
+                hint = f"'{pname}' is a {pdef['type']}{bounds}" + (
+                    f": {pdef['description']}." if pdef.get("description") else ".")
             diags.append(_diag(str(exc), w, format_path(ppath), hint, "template.param"))
             continue
         pos[pname] = w

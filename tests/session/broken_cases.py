@@ -10,6 +10,17 @@ from pathlib import Path
 BROKEN = Path(__file__).parent / "broken"
 
 EXPECTED = [
+    ('template-unknown.yaml', 2, 5, 15, "Did you mean 'vocal-stack'?"),
+    ('template-unpinned.yaml', 2, 5, 15, "Write 'vocal-stack@1' (available: 1)"),
+    ('template-unknown-version.yaml', 2, 5, 15, "has no version 7. Available: 1."),
+    ('template-unknown-param.yaml', 2, 8, 7, "Did you mean 'harmonies'?"),
+    ('template-missing-param.yaml', 2, 4, 3, "needs the parameter 'lead' (the lead vocal)"),
+    ('template-glob-matches-nothing.yaml', 2, 8, 18, "The pattern 'harmony_*.wav' matches no files"),
+    ('template-param-out-of-range.yaml', 2, 8, 17, "-50 is below the minimum -40. 'level_db' is a number, min -40"),
+    ('template-use-unknown-key.yaml', 2, 6, 5, "Unknown key 'params' in a use"),
+    ('template-use-a-list.yaml', 2, 4, 3, "'use' must be a mapping"),
+    ('template-override-bad-value.yaml', 2, 8, 19, "Pan must be at most 1 (got 2)"),
+    ('template-collision.yaml', 2, 5, 3, "Bus 'drums' is made by both 'a' and 'b'"),
     ('empty-file.yaml', 2, 1, 1, 'The file is empty'),
     ('only-comments.yaml', 2, 1, 1, 'no session'),
     ('a-list.yaml', 2, 1, 1, 'holds a list'),
