@@ -326,3 +326,30 @@ def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:
             if abs(ext[c, i]) > thr:
                 hot -= 1
     return peak
+
+
+@njit(cache=True, nogil=True)
+def moving_average(x: np.ndarray, ring: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """out[i] = mean of the last len(ring) inputs (x[i] included), by a running sum; ring holds the
+    previous inputs (circular), state = [running sum, write position]. The sum is recomputed
+    from the ring each time the position wraps, so rounding never accumulates beyond one
+    window, and the wrap points are absolute sample counts (any block cut, same output)."""
+    m = ring.shape[0]
+    total = state[0]
+    pos = int(state[1])
+    out = np.empty_like(x)
+    inv = 1.0 / m
+    for i in range(x.shape[0]):
+        v = x[i]
+        total += v - ring[pos]
+        ring[pos] = v
+        pos += 1
+        if pos == m:
+            pos = 0
+            total = 0.0
+            for j in range(m):
+                total += ring[j]
+        out[i] = total * inv
+    state[0] = total
+    state[1] = pos
+    return out

@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import release_min, trailing_min
-from mixgraph.dsp.oversample import FIR, Upsampler
+from mixgraph.dsp.kernels import moving_average, release_min, trailing_min
+from mixgraph.dsp.oversample import Upsampler
 from mixgraph.units import time_constant_coeff
 
 OVERSAMPLE = 8
@@ -46,7 +46,6 @@ class Limiter(Processor):
         self.a_rel = time_constant_coeff(self.release_ms, fs)
         self.up = Upsampler(OVERSAMPLE, self.channels, cutoff=1.0)
         self.D = self.up.latency_samples
-        self.box = np.full(self.L + 1, 1.0 / (self.L + 1))
         self._reset()
 
     @property
@@ -61,8 +60,9 @@ class Limiter(Processor):
         self.up.reset()
         self.t_hist = np.ones(self.L + 1)  # last L+1 wanted gains
         self.rel_state = np.ones(1)
-        self.box_fir = FIR(self.box, 1)
-        self.box_fir.hist[:] = 1.0  # as if the gain had been 1 forever
+        # moving average of the released gain over L+1 samples, as if it had been 1 forever
+        self.avg_ring = np.ones(self.L + 1)
+        self.avg_state = np.array([float(self.L + 1), 0.0])
         self.audio_hist = np.zeros((self.channels, self.L + self.D))
 
     def _process(self, x, key, params):
@@ -75,7 +75,7 @@ class Limiter(Processor):
         h = trailing_min(full, self.L + 2)[self.t_hist.size :]
         self.t_hist = full[-(self.L + 1) :]
         r = release_min(h, self.a_rel, self.rel_state)
-        g = self.box_fir(r[None, :])[0]
+        g = moving_average(r, self.avg_ring, self.avg_state)
         audio = np.concatenate((self.audio_hist, x), axis=1)
         y = audio[:, :n] * g
         self.audio_hist = audio[:, n:]
