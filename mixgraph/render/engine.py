@@ -198,9 +198,10 @@ class NodeRunner:
             if np.any(width != 1.0):
                 post = apply_width(post, width)
         pre2 = pre if pre.shape[0] == 2 else np.vstack((pre[0], pre[0])) * (10 ** (-3.0103 / 20))
-        peak = float(np.max(np.abs(post))) if n else 0.0
-        self.peak = max(self.peak, peak)
-        self.clipped += int(np.count_nonzero(np.abs(post) >= 1.0))
+        if n:
+            a = np.abs(post)
+            self.peak = max(self.peak, float(a.max()))
+            self.clipped += int(np.count_nonzero(a >= 1.0))
         return pre2, post
 
     def close(self) -> None:
