@@ -165,11 +165,27 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                         for w in ws:
                             w.abort()
                         raise
-                    old = candidates.pop(g, None)
-                    if old is not None:
-                        for w in old[0]:
+                    # keep only the pass closest to the target (the solver's own rule for its answer),
+                    # so at most one set of temporary files waits beside the one being written
+                    target = plan.master.loudness.target_lufs if plan.master.loudness is not None else None
+
+                    def miss(r: MeterResult) -> float:
+                        if target is None or r.integrated_lufs is None:
+                            return float("inf")
+                        return abs(r.integrated_lufs - target)
+
+                    keep = True
+                    for og in list(candidates):
+                        if miss(result) < miss(candidates[og][1]) or og == g:
+                            for w in candidates.pop(og)[0]:
+                                w.abort()
+                        else:
+                            keep = False
+                    if keep:
+                        candidates[g] = (ws, result, stats)
+                    else:
+                        for w in ws:
                             w.abort()
-                    candidates[g] = (ws, result, stats)
                     return result, stats
 
                 try:

@@ -354,3 +354,40 @@ def test_truncated_source_is_a_media_error(tmp_path):
         render_session(s, node_meters=False)
     assert "truncated" in exc.value.message and "cut.wav" in exc.value.message
     assert not (tmp_path / "out" / "mix.wav").exists()
+
+
+def test_solver_passes_keep_at_most_one_set_of_candidate_files(tmp_path, monkeypatch):
+    s = full_session(tmp_path)
+    text = open(s).read()
+    assert "target_lufs: -16" in text
+    open(s, "w").write(text.replace("target_lufs: -16", "target_lufs: -8"))  # hard into the limiter
+    from mixgraph.render import writer
+
+    live: set[int] = set()
+    most = [0]
+    orig_init, orig_finish, orig_abort = writer.OutputWriter.__init__, writer.OutputWriter.finish, \
+        writer.OutputWriter.abort
+
+    def init(self, *a, **k):
+        orig_init(self, *a, **k)
+        if self.out.name == "master":
+            live.add(id(self))
+            most[0] = max(most[0], len(live))
+
+    def finish(self):
+        live.discard(id(self))
+        return orig_finish(self)
+
+    def abort(self):
+        live.discard(id(self))
+        return orig_abort(self)
+
+    monkeypatch.setattr(writer.OutputWriter, "__init__", init)
+    monkeypatch.setattr(writer.OutputWriter, "finish", finish)
+    monkeypatch.setattr(writer.OutputWriter, "abort", abort)
+    r = render_session(s, node_meters=False)
+    assert r.loudness.iterations >= 3, r.loudness  # the limiter bends L(g): several passes
+    assert most[0] <= 2 and not live
+    assert not [p for p in (tmp_path / "out").iterdir() if "partial" in p.name]
+    master = next(o for o in r.outputs if o.written.name == "master")
+    assert master.meter.integrated_lufs == pytest.approx(r.loudness.achieved_lufs, abs=0.02)
