@@ -353,3 +353,53 @@ def moving_average(x: np.ndarray, ring: np.ndarray, state: np.ndarray) -> np.nda
     state[0] = total
     state[1] = pos
     return out
+
+
+
+@njit(cache=True, nogil=True)
+def linked_level(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray, out: np.ndarray) -> None:
+    """Linked detector level of ``side`` (channels, n) into ``out`` (linear, floored at 1e-12):
+    the louder channel's |x| (peak), or the one-pole mean of the louder channel's x^2 (rms,
+    ms_state carried). The same values as the vectorised max/abs/onepole_stream path."""
+    ch, n = side.shape
+    z = ms_state[0]
+    b0 = 1.0 - c_rms
+    for i in range(n):
+        p = 0.0
+        if rms:
+            for c in range(ch):
+                v = side[c, i] * side[c, i]
+                if v > p:
+                    p = v
+            ms = b0 * p + z
+            z = c_rms * ms
+            p = ms
+        else:
+            for c in range(ch):
+                v = abs(side[c, i])
+                if v > p:
+                    p = v
+        out[i] = max(p, 1e-12)
+    ms_state[0] = z
+
+
+@njit(cache=True, nogil=True)
+def curve_smooth(level_db: np.ndarray, threshold_db: float, ratio: float, knee_db: float,
+                 a_att: float, a_rel: float, state: np.ndarray, gr: np.ndarray) -> None:
+    """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) and
+    the branching smoother (smooth_branching) in one pass; gr written in place, state carried."""
+    slope = 1.0 - 1.0 / ratio
+    knee = knee_db > 0
+    w = max(knee_db, 1e-9)
+    g = state[0]
+    for i in range(level_db.shape[0]):
+        over = level_db[i] - threshold_db
+        t = max(over, 0.0) * slope
+        if knee and 2.0 * abs(over) <= w:
+            t = slope * (over + w / 2.0) ** 2 / (2.0 * w)
+        if t > g:
+            g = a_att * g + (1.0 - a_att) * t
+        else:
+            g = a_rel * g + (1.0 - a_rel) * t
+        gr[i] = g
+    state[0] = g
