@@ -23,6 +23,8 @@ short-term values are kept: 36 000 floats an hour each).
 from __future__ import annotations
 
 import math
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -55,6 +57,53 @@ def k_weighting_sos(fs: float) -> np.ndarray:
     return np.array([s1, s2])
 
 
+def _default_sosfilt():
+    """``f(sos, x, zi) -> (y, zi)`` = ``scipy.signal.sosfilt(sos, x, axis=-1, zi=zi)`` for 2-D x.
+
+    Importing ``scipy.signal`` costs ~0.65 s and ~75 MB (it pulls in scipy.stats and more), which
+    is most of what ``mixgraph meter`` needs in all. So unless scipy.signal is loaded already, the
+    compiled loop that ``sosfilt`` itself calls (``scipy.signal._sosfilt``) is loaded on its own from
+    its file: the same code, so the same samples (tested). If that private module is not where
+    this scipy keeps it, the public ``sosfilt`` is used."""
+    global _SOSFILT
+    if _SOSFILT is None:
+        loop = None
+        if "scipy.signal" not in sys.modules:
+            try:
+                import importlib.machinery
+                import importlib.util
+
+                import scipy
+
+                d = Path(scipy.__file__).parent / "signal"
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    f = d / f"_sosfilt{suffix}"
+                    if f.is_file():
+                        spec = importlib.util.spec_from_file_location("scipy.signal._sosfilt", f)
+                        mod = importlib.util.module_from_spec(spec)
+                        spec.loader.exec_module(mod)
+                        loop = mod._sosfilt
+                        break
+            except Exception:  # pragma: no cover - another scipy layout: the public function
+                loop = None
+        if loop is not None:
+            def filt(sos, x, zi):
+                y = np.array(x, dtype=np.float64, order="C")  # filtered in place
+                z = np.ascontiguousarray(np.asarray(zi, dtype=np.float64).transpose(1, 0, 2))
+                loop(np.asarray(sos, dtype=np.float64), y, z)
+                return y, z.transpose(1, 0, 2)
+        else:
+            from scipy.signal import sosfilt
+
+            def filt(sos, x, zi):
+                return sosfilt(sos, x, axis=-1, zi=zi)
+        _SOSFILT = filt
+    return _SOSFILT
+
+
+_SOSFILT = None
+
+
 def _lufs(power: float) -> float | None:
     return -0.691 + 10.0 * math.log10(power) if power > 0 else None
 
@@ -67,21 +116,15 @@ class Meter:
         correlation or mono fold-down (those come out as None / empty).
 
         ``sos_filter(sos, x, zi) -> (y, zi)``: the biquad cascade for the K-weighting; by default
-        ``scipy.signal.sosfilt`` (the render passes its compiled kernel, which computes the same
-        samples, so a render does not load scipy.signal)."""
-        if sos_filter is None:
-            from scipy.signal import sosfilt
-
-            def sos_filter(sos, x, zi):
-                return sosfilt(sos, x, axis=-1, zi=zi)
-        self._sosfilt = sos_filter
+        scipy's compiled ``sosfilt`` loop (see :func:`_default_sosfilt`; the render passes its own
+        compiled kernel, which computes the same samples)."""
+        self._sosfilt = sos_filter if sos_filter is not None else _default_sosfilt()
         if channels not in (1, 2):
             raise ValueError("the meter takes mono or stereo")
         self.sr = int(sample_rate)
         self.ch = channels
         self.sos = k_weighting_sos(self.sr)
         self.zi = np.zeros((2, channels, 2))
-        self.zi_mono = np.zeros((2, 1, 2))
         self.bin = self.sr // 100  # 10 ms
         self.left = np.zeros((channels + 1, 0))  # leftover K-weighted squares (+ mono fold-down)
         self.hist = np.zeros(0)  # the last 299 10 ms powers
@@ -124,13 +167,15 @@ class Meter:
         if n == 0:
             return
         self.frames += n
-        a = np.abs(x)
-        self.peak = max(self.peak, float(a.max()))
-        self.clipped += int(np.count_nonzero(a >= 1.0))
-        self.sumsq += float(np.sum(x * x)) / self.ch
-        self._update_true_peak(x, float(a.max()))
+        block_max = max(float(x.max()), -float(x.min()))  # max |x| without an |x| temporary
+        self.peak = max(self.peak, block_max)
+        if block_max >= 1.0:
+            self.clipped += int(np.count_nonzero(np.abs(x) >= 1.0))
+        energy = np.einsum("ij,ij->i", x, x)  # per-channel sum of squares, no x*x temporary
+        self.sumsq += float(energy.sum()) / self.ch
+        self._update_true_peak(x, block_max)
+        y, self.zi = self._sosfilt(self.sos, x, self.zi)
         if self.light:
-            y, self.zi = self._sosfilt(self.sos, x, self.zi)
             sq = (y * y).sum(axis=0, keepdims=True)
             sq = np.concatenate((self.left, sq), axis=1) if self.left.shape[1] else sq
             full = sq.shape[1] // self.bin
@@ -138,21 +183,29 @@ class Meter:
                 self._gate_bins(sq[0, : full * self.bin].reshape(full, self.bin).sum(axis=1) / self.bin)
             self.left = sq[:, full * self.bin :]
             return
-        if self.ch == 2:  # plain sums, not np.dot: BLAS threading costs more than the work here
-            self.lr += float(np.sum(x[0] * x[1]))
-            self.ll += float(np.sum(x[0] * x[0]))
-            self.rr += float(np.sum(x[1] * x[1]))
-        # K-weighting; the mono fold-down (L+R)/2 is measured as if played on both speakers
-        y, self.zi = self._sosfilt(self.sos, x, self.zi)
-        mono = x.mean(axis=0, keepdims=True)
-        ym, self.zi_mono = self._sosfilt(self.sos, mono, self.zi_mono)
-        sq = np.concatenate((y * y, ym * ym), axis=0)
-        sq = np.concatenate((self.left, sq), axis=1) if self.left.shape[1] else sq
+        if self.ch == 2:
+            self.ll += float(energy[0])
+            self.rr += float(energy[1])
+            self.lr += float(np.einsum("i,i->", x[0], x[1]))
+        # squares of the K-weighted channels and of the K-weighted mono fold-down (L+R)/2, after
+        # the leftover of the last block. The K-weighting is linear, so K((L+R)/2) = (K(L)+K(R))/2
+        # (to rounding): one filter pass fewer. The fold-down is measured as if played on both
+        # speakers (its bin power counts twice).
+        lead = self.left.shape[1]
+        sq = np.empty((self.ch + 1, lead + n))
+        sq[:, :lead] = self.left
+        np.multiply(y, y, out=sq[: self.ch, lead:])
+        if self.ch == 2:
+            ym = y[0] + y[1]
+            ym *= 0.5
+            np.multiply(ym, ym, out=sq[2, lead:])
+        else:
+            sq[1, lead:] = sq[0, lead:]
         full = sq.shape[1] // self.bin
         if full:
             sums = sq[:, : full * self.bin].reshape(sq.shape[0], full, self.bin).sum(axis=2) / self.bin
             self._bins(sums[: self.ch].sum(axis=0), 2.0 * sums[self.ch])
-        self.left = sq[:, full * self.bin :]
+        self.left = sq[:, full * self.bin :].copy()
         self._spectrum(x)
 
     def _update_true_peak(self, x: np.ndarray, block_max: float) -> None:
@@ -162,11 +215,14 @@ class Meter:
             return
         block_peak = max(block_max, float(np.abs(self.tp_hist).max()))
         k = self.tp_hist.shape[1]
-        ext = np.concatenate((self.tp_hist, x), axis=1)
         if block_peak * self.tp_gain_bound > self.tp:
+            ext = np.concatenate((self.tp_hist, x), axis=1)
             self.tp = max(self.tp, self._true_peak(ext))
-        # else: this block cannot raise the true peak; only the filter history moves on
-        self.tp_hist = ext[:, -k:].copy()
+            self.tp_hist = ext[:, -k:].copy()
+        elif x.shape[1] >= k:  # this block cannot raise the true peak; only the history moves on
+            self.tp_hist = x[:, -k:].copy()
+        else:
+            self.tp_hist = np.concatenate((self.tp_hist, x), axis=1)[:, -k:].copy()
 
     def _true_peak(self, ext: np.ndarray) -> float:
         """max |y| of the 4x interpolation of ext[:, m-1:] given the m-1 samples of history before it.
@@ -251,7 +307,8 @@ class Meter:
         k = buf.shape[1] // self.nfft
         if k:
             frames = buf[:, : k * self.nfft].reshape(self.ch, k, self.nfft) * self.window
-            self.spec += (np.abs(np.fft.rfft(frames, axis=-1)) ** 2).sum(axis=(0, 1))
+            f = np.fft.rfft(frames, axis=-1)
+            self.spec += (f.real * f.real + f.imag * f.imag).sum(axis=(0, 1))
         self.spec_left = buf[:, k * self.nfft :]
 
     @staticmethod
