@@ -1,4 +1,10 @@
-"""mixgraph diff A B [--json] [--variant NAME] [--exit-code] | mixgraph diff --git-external <7 git args>"""
+"""mixgraph diff A B [--json] [--variant NAME] [--exit-code] | mixgraph diff --git-external <7 git args>
+
+As git's external diff (``git config diff.mixgraph.command 'mixgraph diff --git-external'`` and
+``*.yaml diff=mixgraph`` in .gitattributes) it gets ``path old-file old-hex old-mode new-file new-hex
+new-mode`` (9 with a rename, 1 for an unmerged path); both sides are read with the folder of ``path``
+as their session folder, so sources, globs and local templates mean what they mean in the checkout.
+"""
 
 from __future__ import annotations
 
@@ -25,7 +31,10 @@ def run(args) -> int:
     from mixgraph.recall.diff import diff_sessions, format_changes, load_spec
 
     if args.git_external:
-        argv = [args.a, args.b, *args.rest]
+        argv = [x for x in (args.a, args.b, *args.rest) if x is not None]
+        if len(argv) == 1:  # git passes only the path of an unmerged file
+            sys.stdout.write(f"* Unmerged path {argv[0]}\n")
+            return 0
         if len(argv) < 7:
             raise UserError("--git-external expects the 7 arguments git passes to a diff driver",
                             hint="Set it up with: git config diff.mixgraph.command 'mixgraph diff --git-external'")

@@ -94,13 +94,26 @@ def git_show(rev: str, path: str) -> str:
     except (OSError, subprocess.SubprocessError) as exc:
         raise UserError(f"{rev}:{path}: cannot run git ({exc})", hint="Install git, or compare two files.") from None
     if res.returncode != 0:
-        msg = res.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise UserError(f"{rev}:{path}: git cannot show it ({msg[-1] if msg else 'unknown error'})",
-                        hint="Check the revision (git log --oneline -- FILE) and the path.")
+        lines = res.stderr.decode("utf-8", "replace").strip().splitlines()
+        fatal = [x for x in lines if x.startswith("fatal: ")] or lines or ["unknown error"]
+        msg = fatal[0].removeprefix("fatal: ").rstrip(".")
+        raise UserError(f"{rev}:{path}: git cannot show it ({msg})", hint=_git_hint(msg, rev, path))
     try:
         return res.stdout.decode("utf-8")
     except UnicodeDecodeError:
         raise UserError(f"{rev}:{path}: not a UTF-8 text file") from None
+
+
+def _git_hint(msg: str, rev: str, path: str) -> str:
+    if "not a git repository" in msg:
+        return f"{path} is not inside a git repository: compare two session files instead."
+    if not rev:
+        return f"{path} is not in the index: git add it, or name a revision (HEAD:{path})."
+    if "does not exist in" in msg or "exists on disk, but not in" in msg:
+        return f"The file is not in {rev or 'the index'}; git log --oneline --follow -- {path} lists its revisions."
+    if "invalid object name" in msg or "unknown revision" in msg or "bad revision" in msg:
+        return f"No revision '{rev}' here; git log --oneline -- {path} lists the ones that changed the file."
+    return "Check the revision and the path (git log --oneline -- FILE)."
 
 
 # --------------------------------------------------------------------------- formatting
@@ -192,6 +205,15 @@ def _summary(section: str, entry: dict) -> str:
     return ", ".join(str(b) for b in bits)
 
 
+def _who(kind: str, name: str) -> str:
+    """How a line names a strip: ``track vocal``, ``master``."""
+    return "master" if kind == "master" else f"{kind} {name}"
+
+
+def _head(kind: str, name: str) -> str:
+    return f"~ {_who(kind, name)}:"
+
+
 def _dest(name: str) -> str:
     return "master" if name == "master" else f"bus {name}"
 
@@ -211,12 +233,12 @@ def _diff_named(section: str, a: dict, b: dict) -> list[Change]:
             if section in ("tracks", "buses", "returns"):
                 out += _diff_strip(kind, name, path, a[name], b[name])
             else:
-                out += _diff_fields(kind, name, path, a[name], b[name], f"~ {kind} {name}:")
+                out += _diff_fields(kind, name, path, a[name], b[name], _head(kind, name))
     return out
 
 
 def _diff_strip(kind: str, name: str, path: str, a: dict, b: dict) -> list[Change]:
-    head = f"~ {kind} {name}:"
+    head = _head(kind, name)
     out: list[Change] = []
     for key in a:
         if key not in b or a[key] == b[key]:
@@ -255,7 +277,9 @@ def _diff_fields(kind: str, name: str, path: str, a: Any, b: Any, head: str, lab
 
 
 def _proc_key(p: dict) -> str:
-    return f"id:{p['id']}" if p.get("id") else f"type:{p['type']}"
+    """What matches two processors: the id (a processor whose type changed under the same id is a
+    replacement, not a parameter change), else the type."""
+    return f"id:{p['id']}:{p['type']}" if p.get("id") else f"type:{p['type']}"
 
 
 def _proc_name(p: dict, index: int) -> str:
@@ -314,14 +338,14 @@ def _diff_chain(kind: str, name: str, path: str, a: list, b: list, head: str) ->
     for i, p in enumerate(a):
         if i not in matched_a:
             out.append(Change("remove", kind, name, f"{path}[{i}]", p, None, None,
-                              f"- {kind} {name}: {_proc_name(p, i)}{_settings(p)}"))
+                              f"- {_who(kind, name)}: {_proc_name(p, i)}{_settings(p)}"))
     for j, p in enumerate(b):
         if j not in matched_b:
             out.append(Change("add", kind, name, f"{path}[{j}]", None, p, None,
-                              f"+ {kind} {name}: {_proc_name(p, j)}{_settings(p)}"))
+                              f"+ {_who(kind, name)}: {_proc_name(p, j)}{_settings(p)}"))
     for i, j in pairs:
         if a[i] != b[j]:
-            out += _diff_fields(kind, name, f"{path}[{j}]", a[i], b[j], f"~ {kind} {name}: {_proc_name(b[j], j)}")
+            out += _diff_fields(kind, name, f"{path}[{j}]", a[i], b[j], f"~ {_who(kind, name)}: {_proc_name(b[j], j)}")
     return sorted(out, key=lambda c: _index_of(c.path))
 
 
@@ -337,14 +361,14 @@ def _diff_sends(kind: str, name: str, path: str, a: list, b: list, head: str) ->
     for to in list(ia) + [t for t in ib if t not in ia]:
         p = f"{path}.{to}"
         if to not in ib:
-            out.append(Change("remove", kind, name, p, ia[to], None, None, f"- {kind} {name}: send to {to}"))
+            out.append(Change("remove", kind, name, p, ia[to], None, None, f"- {_who(kind, name)}: send to {to}"))
         elif to not in ia:
             s = ib[to]
             out.append(Change("add", kind, name, p, None, s, None,
-                              f"+ {kind} {name}: send to {to} at {fmt(s['level_db'], 'dB')}"
+                              f"+ {_who(kind, name)}: send to {to} at {fmt(s['level_db'], 'dB')}"
                               + (" pre-fader" if s.get("pre_fader") else "")))
         elif ia[to] != ib[to]:
-            out += _diff_fields(kind, name, p, ia[to], ib[to], f"~ {kind} {name}: send to {to}")
+            out += _diff_fields(kind, name, p, ia[to], ib[to], f"~ {_who(kind, name)}: send to {to}")
     return out
 
 
@@ -353,15 +377,18 @@ def _diff_automation(kind: str, name: str, path: str, a: dict, b: dict, head: st
     for lane in list(a) + [k for k in b if k not in a]:
         p = f"{path}.{lane}"
         if lane not in b:
-            out.append(Change("remove", kind, name, p, a[lane], None, None, f"- {kind} {name}: automation of {lane}"))
+            out.append(Change("remove", kind, name, p, a[lane], None, None, f"- {_who(kind, name)}: automation of {lane}"))
         elif lane not in a:
             out.append(Change("add", kind, name, p, None, b[lane], None,
-                              f"+ {kind} {name}: automation of {lane} ({len(b[lane])} points)"))
+                              f"+ {_who(kind, name)}: automation of {lane} ({len(b[lane])} points)"))
         elif a[lane] != b[lane]:
             out.append(Change("change", kind, name, p, a[lane], b[lane], unit_of(lane),
-                              f"~ {kind} {name}: automation of {lane} changed "
+                              f"~ {_who(kind, name)}: automation of {lane} changed "
                               f"({len(a[lane])} -> {len(b[lane])} points)"))
     return out
+
+
+_LOUDNESS_LABEL = {"preset": "preset", "target_lufs": "target", "ceiling_dbtp": "ceiling"}
 
 
 def _diff_master(a: dict | None, b: dict | None) -> list[Change]:
@@ -377,11 +404,20 @@ def _diff_master(a: dict | None, b: dict | None) -> list[Change]:
             out += _diff_chain("master", "master", p, a[key], b[key], head)
         elif key == "automation":
             out += _diff_automation("master", "master", p, a[key], b[key], head)
-        elif key == "loudness" and isinstance(a[key], dict) and isinstance(b[key], dict):
-            for k in a[key]:
-                if a[key][k] != b[key].get(k):
+        elif key == "loudness" and (a[key] is None or b.get(key) is None):
+            # a loudness target added or dropped: one line, with what it asks for
+            on = b.get(key) if a[key] is None else a[key]
+            what = ", ".join(f"{_LOUDNESS_LABEL.get(k, k)} {fmt(v, unit_of(k))}" for k, v in on.items()
+                             if k in _LOUDNESS_LABEL and v is not None)
+            op, sign = ("add", "+") if a[key] is None else ("remove", "-")
+            out.append(Change(op, "master", "master", p, a[key], b.get(key), None,
+                              f"{sign} master: loudness target ({what})"))
+        elif key == "loudness":
+            la, lb = a[key], b[key]
+            for k in list(la) + [k for k in lb if k not in la]:
+                if la.get(k) != lb.get(k):
                     label = {"target_lufs": "loudness target", "ceiling_dbtp": "ceiling"}.get(k, f"loudness {k}")
-                    out.append(_change("master", "master", f"{p}.{k}", a[key][k], b[key].get(k), f"{head} {label}"))
+                    out.append(_change("master", "master", f"{p}.{k}", la.get(k), lb.get(k), f"{head} {label}"))
         else:
             out += _diff_fields("master", "master", p, a[key], b[key], head, label=key)
     return out
