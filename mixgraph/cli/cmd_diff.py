@@ -27,7 +27,7 @@ def run(args) -> int:
     import sys
     from pathlib import Path
 
-    from mixgraph.errors import UserError
+    from mixgraph.errors import SessionInvalid, UserError
     from mixgraph.recall.diff import diff_sessions, format_changes, load_spec
 
     if args.git_external:
@@ -40,9 +40,15 @@ def run(args) -> int:
                             hint="Set it up with: git config diff.mixgraph.command 'mixgraph diff --git-external'")
         path, old_file, new_file = argv[0], argv[1], argv[4]
         base = Path(path).parent.resolve()
-        old = load_spec(old_file, args.variant, display=f"a/{path}", session_dir=base)
-        new = load_spec(new_file, args.variant, display=f"b/{path}", session_dir=base)
         sys.stdout.write(f"mixgraph diff a/{path} b/{path}\n")
+        try:
+            old = load_spec(old_file, args.variant, display=f"a/{path}", session_dir=base)
+            new = load_spec(new_file, args.variant, display=f"b/{path}", session_dir=base)
+        except SessionInvalid as err:
+            # a YAML file that is no session (or a broken revision of one): git must still show
+            # something, so say why and fall back to the text diff instead of killing 'git diff'
+            _text_diff(path, old_file, new_file, err)
+            return 1 if args.exit_code else 0
     else:
         if args.b is None or args.rest:
             raise UserError("diff compares two sessions: mixgraph diff A B",
@@ -55,3 +61,22 @@ def run(args) -> int:
     else:
         sys.stdout.write(format_changes(changes))
     return 1 if (args.exit_code and changes) else 0
+
+
+def _text_diff(path: str, old_file: str, new_file: str, err) -> None:
+    import difflib
+    import os
+    import sys
+
+    def lines(f: str) -> list[str]:
+        if f == os.devnull:
+            return []
+        with open(f, encoding="utf-8", errors="replace") as fh:
+            return fh.read().splitlines(keepends=True)
+
+    first = err.diagnostics[0] if err.diagnostics else None
+    where = f"{first.file}:{first.line}:{first.col}: {first.message}" if first is not None and first.line \
+        else err.message
+    sys.stdout.write(f"(not a valid session: {where} Text diff follows.)\n")
+    for line in difflib.unified_diff(lines(old_file), lines(new_file), f"a/{path}", f"b/{path}"):
+        sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
