@@ -14,10 +14,12 @@ short-term values are kept: 36 000 floats an hour each).
 * LRA (Tech 3342): short-term values at 10 Hz, absolute gate -70 LUFS, relative gate
   -20 LU, LRA = 95th - 10th percentile (linear interpolation between ranks).
 * True peak (BS.1770-4 Annex 2): 4x oversampling with a linear-phase interpolator
-  whose phase 0 passes the original samples; max |x| over phases and channels. The four
-  polyphase branches are one small matrix product per sub-block (numpy/BLAS, no numba: the
-  meter loads in ~100 MB), and a block whose samples cannot lift the running true peak
-  (its peak times the interpolator's largest L1 gain) only updates the filter history.
+  whose phase 0 passes the original samples; max |x| over phases and channels. The three
+  interpolating branches are a banded matrix product over rows of 16 outputs (numpy/BLAS, no
+  numba), and a block or row whose samples cannot lift the running true peak (their peak times
+  the interpolator's largest L1 gain) is not interpolated.
+* The K-weighting runs scipy's compiled sosfilt loop without importing scipy.signal (which
+  costs ~0.65 s and ~75 MB): ``mixgraph meter`` loads numpy and soundfile, ~35 MB in all.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from mixgraph.dsp.oversample import Upsampler
 from mixgraph.meter.result import MeterResult
 
 ABS_GATE = -70.0
-TP_SUB = 8192  # frames per true-peak matrix product (bounds the temporary copy to ~1 MB)
+TP_ROWS = 128  # rows per true-peak matrix product: small enough for BLAS to keep it on one thread
 REL_GATE_I = -10.0
 REL_GATE_LRA = -20.0
 BANDS = (("sub", 0.0, 60.0), ("low", 60.0, 250.0), ("low_mid", 250.0, 2000.0),
@@ -148,6 +150,16 @@ class Meter:
         self.tp_r = np.ascontiguousarray(self.tp_h[:, ::-1].T)
         # no interpolated value can exceed (max |input| in its window) * (largest branch L1 norm)
         self.tp_gain_bound = float(np.abs(self.tp_h).sum(axis=1).max())
+        # phases 1..3 of k = taps-1 consecutive outputs from their 2k inputs: column (p-1)k + b
+        # holds branch p reversed at rows b..b+k (see _true_peak)
+        k = self.tp_h.shape[1] - 1
+        centre = int(np.argmax(np.abs(self.tp_h[0])))
+        self.tp_phase0 = k - centre  # where phase 0 reads its sample
+        self.tp_gain0 = abs(float(self.tp_h[0, centre]))
+        self.tp_T = np.zeros((2 * k, 3 * k))
+        for p in range(1, 4):
+            for b in range(k):
+                self.tp_T[b : b + k + 1, (p - 1) * k + b] = self.tp_h[p, ::-1]
         self.tp = 0.0
         self.peak = 0.0
         self.sumsq = 0.0
@@ -225,27 +237,38 @@ class Meter:
             self.tp_hist = np.concatenate((self.tp_hist, x), axis=1)[:, -k:].copy()
 
     def _true_peak(self, ext: np.ndarray) -> float:
-        """max |y| of the 4x interpolation of ext[:, m-1:] given the m-1 samples of history before it.
+        """max |y| of the 4x interpolation of ext[:, k:] given the k = taps-1 samples of history before it.
 
-        Only windows that can beat the running peak are interpolated: |y_i| <= (max |x| over the
-        window of y_i) * (largest branch L1 norm), so a window whose samples all lie below
-        tp / L1 cannot raise the true peak. The result is the same as interpolating everything."""
-        m = self.tp_r.shape[0]
+        Phase 0 passes the samples, delayed by d and scaled by its centre tap g (1 + 1e-5 from the
+        design's DC normalisation; its other taps add up to 2e-16), so its maximum is
+        g * max |x| over ext[:, k-d : k-d+n].
+        Phases 1-3 for k consecutive outputs of a channel depend on 2k consecutive inputs: the
+        outputs come in rows of k, one matrix product of the rows' 2k-sample windows with a
+        (2k, 3k) banded matrix of the branches (a few large BLAS products instead of many small
+        windows). A row whose 2k inputs all lie at or below tp / L1 (the largest branch L1 norm)
+        cannot beat the running peak and is not interpolated: the same result as interpolating
+        everything."""
+        k = self.tp_hist.shape[1]
+        ch, n = ext.shape[0], ext.shape[1] - k
+        body = ext[:, self.tp_phase0 : self.tp_phase0 + n]
+        peak = max(float(body.max()), -float(body.min())) * self.tp_gain0
         thr = self.tp / self.tp_gain_bound
-        peak = 0.0
-        for c in range(ext.shape[0]):
-            w = np.lib.stride_tricks.sliding_window_view(ext[c], m)
-            hot = np.abs(ext[c]) > thr
-            counts = np.cumsum(np.concatenate(([0], hot)))
-            rows = np.flatnonzero(counts[m:] - counts[:-m])  # windows holding a hot sample
-            if rows.size == 0:
-                continue
-            if rows.size * 4 < w.shape[0]:
-                peak = max(peak, float(np.abs(w[rows] @ self.tp_r).max()))
-                continue
-            for s in range(0, w.shape[0], TP_SUB):
-                y = w[s : s + TP_SUB] @ self.tp_r
-                peak = max(peak, float(np.abs(y).max()))
+        rows = n // k
+        if rows:
+            c = ext[:, : (rows + 1) * k].reshape(ch, rows + 1, k)
+            cmax = np.maximum(c.max(axis=2), -c.min(axis=2))  # max |x| of each k-sample chunk
+            hot = np.maximum(cmax[:, :-1], cmax[:, 1:]) > thr  # row r reads chunks r and r+1
+            windows = np.lib.stride_tricks.sliding_window_view(ext, 2 * k, axis=1)[:, ::k][:, :rows]
+            sel = windows[hot]  # (hot rows, 2k), a contiguous copy
+            if sel.shape[0]:
+                y = np.empty((sel.shape[0], self.tp_T.shape[1]))
+                for s in range(0, sel.shape[0], TP_ROWS):
+                    np.matmul(sel[s : s + TP_ROWS], self.tp_T, out=y[s : s + TP_ROWS])
+                peak = max(peak, float(y.max()), -float(y.min()))
+        if rows * k < n:  # the last n mod k outputs, window by window
+            w = np.lib.stride_tricks.sliding_window_view(ext[:, rows * k :], k + 1, axis=1)
+            y = w @ self.tp_r[:, 1:]
+            peak = max(peak, float(y.max()), -float(y.min()))
         return peak
 
     def _gate_bins(self, p: np.ndarray) -> None:
@@ -307,8 +330,7 @@ class Meter:
         k = buf.shape[1] // self.nfft
         if k:
             frames = buf[:, : k * self.nfft].reshape(self.ch, k, self.nfft) * self.window
-            f = np.fft.rfft(frames, axis=-1)
-            self.spec += (f.real * f.real + f.imag * f.imag).sum(axis=(0, 1))
+            self.spec += (np.abs(np.fft.rfft(frames, axis=-1)) ** 2).sum(axis=(0, 1))
         self.spec_left = buf[:, k * self.nfft :]
 
     @staticmethod
