@@ -1,0 +1,92 @@
+"""The meter's fast paths against plain references: the true peak against a direct 4x
+interpolation (zero-stuffing and one convolution with the prototype filter), the K-weighting loop
+against scipy.signal.sosfilt, and what `mixgraph meter` loads."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import soundfile as sf
+from scipy import signal
+
+from mixgraph.dsp.oversample import design
+from mixgraph.meter.meter import Meter, _default_sosfilt, k_weighting_sos
+
+SR = 48000
+
+
+def reference_true_peak_db(x: np.ndarray) -> float:
+    """max |y| of the 4x interpolation: zeros between the samples, the whole 65-tap prototype."""
+    h = 4.0 * design(4, cutoff=1.0)
+    peak = 0.0
+    for ch in x:
+        u = np.zeros(4 * ch.size)
+        u[::4] = ch
+        y = np.convolve(u, h)[: u.size]  # the outputs whose newest input is a sample of x
+        peak = max(peak, float(np.abs(y).max()))
+    return 20.0 * np.log10(peak)
+
+
+def signals():
+    rng = np.random.default_rng(11)
+    n = 2 * SR + 123
+    t = np.arange(n) / SR
+    level = np.repeat(rng.uniform(0.05, 0.6, size=n // 4800 + 1), 4800)[:n]
+    noisy = rng.standard_normal((2, n)) * level * 0.3  # level changes: blocks and rows get skipped
+    nyq = np.stack([0.5 * np.sin(2 * np.pi * 11025 * t + 0.3), 0.4 * np.sin(2 * np.pi * 17000 * t + 1.1)])
+    impulse = np.zeros((2, 5000))
+    impulse[1, 2500] = 0.8  # the true peak is phase 0's: the sample times the centre tap
+    quiet_then_loud = np.concatenate((noisy[:, : SR] * 0.01, noisy[:, SR:]), axis=1)
+    return {"noisy": noisy, "near_nyquist": nyq, "impulse": impulse, "quiet_then_loud": quiet_then_loud}
+
+
+@pytest.mark.parametrize("name", ["noisy", "near_nyquist", "impulse", "quiet_then_loud"])
+def test_true_peak_equals_a_direct_interpolation_for_any_block_cut(name):
+    x = signals()[name]
+    ref = reference_true_peak_db(x)
+    for block in ((1,) if x.shape[1] < 10000 else ()) + (7, 16, 17, 33, 4096, 65536, x.shape[1]):
+        m = Meter(SR, 2)
+        for i in range(0, x.shape[1], block):
+            m.process(x[:, i : i + block])
+        assert m.result().true_peak_dbtp == pytest.approx(ref, abs=1e-12), block
+
+
+def test_mono_true_peak_equals_a_direct_interpolation():
+    x = signals()["noisy"][:1]
+    m = Meter(SR, 1)
+    for i in range(0, x.shape[1], 10000):
+        m.process(x[:, i : i + 10000])
+    assert m.result().true_peak_dbtp == pytest.approx(reference_true_peak_db(x), abs=1e-12)
+
+
+def test_k_weighting_loop_gives_the_samples_of_sosfilt():
+    sos = k_weighting_sos(SR)
+    x = np.random.default_rng(2).standard_normal((2, 30000))
+    filt = _default_sosfilt()
+    zi = np.zeros((2, 2, 2))
+    zr = np.zeros((2, 2, 2))
+    for i in range(0, x.shape[1], 7000):
+        y, zi = filt(sos, x[:, i : i + 7000], zi)
+        yr, zr = signal.sosfilt(sos, x[:, i : i + 7000], axis=-1, zi=zr)
+        assert np.array_equal(y, yr)
+        assert np.array_equal(zi, zr)
+
+
+def test_meter_command_loads_neither_scipy_signal_nor_numba(tmp_path):
+    path = tmp_path / "a.wav"
+    t = np.arange(SR * 4) / SR
+    sf.write(path, np.stack([0.25 * np.sin(2 * np.pi * 997 * t)] * 2).T, SR, subtype="PCM_24")
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['mixgraph', 'meter', {str(path)!r}, '--json']\n"
+            "try:\n    runpy.run_module('mixgraph', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('scipy.signal', 'numba') if m in sys.modules), file=sys.stderr)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert p.stderr.strip().splitlines()[-1] == "[]"
+    r = json.loads(p.stdout)[0]
+    # EBU Tech 3341: a 997 Hz sine on both channels reads its peak level in dBFS as LUFS
+    assert r["integrated_lufs"] == pytest.approx(20 * np.log10(0.25), abs=0.05)
+    assert r["sample_peak_dbfs"] == pytest.approx(20 * np.log10(0.25), abs=1e-3)
