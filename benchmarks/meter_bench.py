@@ -4,6 +4,7 @@
     python benchmarks/meter_bench.py                    # 1 hour, 3 runs
     python benchmarks/meter_bench.py --minutes 3 --runs 5
     python benchmarks/meter_bench.py --steady             # one level throughout: the worst case
+    python benchmarks/meter_bench.py --profile            # cProfile of one run, top 25 by own time
 
 The file is generated once, deterministically, in blocks (noise and tones with level changes
 every few seconds) and cached in benchmarks/_work/ (git-ignored). Each run is a child process;
@@ -57,9 +58,18 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=60.0)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--steady", action="store_true", help="constant level (worst case for the true peak)")
+    ap.add_argument("--profile", action="store_true", help="one child run under cProfile; prints the top functions")
     args = ap.parse_args()
     path = HERE / "_work" / f"meter-{args.minutes:g}min{'-steady' if args.steady else ''}.wav"
     make(path, args.minutes, args.steady)
+    if args.profile:
+        prof = HERE / "_work" / "meter.prof"
+        subprocess.run([sys.executable, "-m", "cProfile", "-o", str(prof), "-m", "mixgraph", "meter", str(path),
+                        "--json"], check=True, stdout=subprocess.DEVNULL)
+        import pstats
+
+        pstats.Stats(str(prof)).sort_stats("tottime").print_stats(25)
+        return
     walls, rss = [], []
     reading = None
     for _ in range(args.runs):
