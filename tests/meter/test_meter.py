@@ -106,3 +106,19 @@ def test_light_meter_gives_the_same_loudness_and_peaks_and_nothing_else():
             (f.true_peak_dbtp, f.sample_peak_dbfs, f.crest_db, f.clipped_samples)
         assert lt.lra_lu is None and lt.momentary_max_lufs is None and lt.short_term_max_lufs is None
         assert lt.mono_loudness_diff_lu is None and lt.spectral_balance_db == {}
+
+
+def test_the_private_sosfilt_loop_is_checked_before_it_is_trusted():
+    from scipy.signal import sosfilt
+
+    from mixgraph.meter.meter import _default_sosfilt, _private_loop_works
+
+    assert _private_loop_works(_default_sosfilt())
+    assert _private_loop_works(lambda s, x, z: sosfilt(s, x, axis=-1, zi=z))
+    assert not _private_loop_works(lambda s, x, z: (2 * x, z))  # a changed private API: rejected
+    assert not _private_loop_works(lambda s, x, z: (x, np.zeros_like(z)))  # state not carried
+
+    def broken(s, x, z):
+        raise TypeError("signature changed")
+
+    assert not _private_loop_works(broken)
