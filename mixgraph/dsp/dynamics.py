@@ -20,7 +20,13 @@ import numpy as np
 
 from mixgraph.dsp.base import Processor
 from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass
-from mixgraph.dsp.kernels import curve_smooth, gate_smooth, linked_level, onepole_stream, smooth_branching
+from mixgraph.dsp.kernels import (
+    curve_smooth,
+    gate_smooth,
+    linked_level,
+    onepole_stream,
+    smooth_branching,
+)
 from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
 from mixgraph.units import time_constant_coeff
 

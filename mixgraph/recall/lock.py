@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from mixgraph import __version__
+from mixgraph.atomic import write_text
 from mixgraph.errors import Diagnostic, UserError
 from mixgraph.graph.plan import RenderPlan
-from mixgraph.recall.provenance import atomic_write_text
 
 LOCK_VERSION = 1
 LIBRARIES = ("numpy", "scipy", "numba", "soxr", "soundfile", "pyloudnorm", "pydantic", "PyYAML")
@@ -119,7 +119,7 @@ def read_lock(path: str | Path) -> Lock | None:
 
 
 def write_lock(lock: Lock, path: str | Path) -> None:
-    atomic_write_text(path, lock.to_text())
+    write_text(path, lock.to_text())
 
 
 def source_files(plan: RenderPlan) -> dict[str, str]:

@@ -15,13 +15,12 @@ Nothing here has a clock in it: the same render writes the same sidecar bytes.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mixgraph import __version__
+from mixgraph.atomic import write_text
 from mixgraph.graph.plan import RenderPlan
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,22 +60,6 @@ def git_info(folder: str | Path) -> dict[str, Any] | None:
     if status.returncode != 0:
         return None
     return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to a temporary file next to ``path`` and rename it into place."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def sidecar_path(output_path: str | Path) -> Path:
@@ -123,6 +106,6 @@ def write_sidecars(result: RenderResult) -> list[str]:
     paths = []
     for i, o in enumerate(result.outputs):
         p = sidecar_path(o.written.path)
-        atomic_write_text(p, json.dumps(sidecar(result, i, git), indent=2, sort_keys=True) + "\n")
+        write_text(p, json.dumps(sidecar(result, i, git), indent=2, sort_keys=True) + "\n")
         paths.append(str(p))
     return paths

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import base64
 import io
-import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
 
+from mixgraph.atomic import write_text
 from mixgraph.report.model import Report, as_dict, to_json
 
 #: the figures of a reading shown side by side for mix and master: label, key, unit
@@ -266,20 +265,6 @@ def render_html(report: Report | Mapping, with_plots: bool = True) -> str:
 # ----------------------------------------------------------------------------- files
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    """Temp file in the same folder + os.replace: a reader never sees a half-written report."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def report_stem(report: Report | Mapping) -> str:
     """File stem shared by the report files: '<session>[-<variant>]' (variants rendered
     into one folder keep their own reports)."""
@@ -303,6 +288,6 @@ def write_report(report: Report | Mapping, out_dir: str | Path, *, html: bool = 
     written = []
     for suffix, text in texts:
         p = out_dir / f"{stem}.{suffix}"
-        _atomic_write(p, text)
+        write_text(p, text)
         written.append(p)
     return written
