@@ -10,6 +10,15 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def branch_step(y: float, x: float, a_att: float, a_rel: float) -> float:
+    """One step of the branching smoother: attack coefficient while x rises above y, release
+    otherwise (shared by smooth_branching and curve_smooth)."""
+    if x > y:
+        return a_att * y + (1.0 - a_att) * x
+    return a_rel * y + (1.0 - a_rel) * x
+
+
 @njit(cache=True, nogil=True)
 def smooth_branching(target: np.ndarray, a_att: float, a_rel: float, state: np.ndarray) -> np.ndarray:
     """Branching one-pole smoother of a gain-reduction signal (dB, >= 0).
@@ -21,11 +30,7 @@ def smooth_branching(target: np.ndarray, a_att: float, a_rel: float, state: np.n
     out = np.empty_like(target)
     y = state[0]
     for i in range(target.shape[0]):
-        x = target[i]
-        if x > y:
-            y = a_att * y + (1.0 - a_att) * x
-        else:
-            y = a_rel * y + (1.0 - a_rel) * x
+        y = branch_step(y, target[i], a_att, a_rel)
         out[i] = y
     state[0] = y
     return out
@@ -403,9 +408,6 @@ def curve_smooth(level_db: np.ndarray, threshold_db: float, ratio: float, knee_d
         t = max(over, 0.0) * slope
         if knee and 2.0 * abs(over) <= w:
             t = slope * (over + w / 2.0) ** 2 / (2.0 * w)
-        if t > g:
-            g = a_att * g + (1.0 - a_att) * t
-        else:
-            g = a_rel * g + (1.0 - a_rel) * t
+        g = branch_step(g, t, a_att, a_rel)
         gr[i] = g
     state[0] = g
