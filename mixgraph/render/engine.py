@@ -170,6 +170,8 @@ class NodeRunner:
         self.gr = [GRStats(sr) for _ in node.chain]
         self.peak = 0.0
         self.clipped = 0
+        #: count peak and clips here; off when a node meter observes this node (it counts them)
+        self.count_levels = True
 
     def run(self, pos: int, n: int, bufs: dict[str, tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray, np.ndarray]:
         node = self.node
@@ -198,7 +200,7 @@ class NodeRunner:
             if np.any(width != 1.0):
                 post = apply_width(post, width)
         pre2 = pre if pre.shape[0] == 2 else np.vstack((pre[0], pre[0])) * (10 ** (-3.0103 / 20))
-        if n:
+        if n and self.count_levels:
             a = np.abs(post)
             self.peak = max(self.peak, float(a.max()))
             self.clipped += int(np.count_nonzero(a >= 1.0))
@@ -316,6 +318,8 @@ class Engine:
             pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
             levels = [[plan.node(nid) for nid in ids if nid != "master"] for ids in plan.levels]
             observers = node_observers or {}
+            for nid in observers:
+                runners[nid].count_levels = False
 
             def run_node(nd, pos, n, bufs):
                 # each node's meter runs in the same worker as the node (a node's blocks still
@@ -367,7 +371,7 @@ class Engine:
             if pool is not None:
                 pool.shutdown()
             spill.close()
-            stats = {nid: {"peak": r.peak, "clipped": r.clipped,
+            stats = {nid: {**({"peak": r.peak, "clipped": r.clipped} if r.count_levels else {}),
                            "gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
                                               for i, (st, g) in enumerate(zip(r.node.chain, r.gr, strict=True))
                                               if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}

@@ -391,3 +391,23 @@ def test_solver_passes_keep_at_most_one_set_of_candidate_files(tmp_path, monkeyp
     assert not [p for p in (tmp_path / "out").iterdir() if "partial" in p.name]
     master = next(o for o in r.outputs if o.written.name == "master")
     assert master.meter.integrated_lufs == pytest.approx(r.loudness.achieved_lufs, abs=0.02)
+
+
+def test_node_peaks_and_clips_are_the_same_with_and_without_node_meters(tmp_path):
+    from mixgraph.report import build_report
+
+    folder = tmp_path / "stems"
+    folder.mkdir()
+    x = np.zeros((SR, 2))
+    x[100:110] = 0.9
+    sf.write(folder / "hot.wav", x, SR, subtype="FLOAT")
+    s = session_file(tmp_path, {"tracks": {"h": {"source": "hot.wav", "gain_db": 6}},
+                                "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"}}})
+    rows = {}
+    for meters in (True, False):
+        report = build_report(render_session(s, node_meters=meters, out_dir=tmp_path / f"o{meters}"))
+        rows[meters] = next(n for n in report.to_dict()["nodes"] if n["node"] == "track:h")
+    # 10 frames x 2 channels at 0.9 * 10^(6/20) = 1.796: over full scale, counted once either way
+    assert rows[True]["clipped_samples"] == rows[False]["clipped_samples"] == 20
+    assert rows[True]["sample_peak_dbfs"] == pytest.approx(rows[False]["sample_peak_dbfs"], abs=1e-9)
+    assert rows[True]["sample_peak_dbfs"] == pytest.approx(20 * np.log10(0.9) + 6, abs=0.01)  # report: 0.01 dB
