@@ -258,11 +258,16 @@ def _diff_strip(kind: str, name: str, path: str, a: dict, b: dict) -> list[Chang
     return out
 
 
+def _keys(a: dict, b: dict) -> list:
+    """The keys of a in their order, then those only b has: the order changes are listed in."""
+    return list(a) + [k for k in b if k not in a]
+
+
 def _diff_fields(kind: str, name: str, path: str, a: Any, b: Any, head: str, label: str = "") -> list[Change]:
     """Leaves of two nested values; lists compared whole unless they hold mappings of equal length."""
     if isinstance(a, dict) and isinstance(b, dict):
         out: list[Change] = []
-        for k in list(a) + [k for k in b if k not in a]:
+        for k in _keys(a, b):
             if a.get(k) != b.get(k):
                 sub = f"{label}.{k}" if label else str(k)
                 out += _diff_fields(kind, name, f"{path}.{k}", a.get(k), b.get(k), head, sub)
@@ -358,7 +363,7 @@ def _diff_sends(kind: str, name: str, path: str, a: list, b: list, head: str) ->
     ia = {s["to"]: s for s in a}
     ib = {s["to"]: s for s in b}
     out: list[Change] = []
-    for to in list(ia) + [t for t in ib if t not in ia]:
+    for to in _keys(ia, ib):
         p = f"{path}.{to}"
         if to not in ib:
             out.append(Change("remove", kind, name, p, ia[to], None, None, f"- {_who(kind, name)}: send to {to}"))
@@ -374,7 +379,7 @@ def _diff_sends(kind: str, name: str, path: str, a: list, b: list, head: str) ->
 
 def _diff_automation(kind: str, name: str, path: str, a: dict, b: dict, head: str) -> list[Change]:
     out: list[Change] = []
-    for lane in list(a) + [k for k in b if k not in a]:
+    for lane in _keys(a, b):
         p = f"{path}.{lane}"
         if lane not in b:
             out.append(Change("remove", kind, name, p, a[lane], None, None, f"- {_who(kind, name)}: automation of {lane}"))

@@ -230,12 +230,17 @@ def test_resampled_source_keeps_pitch_and_level(tmp_path):
     assert 20 * np.log10(np.sqrt(2) * np.sqrt(np.mean(y**2))) == pytest.approx(20 * np.log10(0.5), abs=0.1)
 
 
-def test_delay_tail_is_rendered(tmp_path):
+def write_click(tmp_path):
+    """stems/click.wav: 0.1 s of silence after a 0.5 click on both channels."""
     folder = tmp_path / "stems"
     folder.mkdir()
     x = np.zeros((SR // 10, 2))
     x[0] = 0.5
     sf.write(folder / "click.wav", x, SR, subtype="FLOAT")
+
+
+def test_delay_tail_is_rendered(tmp_path):
+    write_click(tmp_path)
     s = session_file(tmp_path, {"tail_s": "auto", "tracks": {"c": {"source": "click.wav", "chain": [
         {"type": "delay", "time_ms": 250, "feedback": 0.5, "mix": 1.0, "highcut_hz": None}]}},
         "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"}}})
@@ -247,11 +252,7 @@ def test_delay_tail_is_rendered(tmp_path):
 
 
 def test_auto_tail_waits_for_a_tapped_stem_that_the_mix_does_not_hear(tmp_path):
-    folder = tmp_path / "stems"
-    folder.mkdir()
-    x = np.zeros((SR // 10, 2))
-    x[0] = 0.5
-    sf.write(folder / "click.wav", x, SR, subtype="FLOAT")
+    write_click(tmp_path)
     # the click and its echo return feed a muted bus (the mix is silent), but the return is printed
     # as a stem: its echoes set the length
     s = session_file(tmp_path, {"tail_s": "auto", "tracks": {"c": {"source": "click.wav", "out": "hidden",
