@@ -245,11 +245,11 @@ def _diff_strip(kind: str, name: str, path: str, a: dict, b: dict) -> list[Chang
             continue
         p = f"{path}.{key}"
         if key == "chain":
-            out += _diff_chain(kind, name, p, a[key], b[key], head)
+            out += _diff_chain(kind, name, p, a[key], b[key])
         elif key == "sends":
-            out += _diff_sends(kind, name, p, a[key], b[key], head)
+            out += _diff_sends(kind, name, p, a[key], b[key])
         elif key == "automation":
-            out += _diff_automation(kind, name, p, a[key], b[key], head)
+            out += _diff_automation(kind, name, p, a[key], b[key])
         elif key == "out":
             out.append(_change(kind, name, p, a[key], b[key], f"{head} out",
                                f"{_dest(a[key])} -> {_dest(b[key])}"))
@@ -335,7 +335,7 @@ def _band(b: dict) -> str:
     return text
 
 
-def _diff_chain(kind: str, name: str, path: str, a: list, b: list, head: str) -> list[Change]:
+def _diff_chain(kind: str, name: str, path: str, a: list, b: list) -> list[Change]:
     pairs = _lcs([_proc_key(p) for p in a], [_proc_key(p) for p in b])
     matched_a = {i for i, _ in pairs}
     matched_b = {j for _, j in pairs}
@@ -359,7 +359,7 @@ def _index_of(path: str) -> int:
     return int(m.group(1)) if m else 0
 
 
-def _diff_sends(kind: str, name: str, path: str, a: list, b: list, head: str) -> list[Change]:
+def _diff_sends(kind: str, name: str, path: str, a: list, b: list) -> list[Change]:
     ia = {s["to"]: s for s in a}
     ib = {s["to"]: s for s in b}
     out: list[Change] = []
@@ -377,7 +377,7 @@ def _diff_sends(kind: str, name: str, path: str, a: list, b: list, head: str) ->
     return out
 
 
-def _diff_automation(kind: str, name: str, path: str, a: dict, b: dict, head: str) -> list[Change]:
+def _diff_automation(kind: str, name: str, path: str, a: dict, b: dict) -> list[Change]:
     out: list[Change] = []
     for lane in _keys(a, b):
         p = f"{path}.{lane}"
@@ -406,9 +406,9 @@ def _diff_master(a: dict | None, b: dict | None) -> list[Change]:
             continue
         p = f"master.{key}"
         if key == "chain":
-            out += _diff_chain("master", "master", p, a[key], b[key], head)
+            out += _diff_chain("master", "master", p, a[key], b[key])
         elif key == "automation":
-            out += _diff_automation("master", "master", p, a[key], b[key], head)
+            out += _diff_automation("master", "master", p, a[key], b[key])
         elif key == "loudness" and (a[key] is None or b.get(key) is None):
             # a loudness target added or dropped: one line, with what it asks for
             on = b.get(key) if a[key] is None else a[key]
