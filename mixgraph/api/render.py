@@ -152,6 +152,12 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                 # every pass over the master writes its deliverables (to temporary files) and meters
                 # them in full, so the pass the solver accepts is the final one: no extra pass
                 candidates: dict[float, tuple[list[OutputWriter], MeterResult, dict]] = {}
+                target = plan.master.loudness.target_lufs if plan.master.loudness is not None else None
+
+                def miss(r: MeterResult, target=target) -> float:
+                    if target is None or r.integrated_lufs is None:
+                        return float("inf")
+                    return abs(r.integrated_lufs - target)
 
                 def run_pass(g: float, rate=rate, spill=spill, length=length, outs=outs,
                              candidates=candidates) -> tuple[MeterResult, dict]:
@@ -167,13 +173,6 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                         raise
                     # keep only the pass closest to the target (the solver's own rule for its answer),
                     # so at most one set of temporary files waits beside the one being written
-                    target = plan.master.loudness.target_lufs if plan.master.loudness is not None else None
-
-                    def miss(r: MeterResult) -> float:
-                        if target is None or r.integrated_lufs is None:
-                            return float("inf")
-                        return abs(r.integrated_lufs - target)
-
                     keep = True
                     for og in list(candidates):
                         if miss(result) < miss(candidates[og][1]) or og == g:
