@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import moving_average, release_min, trailing_min
+from mixgraph.dsp.kernels import moving_average, oversampled_peak, release_min, trailing_min
 from mixgraph.dsp.oversample import Upsampler
 from mixgraph.units import time_constant_coeff
 
@@ -46,6 +46,15 @@ class Limiter(Processor):
         self.a_rel = time_constant_coeff(self.release_ms, fs)
         self.up = Upsampler(OVERSAMPLE, self.channels, cutoff=1.0)
         self.D = self.up.latency_samples
+        # the branches as one (phases, m) array, taps reversed, shorter ones zero-padded in front
+        # (a leading 0 * x adds nothing: the sums are those of the branch FIRs)
+        m = max(b.b.size for b in self.up.branches)
+        self.r = np.zeros((OVERSAMPLE, m))
+        for k, b in enumerate(self.up.branches):
+            self.r[k, m - b.b.size :] = b.b[::-1]
+        # below this level a whole window cannot interpolate above the ceiling (|y| <= G max|x|)
+        gain_bound = float(np.abs(self.r).sum(axis=1).max()) * (1.0 + 1e-9)
+        self.hot_level = self.ceiling / gain_bound
         self._reset()
 
     @property
@@ -57,7 +66,7 @@ class Limiter(Processor):
         return self.latency_samples
 
     def _reset(self) -> None:
-        self.up.reset()
+        self.tp_hist = np.zeros((self.channels, self.r.shape[1] - 1))
         self.t_hist = np.ones(self.L + 1)  # last L+1 wanted gains
         self.rel_state = np.ones(1)
         # moving average of the released gain over L+1 samples, as if it had been 1 forever
@@ -67,8 +76,11 @@ class Limiter(Processor):
 
     def _process(self, x, key, params):
         n = x.shape[1]
-        up = self.up.process(x)
-        p = np.max(np.abs(up).reshape(self.channels, n, OVERSAMPLE), axis=(0, 2))
+        # p: the 8x oversampled peak per base sample, computed only where it can reach the
+        # ceiling (elsewhere 0; t = 1 there either way)
+        p = np.zeros(n)
+        oversampled_peak(self.r, np.ascontiguousarray(x), self.tp_hist, self.hot_level,
+                         np.empty(self.r.shape[1] - 1 + n), p)
         t = np.minimum(1.0, self.ceiling / np.maximum(p, 1e-12))
         full = np.concatenate((self.t_hist, t))
         # trailing window: h[i] = min(full[i-L-1 .. i])

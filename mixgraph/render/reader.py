@@ -59,6 +59,7 @@ class AudioReader:
         self.format = self.f.format
         self.subtype = self.f.subtype
         self._pos = 0
+        self._may_be_nonfinite = not str(self.subtype).startswith(("PCM_", "ULAW", "ALAW"))
         if self.frames <= 0:
             self.f.close()
             raise MediaError(f"{self.path}: the file holds no audio (0 frames)")
@@ -90,7 +91,10 @@ class AudioReader:
             data = self.f.read(frames, dtype="float64", always_2d=True)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise MediaError(f"{self.path}: read error at {self._pos / self.sample_rate:.3f} s ({exc})") from None
-        if data.size and not np.all(np.isfinite(data)):
+        # integer PCM decodes to finite samples; float data is checked with one sum (NaN or Inf
+        # anywhere makes it non-finite; a finite sum that overflowed is checked sample by sample)
+        if self._may_be_nonfinite and data.size and not np.isfinite(data.sum()) \
+                and not np.all(np.isfinite(data)):
             bad = int(np.argmax(~np.all(np.isfinite(data), axis=1)))
             raise MediaError(f"{self.path}: contains NaN or infinite samples "
                              f"(first at {(self._pos + bad) / self.sample_rate:.3f} s)")

@@ -42,7 +42,6 @@ class SourceStream:
         self.sign = -1.0 if src.invert_polarity else 1.0
         self.chunk = chunk
         self.fifo = np.zeros((self.channels, 0))
-        self.produced = 0  # samples of the used part handed out so far
         self.flushed = False
 
     @property
@@ -51,20 +50,26 @@ class SourceStream:
             return f"{self.src.rel_path}: resampled {self.file_sr} Hz -> {self.sr} Hz (soxr VHQ)"
         return None
 
+    def _read(self, take: int) -> np.ndarray:
+        data = self.reader.read(take) if take > 0 else np.zeros((self.channels, 0))
+        if data.shape[1] < take:
+            raise MediaError(f"{self.src.path}: the file is truncated (the audio ends early)",
+                             hint="Export or copy the file again.")
+        self.remaining_in -= data.shape[1]
+        return data
+
     def _pull(self, n: int) -> np.ndarray:
         """Next n samples of the used part (after resampling), zero-padded past its end."""
+        if not self.resampled:
+            # the file's own rate: read exactly what is asked (no FIFO, no copies)
+            got = self._read(min(n, self.remaining_in))
+            if got.shape[1] < n:
+                got = np.concatenate((got, np.zeros((self.channels, n - got.shape[1]))), axis=1)
+            return got
         while self.fifo.shape[1] < n and not self.flushed:
-            take = min(self.chunk, self.remaining_in)
-            data = self.reader.read(take) if take > 0 else np.zeros((self.channels, 0))
-            if data.shape[1] < take:
-                raise MediaError(f"{self.src.path}: the file is truncated (the audio ends early)",
-                                 hint="Export or copy the file again.")
-            self.remaining_in -= data.shape[1]
+            data = self._read(min(self.chunk, self.remaining_in))
             last = self.remaining_in <= 0 or data.shape[1] == 0
-            if self.resampled:
-                out = self.rs.resample_chunk(np.ascontiguousarray(data.T), last=last).T
-            else:
-                out = data
+            out = self.rs.resample_chunk(np.ascontiguousarray(data.T), last=last).T
             self.fifo = np.concatenate((self.fifo, out), axis=1) if self.fifo.size else out
             if last:
                 self.flushed = True
@@ -72,23 +77,30 @@ class SourceStream:
         self.fifo = self.fifo[:, n:]
         if got.shape[1] < n:
             got = np.concatenate((got, np.zeros((self.channels, n - got.shape[1]))), axis=1)
-        return got
+        return np.ascontiguousarray(got)
 
     def block(self, pos: int, n: int) -> np.ndarray:
         """Timeline samples [pos, pos+n) of this source (sequential calls)."""
-        out = np.zeros((self.channels, n))
         lo, hi = max(pos, self.start), min(pos + n, self.end)
         if hi <= lo:
-            return out
+            return np.zeros((self.channels, n))
         seg = self._pull(hi - lo)
-        idx = np.arange(lo - self.start, hi - self.start, dtype=np.float64)  # position in the used part
-        gain = np.ones(hi - lo)
-        if self.fade_in:
-            gain = np.minimum(gain, idx / self.fade_in)
-        if self.fade_out:
-            gain = np.minimum(gain, (self.length - idx) / self.fade_out)
-        gain = np.clip(gain, 0.0, 1.0) * self.sign
-        out[:, lo - pos : hi - pos] = seg * gain
+        a, b = lo - self.start, hi - self.start  # positions in the used part
+        # the fade gains only where the block meets a fade (elsewhere the gain is exactly 1)
+        if (self.fade_in and a < self.fade_in) or (self.fade_out and b > self.length - self.fade_out):
+            idx = np.arange(a, b, dtype=np.float64)
+            gain = np.ones(b - a)
+            if self.fade_in:
+                gain = np.minimum(gain, idx / self.fade_in)
+            if self.fade_out:
+                gain = np.minimum(gain, (self.length - idx) / self.fade_out)
+            seg = seg * (np.clip(gain, 0.0, 1.0) * self.sign)
+        elif self.sign < 0:
+            seg = -seg
+        if lo == pos and hi == pos + n:
+            return seg
+        out = np.zeros((self.channels, n))
+        out[:, lo - pos : hi - pos] = seg
         return out
 
     def close(self) -> None:

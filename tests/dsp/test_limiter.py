@@ -56,3 +56,38 @@ def test_transparent_below_the_ceiling_except_for_its_latency():
     d = lim.latency_samples
     assert d == int(round(0.005 * SR)) + 8  # lookahead + interpolator delay
     np.testing.assert_allclose(y[:, d:], x[:, :-d], atol=1e-12)
+
+
+def test_detector_skips_only_windows_that_cannot_reach_the_ceiling():
+    """The compiled detector computes the 8x interpolated peak only where a window holds a
+    sample above ceiling / G; its wanted gain must equal the one from the full polyphase
+    upsampler (every branch FIR over every sample) sample for sample."""
+    from mixgraph.dsp.kernels import oversampled_peak
+    from mixgraph.dsp.limiter import OVERSAMPLE
+    from mixgraph.dsp.oversample import Upsampler
+
+    rng = np.random.default_rng(11)
+    n = 48000
+    env = np.where(np.arange(n) % 6000 < 900, 1.0, 0.08)  # loud bursts over a quiet bed
+    x = rng.standard_normal((2, n)) * 0.4 * env
+    lim = Limiter(ceiling_dbtp=-1.0)
+    lim.prepare(SR, 2, 4096)
+    up = Upsampler(OVERSAMPLE, 2, cutoff=1.0)
+    p_full = np.zeros(n)
+    p_fast = np.zeros(n)
+    for i in range(0, n, 3001):  # uneven blocks: the history carries
+        blk = np.ascontiguousarray(x[:, i : i + 3001])
+        m = blk.shape[1]
+        p_full[i : i + m] = np.max(np.abs(up.process(blk)).reshape(2, m, OVERSAMPLE), axis=(0, 2))
+        part = np.zeros(m)
+        oversampled_peak(lim.r, blk, lim.tp_hist, lim.hot_level, np.empty(lim.r.shape[1] - 1 + m), part)
+        p_fast[i : i + m] = part
+    t_full = np.minimum(1.0, lim.ceiling / np.maximum(p_full, 1e-12))
+    t_fast = np.minimum(1.0, lim.ceiling / np.maximum(p_fast, 1e-12))
+    assert np.array_equal(t_full, t_fast)
+    over = p_full > lim.ceiling
+    assert over.sum() > 100
+    assert np.array_equal(p_fast[over], p_full[over])  # the same sums where the gain acts
+    assert np.all(p_fast <= p_full)  # a channel or window is left out only below the ceiling
+    computed = p_fast > 0
+    assert 0.05 < computed.mean() < 0.6  # the quiet bed is skipped, the bursts are not
