@@ -142,14 +142,11 @@ class Compressor(Processor):
         buf = np.empty(n)
         linked_level(np.ascontiguousarray(side), det.mode == "rms", det.c, det.ms_zi, buf)
         np.log10(buf, out=buf)
-        buf *= 10.0 if det.mode == "rms" else 20.0
         gr = np.empty(n)
-        curve_smooth(buf, self.threshold_db, self.ratio, self.knee_db, self.a_att, self.a_rel,
-                     self.state, gr)
+        # buf becomes (makeup - gr) ln(10)/20: 10^((makeup - gr)/20) as exp, the general path's gain
+        curve_smooth(buf, 10.0 if det.mode == "rms" else 20.0, self.threshold_db, self.ratio, self.knee_db,
+                     self.a_att, self.a_rel, self.makeup_db, self.state, gr)
         self._gr = gr
-        # 10^((makeup - gr)/20) as exp: the same gain as the general path
-        np.subtract(self.makeup_db, gr, out=buf)
-        buf *= _DB_TO_LN
         np.exp(buf, out=buf)
         return x * buf
 

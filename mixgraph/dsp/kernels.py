@@ -278,6 +278,50 @@ def kweighted_bins(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarr
     sumsq = stats[2]
     bmax = 0.0
     k = 0
+    if ch == 2 and ns == 2:
+        # stereo K-weighting (two sections): the state in locals and the two channels' recursions
+        # interleaved (independent chains the CPU overlaps); the same operations in the same order
+        b00, b01, b02, a01, a02 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
+        b10, b11, b12, a11, a12 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
+        l00, l01, l10, l11 = zi[0, 0, 0], zi[0, 0, 1], zi[1, 0, 0], zi[1, 0, 1]
+        r00, r01, r10, r11 = zi[0, 1, 0], zi[0, 1, 1], zi[1, 1, 0], zi[1, 1, 1]
+        for i in range(n):
+            vl = x[0, i]
+            vr = x[1, i]
+            al = abs(vl)
+            ar = abs(vr)
+            if al > bmax:
+                bmax = al
+            if al >= 1.0:
+                clipped += 1.0
+            sumsq += vl * vl
+            if ar > bmax:
+                bmax = ar
+            if ar >= 1.0:
+                clipped += 1.0
+            sumsq += vr * vr
+            ol = b00 * vl + l00
+            orr = b00 * vr + r00
+            l00 = b01 * vl - a01 * ol + l01
+            r00 = b01 * vr - a01 * orr + r01
+            l01 = b02 * vl - a02 * ol
+            r01 = b02 * vr - a02 * orr
+            pl = b10 * ol + l10
+            pr = b10 * orr + r10
+            l10 = b11 * ol - a11 * pl + l11
+            r10 = b11 * orr - a11 * pr + r11
+            l11 = b12 * ol - a12 * pl
+            r11 = b12 * orr - a12 * pr
+            total += pl * pl + pr * pr
+            count += 1
+            if count == binsize:
+                out[k] = total / binsize
+                k += 1
+                total = 0.0
+                count = 0
+        zi[0, 0, 0], zi[0, 0, 1], zi[1, 0, 0], zi[1, 0, 1] = l00, l01, l10, l11
+        zi[0, 1, 0], zi[0, 1, 1], zi[1, 1, 0], zi[1, 1, 1] = r00, r01, r10, r11
+        n = 0  # done: skip the general loop
     for i in range(n):
         e = 0.0
         for c in range(ch):
@@ -395,21 +439,26 @@ def linked_level(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray
 
 
 @njit(cache=True, nogil=True)
-def curve_smooth(level_db: np.ndarray, threshold_db: float, ratio: float, knee_db: float,
-                 a_att: float, a_rel: float, state: np.ndarray, gr: np.ndarray) -> None:
-    """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) and
-    the branching smoother (smooth_branching) in one pass; gr written in place, state carried."""
+def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: float, knee_db: float,
+                 a_att: float, a_rel: float, makeup_db: float, state: np.ndarray, gr: np.ndarray) -> None:
+    """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) of the
+    level ``scale * level[i]`` dB (level: log10 of the detector) and the branching smoother
+    (smooth_branching) in one pass. gr[i] = the smoothed reduction; ``level`` is overwritten
+    with (makeup_db - gr[i]) * ln(10) / 20, the argument of the exp that gives the linear gain.
+    State carried."""
     slope = 1.0 - 1.0 / ratio
     knee = knee_db > 0
     w = max(knee_db, 1e-9)
+    to_ln = np.log(10.0) / 20.0
     g = state[0]
-    for i in range(level_db.shape[0]):
-        over = level_db[i] - threshold_db
+    for i in range(level.shape[0]):
+        over = level[i] * scale - threshold_db
         t = max(over, 0.0) * slope
         if knee and 2.0 * abs(over) <= w:
             t = slope * (over + w / 2.0) ** 2 / (2.0 * w)
         g = branch_step(g, t, a_att, a_rel)
         gr[i] = g
+        level[i] = (makeup_db - g) * to_ln
     state[0] = g
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from mixgraph.dsp.automation import Lane
-from mixgraph.dsp.basic import apply_pan, apply_width
+from mixgraph.dsp.basic import apply_pan, apply_width, pan_gains
 from mixgraph.dsp.registry import create
 from mixgraph.errors import RenderError
 from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
@@ -167,6 +167,16 @@ class NodeRunner:
         self.chain = ChainRunner(node.chain, sr, node_ch, block_size, Path(plan.session_dir))
         self.lanes = {k: Lane(v, sr) for k, v in node.automation.items()}
         self.gain = 10.0 ** (node.gain_db / 20.0)
+        # constant gain and pan (the usual case): one (2, 1) column of gains, one multiply per block
+        self.post_gains = None
+        if "gain_db" not in self.lanes and "pan" not in self.lanes:
+            mono = self.chain.channels_out == 1
+            if node.pan != 0 or mono:
+                gl, gr = pan_gains(node.pan, self.chain.channels_out)
+                self.post_gains = np.array([[self.gain * float(gl)], [self.gain * float(gr)]])
+            else:
+                self.post_gains = np.array([[self.gain], [self.gain]])
+        self.has_keys = any(st.key for st in node.chain)
         self.gr = [GRStats(sr) for _ in node.chain]
         self.peak = 0.0
         self.clipped = 0
@@ -178,13 +188,9 @@ class NodeRunner:
         if self.source is not None:
             x = self.source.block(pos, n)
         else:
-            x = np.zeros((2, n))
-            for inp, line, g in zip(node.inputs, self.in_lines, self.in_gains, strict=True):
-                pre, post = bufs[inp.source]
-                sig = pre if inp.point == "pre" else post
-                x = x + line.process(sig * g if g != 1.0 else sig)
+            x = sum_inputs(node.inputs, self.in_lines, self.in_gains, bufs, n)
         x = self.input_delay.process(x)
-        keys = {st.key.source: bufs[st.key.source][1] for st in node.chain if st.key}
+        keys = {st.key.source: bufs[st.key.source][1] for st in node.chain if st.key} if self.has_keys else {}
         pre = self.chain.process(x, pos, keys)
         for stats, gr in zip(self.gr, self.chain.gain_reduction(), strict=True):
             if gr is not None:
@@ -192,9 +198,12 @@ class NodeRunner:
         if node.mute:
             z = np.zeros((2, n))
             return z, z
-        g = _db(self.lanes["gain_db"].values_at(pos, n)) if "gain_db" in self.lanes else self.gain
-        pan = self.lanes["pan"].values_at(pos, n) if "pan" in self.lanes else node.pan
-        post = apply_pan(pre * g, pan) if (np.any(pan != 0) or pre.shape[0] == 1) else pre * g
+        if self.post_gains is not None:
+            post = pre * self.post_gains  # (channels, n) * (2, 1): stereo out from mono or stereo
+        else:
+            g = _db(self.lanes["gain_db"].values_at(pos, n)) if "gain_db" in self.lanes else self.gain
+            pan = self.lanes["pan"].values_at(pos, n) if "pan" in self.lanes else node.pan
+            post = apply_pan(pre * g, pan) if (np.any(pan != 0) or pre.shape[0] == 1) else pre * g
         if node.kind != "track":
             width = self.lanes["width"].values_at(pos, n) if "width" in self.lanes else node.width
             if np.any(width != 1.0):
@@ -209,6 +218,22 @@ class NodeRunner:
     def close(self) -> None:
         if self.source is not None:
             self.source.close()
+
+
+def sum_inputs(inputs, lines, gains, bufs, n: int) -> np.ndarray:
+    """The sum of a bus's (or the master's) inputs at unity in the plan's order, each delayed by
+    its line and scaled by its send level: one output array, added to in place."""
+    x = None
+    for inp, line, g in zip(inputs, lines, gains, strict=True):
+        pre, post = bufs[inp.source]
+        sig = line.process(pre if inp.point == "pre" else post)
+        if x is None:
+            x = sig * g if g != 1.0 else sig.copy()
+        elif g != 1.0:
+            x += sig * g
+        else:
+            x += sig
+    return np.zeros((2, n)) if x is None else x
 
 
 class TapSink:
@@ -303,7 +328,7 @@ class Engine:
                 sinks[name] = TapSink(tap.trim_samples, consumers)
             fd, spill_path = tempfile.mkstemp(prefix=".mixgraph-premaster-", suffix=".f64", dir=spill_dir)
             spill = os.fdopen(fd, "wb")
-            pm_sink = TapSink(d_pm, [lambda x: spill.write(np.ascontiguousarray(x.T).tobytes())]
+            pm_sink = TapSink(d_pm, [lambda x: spill.write(np.ascontiguousarray(x.T))]
                               + list(tap_consumers.get("premaster", [])))
             max_trim = max([d_pm] + [s.trim for s in sinks.values()])
             if plan.tail == "auto":
@@ -345,11 +370,7 @@ class Engine:
                     if pm.shape[0] == 1:
                         pm = np.vstack((pm[0], pm[0]))
                 else:
-                    pm = np.zeros((2, n))
-                    for inp, line, g in zip(plan.master.inputs, master_lines, master_gains, strict=True):
-                        pre, post = bufs[inp.source]
-                        sig = pre if inp.point == "pre" else post
-                        pm = pm + line.process(sig * g if g != 1.0 else sig)
+                    pm = sum_inputs(plan.master.inputs, master_lines, master_gains, bufs, n)
                 # tail: auto -> extend while the premaster or any tapped stem is above -120 dBFS
                 # (a stem written on its own may ring on where the mix does not, e.g. a muted
                 # reverb return printed as a stem)
