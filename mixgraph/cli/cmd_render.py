@@ -16,7 +16,7 @@ def add_arguments(p) -> None:
     p.add_argument("--block-size", type=int, default=None, metavar="N",
                    help="frames per block (default 16384); the output does not depend on it")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
-                   help="threads per graph level (default 1); the output does not depend on it")
+                   help="threads per graph level (default 2); the output does not depend on it")
     p.add_argument("--no-report-files", action="store_true", help="do not write report.json/.md/.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.add_argument("--no-node-meters", action="store_true",
