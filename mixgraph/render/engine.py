@@ -311,6 +311,7 @@ class Engine:
         plan = self.plan
         sr = plan.sample_rate
         runners: dict[str, NodeRunner] = {}
+        sink_pool: ThreadPoolExecutor | None = None
         try:
             for node in plan.nodes:
                 runners[node.id] = NodeRunner(node, plan, self.block)
@@ -348,6 +349,16 @@ class Engine:
             observers = node_observers or {}
             for nid in observers:
                 runners[nid].count_levels = False
+            sink_pool = ThreadPoolExecutor(1, thread_name_prefix="mixgraph-sink") if self.jobs > 1 else None
+            in_flight: list = []
+
+            def deliver(pm: np.ndarray, stems: dict[str, np.ndarray], length: int) -> None:
+                # blocks are fresh arrays no node writes to again, so another thread may read them
+                pm_sink.length = length
+                pm_sink.push(pm)
+                for name, sink in sinks.items():
+                    sink.length = length
+                    sink.push(stems[name])
 
             def run_node(nd, pos, n, bufs):
                 # each node's meter runs in the same worker as the node (a node's blocks still
@@ -384,14 +395,20 @@ class Engine:
                         if loud.size:
                             last_loud = max(last_loud, pos + int(loud[-1]) - trim)
                     length = min(cap, max(timeline, last_loud + 1 + hold))
-                pm_sink.length = length
-                pm_sink.push(pm)
-                for name, sink in sinks.items():
-                    sink.length = length
-                    sink.push(bufs[taps[name].node][1])
+                stems = {name: bufs[taps[name].node][1] for name in sinks}
+                if sink_pool is None:
+                    deliver(pm, stems, length)
+                else:
+                    # the premaster meter, the spill and the stem writers take block k in their own
+                    # thread while the nodes render block k+1 (in order; at most two blocks queued)
+                    while len(in_flight) >= 2:
+                        in_flight.pop(0).result()
+                    in_flight.append(sink_pool.submit(deliver, pm, stems, length))
                 pos += n
                 if progress is not None:
                     progress(min(1.0, pos / max(1, length + max_trim)))
+            for f in in_flight:
+                f.result()
             if pool is not None:
                 pool.shutdown()
             spill.close()
@@ -407,6 +424,8 @@ class Engine:
                 master_src.close()
             return MixResult(length, timeline, spill_path, stats, notes)
         finally:
+            if sink_pool is not None:
+                sink_pool.shutdown(wait=True, cancel_futures=True)
             for r in runners.values():
                 r.close()
 
