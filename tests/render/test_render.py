@@ -283,7 +283,8 @@ def test_clipped_samples_are_counted_before_integer_pcm(tmp_path):
     assert any("clipped" in w for w in r.warnings)
 
 
-def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch):
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: the writer runs in the sink thread, the error comes back
+def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch, jobs):
     write_stems(tmp_path / "stems", names=("a",))
     s = session_file(tmp_path, {"tracks": {"a": {"source": "a.wav"}},
                                 "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"}}})
@@ -297,7 +298,7 @@ def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(writer.OutputWriter, "write", boom)
     with pytest.raises(KeyboardInterrupt):
-        render_session(s, node_meters=False)
+        render_session(s, node_meters=False, jobs=jobs)
     assert (tmp_path / "out/mix.wav").read_bytes() == before
     assert (tmp_path / "out/mix.wav.json").read_bytes() == sidecar
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mix.wav", "mix.wav.json"]
