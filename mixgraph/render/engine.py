@@ -20,6 +20,7 @@ import os
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -451,7 +452,11 @@ class Engine:
         frame_bytes = 2 * 8
         pos = 0
         total = length + latency
-        with open(spill_path, "rb") as fh:
+        # with --jobs > 1 the writers and the master meter take block k in their own thread while
+        # the chain runs block k+1 (in order, at most two blocks queued; errors re-raised)
+        sink_pool = ThreadPoolExecutor(1, thread_name_prefix="mixgraph-master") if self.jobs > 1 else None
+        in_flight: list = []
+        with open(spill_path, "rb") as fh, _shutting_down(sink_pool):
             while pos < total:
                 n = min(self.block, total - pos)
                 raw = fh.read(n * frame_bytes)
@@ -466,11 +471,28 @@ class Engine:
                 for stats, g in zip(gr, chain.gain_reduction(), strict=True):
                     if g is not None:
                         stats.add(g)
-                sink.push(y)
+                if sink_pool is None:
+                    sink.push(y)
+                else:
+                    while len(in_flight) >= 2:
+                        in_flight.pop(0).result()
+                    in_flight.append(sink_pool.submit(sink.push, y))
                 pos += n
+            for f in in_flight:
+                f.result()
         return {"gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
                                    for i, (st, g) in enumerate(zip(m.chain, gr, strict=True))
                                    if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
+
+
+@contextmanager
+def _shutting_down(pool: ThreadPoolExecutor | None):
+    """Shut ``pool`` down (waiting for its work, cancelling what has not started) on the way out."""
+    try:
+        yield pool
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
 
 
 def resample_spill(src: str, length: int, in_rate: int, out_rate: int, dst: str, block: int = 65536) -> int:
