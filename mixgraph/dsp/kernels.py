@@ -355,6 +355,23 @@ def kweighted_bins(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def window_means(p: np.ndarray, first_end: int, step: int, width: int, out: np.ndarray) -> int:
+    """Means of the ``width``-value windows of p that end at indices first_end, first_end + step,
+    ... (< p.size), each summed in index order (so the same values however p was cut into
+    blocks); written to out, returns how many. The loudness gate's 400 ms blocks from 10 ms bins."""
+    k = 0
+    e = first_end
+    while e < p.shape[0]:
+        s = 0.0
+        for j in range(e - width + 1, e + 1):
+            s += p[j]
+        out[k] = s / width
+        k += 1
+        e += step
+    return k
+
+
+@njit(cache=True, nogil=True)
 def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:
     """max |y| over the windows of ext (channels, m - 1 + n) that hold a sample above thr, where
     y[i, p] = sum_j ext[c, i + j] r[j, p] (r: the polyphase branches reversed, (m, phases)).

@@ -25,6 +25,9 @@ def test_node_meter_equals_the_light_meter():
         for i in range(0, x.shape[1], block):
             m.process(x[:, i : i + block])
         got = m.result()
+        # the same 400 ms gating blocks (every 100 ms), summed in another order: equal to rounding
+        assert len(m.gate_blocks) == len(ref.gate_blocks) == (x.shape[1] // 480 - 40) // 10 + 1
+        np.testing.assert_allclose(m.gate_blocks, ref.gate_blocks, rtol=1e-12, atol=0)
         assert got.integrated_lufs == pytest.approx(r.integrated_lufs, abs=1e-9)
         assert got.crest_db == pytest.approx(r.crest_db, abs=1e-9)
         # the interpolation sums in another order than BLAS: equal to rounding
