@@ -6,7 +6,7 @@ import os
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mixgraph.dsp.kernels import sosfilt_zi
@@ -120,6 +120,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
     _check_targets(plan, targets)
     engine = Engine(plan, block_size=block_size, jobs=jobs)
     writers: dict[str, OutputWriter] = {}
+    as_written: dict[str, MeterResult] = {}  # output name -> the meter of its samples as written
     report = (lambda stage, f: progress(stage, f)) if progress else None
     try:
         for o in plan.outputs:
@@ -164,9 +165,19 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                     ws = [OutputWriter(o, targets[o.name], rate, 2, plan.seed, metadata=meta) for o in outs]
                     try:
                         meter = Meter(rate, 2, sos_filter=sosfilt_zi)
-                        stats = engine.master_pass(spill, length, g, [w.write for w in ws] + [meter.process],
-                                                   sample_rate=rate)
+                        # the master is metered as the first lossless file holds it (after dither and
+                        # quantisation): the master's numbers are the delivered file's, and that file
+                        # needs no second read to be checked
+                        primary = next((w for w in ws if w.lossless), None)
+                        consumers = [w.write for w in ws]
+                        if primary is not None:
+                            primary.meter = meter
+                        else:
+                            consumers.append(meter.process)
+                        stats = engine.master_pass(spill, length, g, consumers, sample_rate=rate)
                         result = meter.result()
+                        if primary is not None:  # the file holds no overs: count what was clipped to get there
+                            result = replace(result, clipped_samples=primary.clipped)
                     except BaseException:
                         for w in ws:
                             w.abort()
@@ -204,6 +215,8 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                             w.abort()
                 for o, w in zip(outs, ws, strict=True):
                     writers[o.name] = w
+                    if w.meter is not None:
+                        as_written[o.name] = result_m
                 if rate_solve is not None:
                     rate_solve.true_peak_dbtp = result_m.true_peak_dbtp
                 check_ceiling(plan, result_m)
@@ -218,7 +231,10 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
     from mixgraph.api.meter import meter_file
 
     for w in written:
-        outputs.append(OutputReport(w, meter_file(w.path, sos_filter=sosfilt_zi)))
+        # a file metered as it was written (see run_pass) is not read back: the meter saw the
+        # samples a reader decodes from it; every other file is metered from disk
+        m = as_written.get(w.name)
+        outputs.append(OutputReport(w, m if m is not None else meter_file(w.path, sos_filter=sosfilt_zi)))
     warnings = list(plan.warnings)
     notes = list(mix.notes)
     for o in outputs:

@@ -77,6 +77,13 @@ class OutputWriter:
         self.clipped = 0
         self.hash = hashlib.sha256()
         self.closed = False
+        #: a meter (``process(x)``) fed with the samples as written; lossless formats only
+        self.meter = None
+
+    @property
+    def lossless(self) -> bool:
+        """Whether the file reads back as exactly the samples this writer hands to ``meter``."""
+        return self.out.format in ("wav", "aiff", "flac")
 
     def write(self, block: np.ndarray, last: bool = False) -> None:
         x = block
@@ -90,6 +97,8 @@ class OutputWriter:
             over = (codes > top - 1) | (codes < -top)
             self.clipped += int(np.count_nonzero(over))
             codes = np.clip(codes, -top, top - 1).astype(np.int32)
+            if self.meter is not None:  # what a reader decodes: code / 2^(bits-1), exactly
+                self.meter.process(codes * (1.0 / top))
             if self.int_bits == 16:
                 data = np.ascontiguousarray(codes.T.astype(np.int16))
             else:  # libsndfile keeps the top 24 bits of an int32
@@ -98,6 +107,8 @@ class OutputWriter:
             self.clipped += int(np.count_nonzero(np.abs(x) > 1.0))
             # + 0.0 turns -0.0 into 0.0: the same samples always give the same bytes
             data = np.ascontiguousarray(x.T.astype(np.float32)) + np.float32(0.0)
+            if self.meter is not None:
+                self.meter.process(np.ascontiguousarray(data.T, dtype=np.float64))
         self.hash.update(data.tobytes())
         self.f.write(data)
         self.frames += data.shape[0]

@@ -99,6 +99,45 @@ def test_master_lands_on_target_under_the_ceiling(tmp_path):
     assert r.loudness.iterations <= 6
 
 
+def test_outputs_metered_as_written_read_back_the_same(tmp_path):
+    # the master files are metered in the pass that writes them, not read back: the numbers must
+    # be those of the files on disk as libsndfile decodes them (24-bit and, at 44.1 kHz, 16-bit)
+    from mixgraph.api.meter import meter_file
+
+    s = full_session(tmp_path)
+    r = render_session(s, node_meters=False)
+    outs = {o.written.name: o for o in r.outputs}
+    assert r.master is outs["master"].meter  # the master panel is the delivered 24-bit file
+    for name in ("master", "cd", "mix"):
+        got, disk = outs[name].meter, meter_file(outs[name].written.path)
+        assert got.integrated_lufs == pytest.approx(disk.integrated_lufs, abs=1e-9)
+        assert got.true_peak_dbtp == pytest.approx(disk.true_peak_dbtp, abs=1e-9)
+        assert got.sample_peak_dbfs == pytest.approx(disk.sample_peak_dbfs, abs=1e-12)
+        assert got.short_term_max_lufs == pytest.approx(disk.short_term_max_lufs, abs=1e-9)
+
+
+def test_float_output_metered_as_written(tmp_path):
+    from mixgraph.graph.plan import OutputPlan
+    from mixgraph.meter import Meter, measure_array
+    from mixgraph.render.writer import OutputWriter
+
+    x = 0.3 * np.random.default_rng(5).standard_normal((2, SR * 3))
+    out = OutputPlan(name="m", path=str(tmp_path / "m.wav"), rel_path="m.wav", tap="master", format="wav", sample_rate=SR,
+                     bit_depth="32f", dither="none")
+    w = OutputWriter(out, tmp_path / "m.wav", SR, 2, 0)
+    assert w.lossless
+    w.meter = Meter(SR, 2)
+    for i in range(0, x.shape[1], 10000):
+        w.write(x[:, i : i + 10000])
+    w.finish()
+    got, disk = w.meter.result(), measure_array(read(tmp_path / "m.wav"), SR)
+    assert got.integrated_lufs == pytest.approx(disk.integrated_lufs, abs=1e-9)
+    assert got.true_peak_dbtp == pytest.approx(disk.true_peak_dbtp, abs=1e-9)
+    assert got.sample_peak_dbfs == pytest.approx(disk.sample_peak_dbfs, abs=1e-12)
+    # float32 rounding is what the meter saw: not the float64 input's peak
+    assert got.sample_peak_dbfs != 20 * np.log10(np.abs(x).max())
+
+
 class FixedLatency(Processor):
     """Test processor: a pure delay that declares itself as latency."""
 
