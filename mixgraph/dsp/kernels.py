@@ -355,6 +355,42 @@ def kweighted_bins(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarr
 
 
 @njit(cache=True, nogil=True)
+def decode_pcm(buf: np.ndarray, width: int, out: np.ndarray) -> None:
+    """Interleaved little-endian signed PCM of ``width`` bytes per sample (2, 3 or 4) in the bytes
+    ``buf`` to out (channels, n) as code / 2^(8 width - 1): what libsndfile's float64 read gives."""
+    ch, n = out.shape
+    j = 0
+    if width == 3:
+        scale = 1.0 / 8388608.0
+        for i in range(n):
+            for c in range(ch):
+                v = np.int32(buf[j]) | (np.int32(buf[j + 1]) << 8) | (np.int32(buf[j + 2]) << 16)
+                if v >= 8388608:
+                    v -= 16777216
+                out[c, i] = v * scale
+                j += 3
+    elif width == 2:
+        scale = 1.0 / 32768.0
+        for i in range(n):
+            for c in range(ch):
+                v = np.int32(buf[j]) | (np.int32(buf[j + 1]) << 8)
+                if v >= 32768:
+                    v -= 65536
+                out[c, i] = v * scale
+                j += 2
+    else:
+        scale = 1.0 / 2147483648.0
+        for i in range(n):
+            for c in range(ch):
+                v = (np.int64(buf[j]) | (np.int64(buf[j + 1]) << 8) | (np.int64(buf[j + 2]) << 16)
+                     | (np.int64(buf[j + 3]) << 24))
+                if v >= 2147483648:
+                    v -= 4294967296
+                out[c, i] = v * scale
+                j += 4
+
+
+@njit(cache=True, nogil=True)
 def window_means(p: np.ndarray, first_end: int, step: int, width: int, out: np.ndarray) -> int:
     """Means of the ``width``-value windows of p that end at indices first_end, first_end + step,
     ... (< p.size), each summed in index order (so the same values however p was cut into

@@ -19,7 +19,7 @@ class SourceStream:
     def __init__(self, src: SourcePlan, sample_rate: int, chunk: int = 8192):
         self.src = src
         self.sr = sample_rate
-        self.reader = open_audio(src.path)
+        self.reader = open_audio(src.path, decode_wav=True)
         self.channels = self.reader.channels
         self.file_sr = self.reader.sample_rate
         first = int(round(src.trim_start_s * self.file_sr))
