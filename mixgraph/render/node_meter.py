@@ -1,8 +1,9 @@
 """The meter of every track, bus and return during a render: what a row of the report shows
 (integrated loudness, sample and true peak, RMS/crest, clipped samples), with the K-weighting,
 the 10 ms power bins, the peak, clip and energy sums fused in one compiled pass per block
-(``kernels.kweighted_bins``). Gating and true peak are the meter's own code, so the numbers are
-those of ``Meter(light=True)`` (to rounding: the bin sums run sequentially here)."""
+(``kernels.kweighted_bins``). The gating blocks (``kernels.window_means``) and the true peak
+(``kernels.true_peak_hot``: the meter's bound and taps) are compiled too; the numbers are those of
+``Meter(light=True)`` to rounding (the sums run sequentially here, not pairwise or in BLAS)."""
 
 from __future__ import annotations
 
@@ -47,6 +48,24 @@ class NodeMeter(Meter):
         self.nbins += p.size
         self.hist = allp[-39:]
 
-    def _true_peak(self, ext: np.ndarray) -> float:
-        # the meter's window test and interpolation in one compiled pass (same bound, same taps)
-        return true_peak_hot(self.tp_r, np.ascontiguousarray(ext), self.tp / self.tp_gain_bound)
+    def _update_true_peak(self, x: np.ndarray, block_max: float) -> None:
+        # Meter's rule (interpolate only when the block can beat the running peak, and there only
+        # the windows that can), without joining history and block into one copy: the windows that
+        # reach into the history come from a short joined head, all others from x itself. The
+        # same windows and sums as one pass over the joined block, so the same peak.
+        k = self.tp_hist.shape[1]
+        n = x.shape[1]
+        if max(block_max, float(np.abs(self.tp_hist).max())) * self.tp_gain_bound > self.tp:
+            thr = self.tp / self.tp_gain_bound
+            head = np.concatenate((self.tp_hist, x[:, :k]), axis=1)
+            peak = true_peak_hot(self.tp_r, head, thr)
+            if n > k:
+                peak = max(peak, true_peak_hot(self.tp_r, x, thr))
+            self.tp = max(self.tp, peak)
+        else:
+            head = None
+        if n >= k:
+            self.tp_hist = x[:, -k:].copy()
+        else:
+            joined = head if head is not None else np.concatenate((self.tp_hist, x), axis=1)
+            self.tp_hist = joined[:, -k:].copy()
