@@ -391,6 +391,37 @@ def decode_pcm(buf: np.ndarray, width: int, out: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
+def fold_gain_reduction(gr: np.ndarray, period: int, state: np.ndarray, maxima: np.ndarray) -> int:
+    """Fold a block of gain reduction (dB) into running stats, state = [max, sum, samples into the
+    current period, max of the current period] (the sum runs sample by sample: the same however
+    the stream is cut). Each completed period of ``period`` samples writes its maximum to maxima;
+    returns how many did."""
+    mx = state[0]
+    total = state[1]
+    acc = int(state[2])
+    cur = state[3]
+    k = 0
+    for i in range(gr.shape[0]):
+        v = gr[i]
+        if v > mx:
+            mx = v
+        total += v
+        if v > cur:
+            cur = v
+        acc += 1
+        if acc == period:
+            maxima[k] = cur
+            k += 1
+            acc = 0
+            cur = 0.0
+    state[0] = mx
+    state[1] = total
+    state[2] = acc
+    state[3] = cur
+    return k
+
+
+@njit(cache=True, nogil=True)
 def window_means(p: np.ndarray, first_end: int, step: int, width: int, out: np.ndarray) -> int:
     """Means of the ``width``-value windows of p that end at indices first_end, first_end + step,
     ... (< p.size), each summed in index order (so the same values however p was cut into

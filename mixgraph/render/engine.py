@@ -121,32 +121,34 @@ def load_ir(path: Path, sample_rate: int) -> np.ndarray:
 
 
 class GRStats:
-    """Max and mean gain reduction (dB) of one dynamics processor, plus per-second maxima."""
+    """Max and mean gain reduction (dB) of one dynamics processor, plus per-second maxima (one
+    compiled pass per block: ``kernels.fold_gain_reduction``)."""
 
     def __init__(self, sample_rate: int):
-        self.max = 0.0
-        self.sum = 0.0
-        self.count = 0
         self.sr = sample_rate
+        self.count = 0
         self.per_second: list[float] = []
-        self._acc = 0
-        self._cur = 0.0
+        self._state = np.zeros(4)  # max, sum, samples into the current second, its max
 
     def add(self, gr: np.ndarray) -> None:
         if gr is None or gr.size == 0:
             return
-        self.max = max(self.max, float(gr.max()))
-        self.sum += float(gr.sum())
+        from mixgraph.dsp.kernels import fold_gain_reduction
+
+        gr = np.ascontiguousarray(gr, dtype=np.float64)
+        seconds = np.empty(gr.size // self.sr + 1)
+        k = fold_gain_reduction(gr, self.sr, self._state, seconds)
         self.count += gr.size
-        i = 0
-        while i < gr.size:
-            take = min(self.sr - self._acc, gr.size - i)
-            self._cur = max(self._cur, float(gr[i : i + take].max()))
-            self._acc += take
-            i += take
-            if self._acc == self.sr:
-                self.per_second.append(self._cur)
-                self._acc, self._cur = 0, 0.0
+        if k:
+            self.per_second.extend(seconds[:k].tolist())
+
+    @property
+    def max(self) -> float:
+        return float(self._state[0])
+
+    @property
+    def sum(self) -> float:
+        return float(self._state[1])
 
     @property
     def mean(self) -> float:

@@ -452,3 +452,18 @@ def test_node_peaks_and_clips_are_the_same_with_and_without_node_meters(tmp_path
     assert rows[True]["clipped_samples"] == rows[False]["clipped_samples"] == 20
     assert rows[True]["sample_peak_dbfs"] == pytest.approx(rows[False]["sample_peak_dbfs"], abs=1e-9)
     assert rows[True]["sample_peak_dbfs"] == pytest.approx(20 * np.log10(0.9) + 6, abs=0.01)  # report: 0.01 dB
+
+
+def test_gain_reduction_stats_equal_numpy_over_the_whole_stream_for_any_block_cut():
+    from mixgraph.render.engine import GRStats
+
+    rng = np.random.default_rng(9)
+    gr = np.abs(rng.standard_normal(SR * 3 + 1234)) * np.repeat([1.0, 6.0, 0.5, 2.0], SR)[: SR * 3 + 1234]
+    cuts = np.sort(rng.choice(np.arange(1, gr.size), 40, replace=False))
+    s = GRStats(SR)
+    for part in np.split(gr, cuts):
+        s.add(part)
+    assert s.max == gr.max()
+    assert s.mean == pytest.approx(gr.mean(), rel=1e-12)
+    # the maxima of the three whole seconds; the partial fourth is not reported
+    assert s.per_second == [float(gr[i * SR : (i + 1) * SR].max()) for i in range(3)]
