@@ -28,6 +28,7 @@ import numpy as np
 
 from mixgraph.dsp.automation import Lane
 from mixgraph.dsp.basic import apply_pan, apply_width, pan_gains
+from mixgraph.dsp.kernels import fold_gain_reduction
 from mixgraph.dsp.registry import create
 from mixgraph.errors import RenderError
 from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
@@ -133,8 +134,6 @@ class GRStats:
     def add(self, gr: np.ndarray) -> None:
         if gr is None or gr.size == 0:
             return
-        from mixgraph.dsp.kernels import fold_gain_reduction
-
         gr = np.ascontiguousarray(gr, dtype=np.float64)
         seconds = np.empty(gr.size // self.sr + 1)
         k = fold_gain_reduction(gr, self.sr, self._state, seconds)

@@ -137,8 +137,11 @@ class AudioReader:
                 except OSError:
                     fh = None
                 if fh is not None:
+                    # numba is loaded only by decode_wav readers (the meter command does without)
+                    from mixgraph.dsp.kernels import decode_pcm
+
                     self.f.close()
-                    self._raw, self._fh = layout, fh
+                    self._raw, self._fh, self._decode = layout, fh, decode_pcm
                     self.seek(0)
 
     def __enter__(self) -> AudioReader:
@@ -184,35 +187,28 @@ class AudioReader:
         if tag == _FLOAT:
             out[...] = buf.view("<f4").reshape(n, self.channels).T
         else:
-            from mixgraph.dsp.kernels import decode_pcm
-
-            decode_pcm(buf, width, out)
+            self._decode(buf, width, out)
         return out
 
     def read(self, frames: int) -> np.ndarray:
         """Up to ``frames`` frames as (channels, n) float64; fewer at the end of the file."""
         if self._raw is not None:
             data = self._read_raw(frames)
-            if self._may_be_nonfinite and data.size and not np.isfinite(data.sum()) \
-                    and not np.all(np.isfinite(data)):
-                bad = int(np.argmax(~np.all(np.isfinite(data), axis=0)))
-                raise MediaError(f"{self.path}: contains NaN or infinite samples "
-                                 f"(first at {(self._pos + bad) / self.sample_rate:.3f} s)")
-            self._pos += data.shape[1]
-            return data
-        try:
-            data = self.f.read(frames, dtype="float64", always_2d=True)
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            raise MediaError(f"{self.path}: read error at {self._pos / self.sample_rate:.3f} s ({exc})") from None
+        else:
+            try:
+                data = np.ascontiguousarray(self.f.read(frames, dtype="float64", always_2d=True).T)
+            except (sf.LibsndfileError, RuntimeError) as exc:
+                raise MediaError(f"{self.path}: read error at {self._pos / self.sample_rate:.3f} s "
+                                 f"({exc})") from None
         # integer PCM decodes to finite samples; float data is checked with one sum (NaN or Inf
         # anywhere makes it non-finite; a finite sum that overflowed is checked sample by sample)
         if self._may_be_nonfinite and data.size and not np.isfinite(data.sum()) \
                 and not np.all(np.isfinite(data)):
-            bad = int(np.argmax(~np.all(np.isfinite(data), axis=1)))
+            bad = int(np.argmax(~np.all(np.isfinite(data), axis=0)))
             raise MediaError(f"{self.path}: contains NaN or infinite samples "
                              f"(first at {(self._pos + bad) / self.sample_rate:.3f} s)")
-        self._pos += data.shape[0]
-        return np.ascontiguousarray(data.T)
+        self._pos += data.shape[1]
+        return data
 
     def blocks(self, block_size: int):
         while True:
