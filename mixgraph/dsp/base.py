@@ -58,6 +58,10 @@ class Processor:
         self.channels: int = 0
         self.max_block: int = 0
         self._prepared = False
+        #: set by the caller to collect this processor's gain reduction (dynamics); a processor
+        #: that folds it in its own kernel sets ``_gr_folded`` for the call that did
+        self.gr_stats: GRStats | None = None
+        self._gr_folded = False
 
     # -- lifecycle ---------------------------------------------------------
     def prepare(self, sample_rate: float, channels: int, max_block: int) -> None:
@@ -83,7 +87,16 @@ class Processor:
             raise ValueError(f"{self.kind}: expected ({self.channels}, frames), got {x.shape}")
         if x.shape[1] == 0:
             return np.zeros((self.output_channels(self.channels), 0))
-        return self._process(x, key, params or {})
+        y = self._process(x, key, params or {})
+        stats = self.gr_stats
+        if stats is not None:
+            if self._gr_folded:
+                self._gr_folded = False
+            else:
+                gr = self.gain_reduction_db()
+                if gr is not None:
+                    stats.add(gr)
+        return y
 
     def reset(self) -> None:
         self._reset()
@@ -113,3 +126,49 @@ class Processor:
 
     def _reset(self) -> None:
         pass
+
+
+class GRStats:
+    """Max and mean gain reduction (dB) of one dynamics processor over a whole render, plus the
+    maximum of each whole second, folded block by block by one compiled pass
+    (``kernels.fold_gain_reduction``; the compressor folds inside its own kernel). The sum runs
+    sample by sample, so the figures do not depend on the block cut."""
+
+    def __init__(self, sample_rate: float):
+        from mixgraph.dsp.kernels import fold_gain_reduction  # numba: loaded by renders only
+
+        self._fold = fold_gain_reduction
+        self.sr = int(sample_rate)
+        self.count = 0
+        self.per_second: list[float] = []
+        #: the kernels' fold state: max, sum, samples into the current second, its max
+        self.state = np.zeros(4)
+
+    def maxima_buffer(self, frames: int) -> np.ndarray:
+        """Room for the per-second maxima that ``frames`` more frames can complete."""
+        return np.empty(frames // self.sr + 1)
+
+    def folded(self, frames: int, maxima: np.ndarray, k: int) -> None:
+        """Account for ``frames`` folded into ``state`` by a kernel that completed ``k`` seconds."""
+        self.count += frames
+        if k:
+            self.per_second.extend(maxima[:k].tolist())
+
+    def add(self, gr: np.ndarray) -> None:
+        if gr is None or gr.size == 0:
+            return
+        gr = np.ascontiguousarray(gr, dtype=np.float64)
+        maxima = self.maxima_buffer(gr.size)
+        self.folded(gr.size, maxima, self._fold(gr, self.sr, self.state, maxima))
+
+    @property
+    def max(self) -> float:
+        return float(self.state[0])
+
+    @property
+    def sum(self) -> float:
+        return float(self.state[1])
+
+    @property
+    def mean(self) -> float:
+        return self.sum / self.count if self.count else 0.0

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mixgraph.dsp.base import Processor
+from mixgraph.dsp.base import GRStats, Processor
 from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass
 from mixgraph.dsp.kernels import (
     curve_smooth,
@@ -111,6 +111,7 @@ class Compressor(Processor):
     def _reset(self) -> None:
         self.state = np.zeros(1)
         self.det.reset()
+        self._fold_sink = GRStats(self.sample_rate)
 
     def _process(self, x, key, params):
         side = x if key is None else key
@@ -143,9 +144,15 @@ class Compressor(Processor):
         linked_level(np.ascontiguousarray(side), det.mode == "rms", det.c, det.ms_zi, buf)
         np.log10(buf, out=buf)
         gr = np.empty(n)
+        # the gain reduction is folded into the caller's stats in the same pass (or a private
+        # fold nobody reads, when there is no caller's)
+        stats = self.gr_stats if self.gr_stats is not None else self._fold_sink
+        maxima = stats.maxima_buffer(n)
         # buf becomes (makeup - gr) ln(10)/20: 10^((makeup - gr)/20) as exp, the general path's gain
-        curve_smooth(buf, 10.0 if det.mode == "rms" else 20.0, self.threshold_db, self.ratio, self.knee_db,
-                     self.a_att, self.a_rel, self.makeup_db, self.state, gr)
+        k = curve_smooth(buf, 10.0 if det.mode == "rms" else 20.0, self.threshold_db, self.ratio, self.knee_db,
+                         self.a_att, self.a_rel, self.makeup_db, self.state, gr, stats.sr, stats.state, maxima)
+        stats.folded(n, maxima, k)
+        self._gr_folded = stats is self.gr_stats
         self._gr = gr
         np.exp(buf, out=buf)
         return x * buf

@@ -549,17 +549,26 @@ def linked_level(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray
 
 @njit(cache=True, nogil=True)
 def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: float, knee_db: float,
-                 a_att: float, a_rel: float, makeup_db: float, state: np.ndarray, gr: np.ndarray) -> None:
+                 a_att: float, a_rel: float, makeup_db: float, state: np.ndarray, gr: np.ndarray,
+                 period: int, fold: np.ndarray, maxima: np.ndarray) -> int:
     """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) of the
     level ``scale * level[i]`` dB (level: log10 of the detector) and the branching smoother
     (smooth_branching) in one pass. gr[i] = the smoothed reduction; ``level`` is overwritten
     with (makeup_db - gr[i]) * ln(10) / 20, the argument of the exp that gives the linear gain.
-    State carried."""
+    State carried.
+
+    The reduction is folded into running stats in the same pass, exactly as fold_gain_reduction
+    (fold, period, maxima and the return value are its state, period, maxima and count)."""
     slope = 1.0 - 1.0 / ratio
     knee = knee_db > 0
     w = max(knee_db, 1e-9)
     to_ln = np.log(10.0) / 20.0
     g = state[0]
+    mx = fold[0]
+    total = fold[1]
+    acc = int(fold[2])
+    cur = fold[3]
+    k = 0
     for i in range(level.shape[0]):
         over = level[i] * scale - threshold_db
         t = max(over, 0.0) * slope
@@ -568,7 +577,25 @@ def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: fl
         g = branch_step(g, t, a_att, a_rel)
         gr[i] = g
         level[i] = (makeup_db - g) * to_ln
+        # fold_gain_reduction's step, written out (an inlined helper returning the five values
+        # compiled to a loop ten times slower)
+        if g > mx:
+            mx = g
+        total += g
+        if g > cur:
+            cur = g
+        acc += 1
+        if acc == period:
+            maxima[k] = cur
+            k += 1
+            acc = 0
+            cur = 0.0
     state[0] = g
+    fold[0] = mx
+    fold[1] = total
+    fold[2] = acc
+    fold[3] = cur
+    return k
 
 
 @njit(cache=True, nogil=True)

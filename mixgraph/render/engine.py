@@ -27,8 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from mixgraph.dsp.automation import Lane
+from mixgraph.dsp.base import GRStats
 from mixgraph.dsp.basic import apply_pan, apply_width, pan_gains
-from mixgraph.dsp.kernels import fold_gain_reduction
 from mixgraph.dsp.registry import create
 from mixgraph.errors import RenderError
 from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
@@ -85,6 +85,7 @@ class ChainRunner:
     procs: list = field(default_factory=list)
     lanes: list = field(default_factory=list)
     key_lines: list = field(default_factory=list)
+    gr_stats: list[GRStats] = field(default_factory=list)
 
     def __post_init__(self):
         ch = self.channels_in
@@ -95,6 +96,8 @@ class ChainRunner:
             p = create(st.kind, **params)
             p.prepare(self.sample_rate, ch, self.block_size)
             self.procs.append(p)
+            p.gr_stats = GRStats(self.sample_rate)  # dynamics fold their gain reduction into it
+            self.gr_stats.append(p.gr_stats)
             self.lanes.append({k: Lane(v, self.sample_rate) for k, v in st.automation.items()})
             self.key_lines.append(DelayLine(2, st.key.delay_samples) if st.key else None)
             ch = p.output_channels(ch)
@@ -108,9 +111,6 @@ class ChainRunner:
             x = p.process(x, key=key, params=params)
         return x
 
-    def gain_reduction(self) -> list[np.ndarray | None]:
-        return [p.gain_reduction_db() for p in self.procs]
-
 
 def load_ir(path: Path, sample_rate: int) -> np.ndarray:
     data, sr = read_all(path)
@@ -119,39 +119,6 @@ def load_ir(path: Path, sample_rate: int) -> np.ndarray:
 
         data = soxr.resample(data.T, sr, sample_rate, quality="VHQ").T
     return data
-
-
-class GRStats:
-    """Max and mean gain reduction (dB) of one dynamics processor, plus per-second maxima (one
-    compiled pass per block: ``kernels.fold_gain_reduction``)."""
-
-    def __init__(self, sample_rate: int):
-        self.sr = sample_rate
-        self.count = 0
-        self.per_second: list[float] = []
-        self._state = np.zeros(4)  # max, sum, samples into the current second, its max
-
-    def add(self, gr: np.ndarray) -> None:
-        if gr is None or gr.size == 0:
-            return
-        gr = np.ascontiguousarray(gr, dtype=np.float64)
-        seconds = np.empty(gr.size // self.sr + 1)
-        k = fold_gain_reduction(gr, self.sr, self._state, seconds)
-        self.count += gr.size
-        if k:
-            self.per_second.extend(seconds[:k].tolist())
-
-    @property
-    def max(self) -> float:
-        return float(self._state[0])
-
-    @property
-    def sum(self) -> float:
-        return float(self._state[1])
-
-    @property
-    def mean(self) -> float:
-        return self.sum / self.count if self.count else 0.0
 
 
 class NodeRunner:
@@ -179,7 +146,7 @@ class NodeRunner:
             else:
                 self.post_gains = np.array([[self.gain], [self.gain]])
         self.has_keys = any(st.key for st in node.chain)
-        self.gr = [GRStats(sr) for _ in node.chain]
+        self.gr = self.chain.gr_stats
         self.peak = 0.0
         self.clipped = 0
         #: count peak and clips here; off when a node meter observes this node (it counts them)
@@ -194,9 +161,6 @@ class NodeRunner:
         x = self.input_delay.process(x)
         keys = {st.key.source: bufs[st.key.source][1] for st in node.chain if st.key} if self.has_keys else {}
         pre = self.chain.process(x, pos, keys)
-        for stats, gr in zip(self.gr, self.chain.gain_reduction(), strict=True):
-            if gr is not None:
-                stats.add(gr)
         if node.mute:
             z = np.zeros((2, n))
             return z, z
@@ -449,7 +413,7 @@ class Engine:
         latency = sum(p.latency_samples for p in chain.procs)
         sink = TapSink(latency, consumers)
         sink.length = length
-        gr = [GRStats(sr) for _ in m.chain]
+        gr = chain.gr_stats
         frame_bytes = 2 * 8
         pos = 0
         total = length + latency
@@ -469,9 +433,6 @@ class Engine:
                 else:
                     x = x * (10.0 ** (gain / 20.0))
                 y = chain.process(x, pos, {})
-                for stats, g in zip(gr, chain.gain_reduction(), strict=True):
-                    if g is not None:
-                        stats.add(g)
                 if sink_pool is None:
                     sink.push(y)
                 else:

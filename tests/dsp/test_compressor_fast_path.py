@@ -43,3 +43,27 @@ def test_fast_path_key_drives_gain():
     # before the key: untouched; at the end: 20 dB over threshold at 4:1 gives 15 dB reduction
     assert np.array_equal(y[:, :2400], x[:, :2400])
     assert 20 * np.log10(y[0, -1] / 0.01) == pytest.approx(-15.0, abs=0.01)
+
+
+def test_fast_path_folds_the_same_gain_reduction_stats_as_the_general_path():
+    from mixgraph.dsp.base import GRStats
+
+    rng = np.random.default_rng(3)
+    n = 48000 * 2 + 5000
+    x = rng.standard_normal((2, n)) * np.repeat([0.05, 1.0, 0.2, 0.8, 0.02], n // 5 + 1)[:n]
+    fast, general = Compressor(threshold_db=-20.0, knee_db=4.0), Compressor(threshold_db=-20.0, knee_db=4.0)
+    for c in (fast, general):
+        c.prepare(48000, 2, 4096)
+        c.gr_stats = GRStats(48000)
+    ones = np.ones(n)
+    grs = []
+    for a, b in [(0, 1), (1, 47999), (47999, 70000), (70000, n)]:
+        fast.process(x[:, a:b])  # folds inside its kernel
+        general.process(x[:, a:b], params={"mix": ones[a:b]})  # folded by Processor.process
+        grs.append(general.gain_reduction_db())
+    gr = np.concatenate(grs)
+    assert fast.gr_stats.count == general.gr_stats.count == n
+    assert fast.gr_stats.max == pytest.approx(gr.max(), abs=1e-9) and gr.max() > 10.0
+    assert fast.gr_stats.mean == pytest.approx(gr.mean(), rel=1e-9)
+    assert fast.gr_stats.per_second == pytest.approx([gr[:48000].max(), gr[48000:96000].max()], abs=1e-9)
+    assert general.gr_stats.per_second == pytest.approx(fast.gr_stats.per_second, abs=1e-9)

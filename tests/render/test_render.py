@@ -458,7 +458,7 @@ def test_node_peaks_and_clips_are_the_same_with_and_without_node_meters(tmp_path
 
 
 def test_gain_reduction_stats_equal_numpy_over_the_whole_stream_for_any_block_cut():
-    from mixgraph.render.engine import GRStats
+    from mixgraph.dsp.base import GRStats
 
     rng = np.random.default_rng(9)
     gr = np.abs(rng.standard_normal(SR * 3 + 1234)) * np.repeat([1.0, 6.0, 0.5, 2.0], SR)[: SR * 3 + 1234]
