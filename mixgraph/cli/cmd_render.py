@@ -14,7 +14,7 @@ def add_arguments(p) -> None:
                    help="refuse to render when the sources or the session differ from SESSION.lock")
     p.add_argument("--out-dir", metavar="DIR", help="write the outputs here instead of their session paths")
     p.add_argument("--block-size", type=int, default=None, metavar="N",
-                   help="frames per block (default 32768); the output does not depend on it")
+                   help="frames per block (default 65536); the output does not depend on it")
     p.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="threads per graph level (default 2); the output does not depend on it")
     p.add_argument("--no-report-files", action="store_true", help="do not write report.json/.md/.html")
