@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mixgraph.dsp.kernels import sosfilt_zi
+from mixgraph.dsp.kernels import sosfilt_zi, true_peak_hot
 from mixgraph.errors import MediaError, RenderError
 from mixgraph.graph.compile import compile_session
 from mixgraph.graph.plan import RenderPlan
@@ -22,6 +22,9 @@ from mixgraph.session import pipeline
 #: the solver stops when the master is this close to the target (a fraction of the tolerance,
 #: so dither and resampling of the deliverables keep them inside it)
 SOLVE_FRACTION = 0.3
+#: the render's meters use its compiled kernels (numba is loaded anyway) for the K-weighting and
+#: the true peak; the ``meter`` command's meters do without (numpy/scipy only)
+COMPILED = {"sos_filter": sosfilt_zi, "true_peak_kernel": true_peak_hot}
 MAX_ITERATIONS = 10
 
 
@@ -130,7 +133,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
         for o in plan.outputs:
             if o.tap != "master":
                 consumers.setdefault(o.tap, []).append(writers[o.name].write)
-        pm_meter = Meter(sr, 2, sos_filter=sosfilt_zi)
+        pm_meter = Meter(sr, 2, **COMPILED)
         consumers.setdefault("premaster", []).append(pm_meter.process)
         node_meters_d = {n.id: NodeMeter(sr, 2) for n in plan.nodes} if node_meters else {}
         with tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
@@ -164,7 +167,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                              candidates=candidates) -> tuple[MeterResult, dict]:
                     ws = [OutputWriter(o, targets[o.name], rate, 2, plan.seed, metadata=meta) for o in outs]
                     try:
-                        meter = Meter(rate, 2, sos_filter=sosfilt_zi)
+                        meter = Meter(rate, 2, **COMPILED)
                         # the master is metered as the first lossless file holds it (after dither and
                         # quantisation): the master's numbers are the delivered file's, and that file
                         # needs no second read to be checked
@@ -234,7 +237,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
         # a file metered as it was written (see run_pass) is not read back: the meter saw the
         # samples a reader decodes from it; every other file is metered from disk
         m = as_written.get(w.name)
-        outputs.append(OutputReport(w, m if m is not None else meter_file(w.path, sos_filter=sosfilt_zi)))
+        outputs.append(OutputReport(w, m if m is not None else meter_file(w.path, **COMPILED)))
     warnings = list(plan.warnings)
     notes = list(mix.notes)
     for o in outputs:
@@ -289,7 +292,7 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
         if run_pass is not None:
             r, stats = run_pass(g)
         else:  # loudness only: the true peak is checked on the final pass and every file as written
-            meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False, light=True, sos_filter=sosfilt_zi)
+            meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False, light=True, **COMPILED)
             stats = engine.master_pass(spill, length, g, [meter.process], sample_rate=sample_rate)
             r = meter.result()
         lim = [s for s in stats["gain_reduction"] if s[0] == "limiter"]

@@ -133,15 +133,20 @@ def _lufs(power: float) -> float | None:
 
 class Meter:
     def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, true_peak: bool = True,
-                 light: bool = False, sos_filter=None):
+                 light: bool = False, sos_filter=None, true_peak_kernel=None):
         """``light``: only what a track or bus row of the report shows (integrated loudness, sample
         and true peak, RMS/crest, clipped samples); no M/S maxima, LRA, series, spectrum,
         correlation or mono fold-down (those come out as None / empty).
 
         ``sos_filter(sos, x, zi) -> (y, zi)``: the biquad cascade for the K-weighting; by default
         scipy's compiled ``sosfilt`` loop (see :func:`_default_sosfilt`; the render passes its own
-        compiled kernel, which computes the same samples)."""
+        compiled kernel, which computes the same samples).
+
+        ``true_peak_kernel``: ``kernels.true_peak_hot`` (numba), which the render passes: the true
+        peak from one compiled pass per block instead of the numpy chunk maxima and matrix
+        products (the same windows and taps, so the same peak to rounding)."""
         self._sosfilt = sos_filter if sos_filter is not None else _default_sosfilt()
+        self._tp_kernel = true_peak_kernel
         if channels not in (1, 2):
             raise ValueError("the meter takes mono or stereo")
         self.sr = int(sample_rate)
@@ -246,6 +251,9 @@ class Meter:
         if not self.true_peak:  # not asked for: the sample peak stands in (a lower bound)
             self.tp = self.peak
             return
+        if self._tp_kernel is not None:
+            self._update_true_peak_compiled(x, block_max)
+            return
         block_peak = max(block_max, float(np.abs(self.tp_hist).max()))
         k = self.tp_hist.shape[1]
         if block_peak * self.tp_gain_bound > self.tp:
@@ -256,6 +264,28 @@ class Meter:
             self.tp_hist = x[:, -k:].copy()
         else:
             self.tp_hist = np.concatenate((self.tp_hist, x), axis=1)[:, -k:].copy()
+
+    def _update_true_peak_compiled(self, x: np.ndarray, block_max: float) -> None:
+        # the rule above (interpolate only when the block can beat the running peak, and there
+        # only the windows that can) in the compiled kernel, without joining history and block
+        # into one copy: the windows that reach into the history come from a short joined head,
+        # all others from x itself. The same windows and sums as one pass over the joined block.
+        k = self.tp_hist.shape[1]
+        n = x.shape[1]
+        if max(block_max, float(np.abs(self.tp_hist).max())) * self.tp_gain_bound > self.tp:
+            thr = self.tp / self.tp_gain_bound
+            head = np.concatenate((self.tp_hist, x[:, :k]), axis=1)
+            peak = self._tp_kernel(self.tp_r, head, thr)
+            if n > k:
+                peak = max(peak, self._tp_kernel(self.tp_r, x, thr))
+            self.tp = max(self.tp, peak)
+        else:
+            head = None
+        if n >= k:
+            self.tp_hist = x[:, -k:].copy()
+        else:
+            joined = head if head is not None else np.concatenate((self.tp_hist, x), axis=1)
+            self.tp_hist = joined[:, -k:].copy()
 
     def _true_peak(self, ext: np.ndarray) -> float:
         """max |y| of the 4x interpolation of ext[:, k:] given the k = taps-1 samples of history before it.

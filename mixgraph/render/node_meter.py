@@ -15,7 +15,7 @@ from mixgraph.meter.meter import Meter
 
 class NodeMeter(Meter):
     def __init__(self, sample_rate: int, channels: int):
-        super().__init__(sample_rate, channels, light=True, sos_filter=sosfilt_zi)
+        super().__init__(sample_rate, channels, light=True, sos_filter=sosfilt_zi, true_peak_kernel=true_peak_hot)
         self.acc = np.zeros(2)
         self.stats = np.zeros(4)
 
@@ -47,25 +47,3 @@ class NodeMeter(Meter):
             self.gate_blocks.extend(out[:k].tolist())
         self.nbins += p.size
         self.hist = allp[-39:]
-
-    def _update_true_peak(self, x: np.ndarray, block_max: float) -> None:
-        # Meter's rule (interpolate only when the block can beat the running peak, and there only
-        # the windows that can), without joining history and block into one copy: the windows that
-        # reach into the history come from a short joined head, all others from x itself. The
-        # same windows and sums as one pass over the joined block, so the same peak.
-        k = self.tp_hist.shape[1]
-        n = x.shape[1]
-        if max(block_max, float(np.abs(self.tp_hist).max())) * self.tp_gain_bound > self.tp:
-            thr = self.tp / self.tp_gain_bound
-            head = np.concatenate((self.tp_hist, x[:, :k]), axis=1)
-            peak = true_peak_hot(self.tp_r, head, thr)
-            if n > k:
-                peak = max(peak, true_peak_hot(self.tp_r, x, thr))
-            self.tp = max(self.tp, peak)
-        else:
-            head = None
-        if n >= k:
-            self.tp_hist = x[:, -k:].copy()
-        else:
-            joined = head if head is not None else np.concatenate((self.tp_hist, x), axis=1)
-            self.tp_hist = joined[:, -k:].copy()

@@ -44,20 +44,29 @@ def signals():
     return {"noisy": noisy, "near_nyquist": nyq, "impulse": impulse, "quiet_then_loud": quiet_then_loud}
 
 
+def compiled_true_peak():
+    from mixgraph.dsp.kernels import true_peak_hot
+
+    return true_peak_hot
+
+
+@pytest.mark.parametrize("path", ["numpy", "compiled"])  # the meter command's; the render's
 @pytest.mark.parametrize("name", ["noisy", "near_nyquist", "impulse", "quiet_then_loud"])
-def test_true_peak_equals_a_direct_interpolation_for_any_block_cut(name):
+def test_true_peak_equals_a_direct_interpolation_for_any_block_cut(name, path):
     x = signals()[name]
     ref = reference_true_peak_db(x)
+    kernel = compiled_true_peak() if path == "compiled" else None
     for block in ((1,) if x.shape[1] < 10000 else ()) + (7, 16, 17, 33, 4096, 65536, x.shape[1]):
-        m = Meter(SR, 2)
+        m = Meter(SR, 2, true_peak_kernel=kernel)
         for i in range(0, x.shape[1], block):
             m.process(x[:, i : i + block])
         assert m.result().true_peak_dbtp == pytest.approx(ref, abs=1e-12), block
 
 
-def test_mono_true_peak_equals_a_direct_interpolation():
+@pytest.mark.parametrize("path", ["numpy", "compiled"])
+def test_mono_true_peak_equals_a_direct_interpolation(path):
     x = signals()["noisy"][:1]
-    m = Meter(SR, 1)
+    m = Meter(SR, 1, true_peak_kernel=compiled_true_peak() if path == "compiled" else None)
     for i in range(0, x.shape[1], 10000):
         m.process(x[:, i : i + 10000])
     assert m.result().true_peak_dbtp == pytest.approx(reference_true_peak_db(x), abs=1e-12)
