@@ -100,6 +100,25 @@ def keep_block_buffers() -> bool:
             and bool(mallopt(m_arena_max, 1)))
 
 
+def skip_numba_blas_probe() -> bool:
+    """Load numba's numpy support without its BLAS probe: numba checks once, when it loads that
+    support (at a render's first compiled kernel), whether BLAS is there by importing scipy.linalg,
+    and the answer only picks how numba's own ``np.cov``/``np.corrcoef`` sum (BLAS or a loop; a
+    ``np.dot`` in a kernel still finds BLAS when it is compiled). No mixgraph kernel uses any of
+    them, and the import costs a render 0.12 s of start-up and 13 MB. For the probe's moment only,
+    ``scipy.linalg.cython_blas`` is made unimportable; anything may import it afterwards.
+    The command line owns its process, so it does this; the library never does. False when
+    numba's numpy support or scipy.linalg was loaded already (nothing to save)."""
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg.cython_blas" in sys.modules:
+        return False
+    sys.modules["scipy.linalg.cython_blas"] = None  # type: ignore[assignment]  # import -> ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg.cython_blas"]
+    return True
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -108,6 +127,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command in STREAMING:
         keep_block_buffers()
+        skip_numba_blas_probe()
     debug = bool(getattr(args, "debug", False))
     try:
         return int(args._run(args) or 0)
