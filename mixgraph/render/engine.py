@@ -20,7 +20,6 @@ import os
 import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -289,7 +288,7 @@ class Engine:
         plan = self.plan
         sr = plan.sample_rate
         runners: dict[str, NodeRunner] = {}
-        sink_pool: ThreadPoolExecutor | None = None
+        handoff: Handoff | None = None
         try:
             for node in plan.nodes:
                 runners[node.id] = NodeRunner(node, plan, self.block)
@@ -327,8 +326,6 @@ class Engine:
             observers = node_observers or {}
             for nid in observers:
                 runners[nid].count_levels = False
-            sink_pool = ThreadPoolExecutor(1, thread_name_prefix="mixgraph-sink") if self.jobs > 1 else None
-            in_flight: list = []
 
             def deliver(pm: np.ndarray, stems: dict[str, np.ndarray], length: int) -> None:
                 # blocks are fresh arrays no node writes to again, so another thread may read them
@@ -347,6 +344,9 @@ class Engine:
                     observe(res[1])
                 return res
 
+            # the premaster meter, the spill and the stem writers take block k in their own thread
+            # while the nodes render block k+1 (in order; at most two blocks queued)
+            handoff = Handoff(deliver, "mixgraph-sink", self.jobs > 1)
             while pos < length + max_trim:
                 n = self.block
                 bufs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -374,19 +374,11 @@ class Engine:
                             last_loud = max(last_loud, pos + int(loud[-1]) - trim)
                     length = min(cap, max(timeline, last_loud + 1 + hold))
                 stems = {name: bufs[taps[name].node][1] for name in sinks}
-                if sink_pool is None:
-                    deliver(pm, stems, length)
-                else:
-                    # the premaster meter, the spill and the stem writers take block k in their own
-                    # thread while the nodes render block k+1 (in order; at most two blocks queued)
-                    while len(in_flight) >= 2:
-                        in_flight.pop(0).result()
-                    in_flight.append(sink_pool.submit(deliver, pm, stems, length))
+                handoff.submit(pm, stems, length)
                 pos += n
                 if progress is not None:
                     progress(min(1.0, pos / max(1, length + max_trim)))
-            for f in in_flight:
-                f.result()
+            handoff.close()
             if pool is not None:
                 pool.shutdown()
             spill.close()
@@ -402,8 +394,8 @@ class Engine:
                 master_src.close()
             return MixResult(length, timeline, spill_path, stats, notes)
         finally:
-            if sink_pool is not None:
-                sink_pool.shutdown(wait=True, cancel_futures=True)
+            if handoff is not None:
+                handoff.abort()  # (closed already unless an error is on its way)
             for r in runners.values():
                 r.close()
 
@@ -431,9 +423,7 @@ class Engine:
         total = length + latency
         # with --jobs > 1 the writers and the master meter take block k in their own thread while
         # the chain runs block k+1 (in order, at most two blocks queued; errors re-raised)
-        sink_pool = ThreadPoolExecutor(1, thread_name_prefix="mixgraph-master") if self.jobs > 1 else None
-        in_flight: list = []
-        with open(spill_path, "rb") as fh, _shutting_down(sink_pool):
+        with open(spill_path, "rb") as fh, Handoff(sink.push, "mixgraph-master", self.jobs > 1) as out:
             while pos < total:
                 n = min(self.block, total - pos)
                 raw = fh.read(n * frame_bytes)
@@ -445,28 +435,55 @@ class Engine:
                 else:
                     x = x * (10.0 ** (gain / 20.0))
                 y = chain.process(x, pos, {})
-                if sink_pool is None:
-                    sink.push(y)
-                else:
-                    while len(in_flight) >= 2:
-                        in_flight.pop(0).result()
-                    in_flight.append(sink_pool.submit(sink.push, y))
+                out.submit(y)
                 pos += n
-            for f in in_flight:
-                f.result()
         return {"gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
                                    for i, (st, g) in enumerate(zip(m.chain, gr, strict=True))
                                    if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
 
 
-@contextmanager
-def _shutting_down(pool: ThreadPoolExecutor | None):
-    """Shut ``pool`` down (waiting for its work, cancelling what has not started) on the way out."""
-    try:
-        yield pool
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+class Handoff:
+    """Calls ``fn(*args)`` for each ``submit`` in one background thread, in the order submitted,
+    with at most ``depth`` calls queued (the caller waits for the oldest beyond that, so memory
+    stays bounded); ``close`` waits for the rest, re-raising the first error, and stops the
+    thread (it also does so on the way out of a ``with`` block). With ``threaded=False`` the
+    calls run in the caller's thread, at once (``--jobs 1``)."""
+
+    def __init__(self, fn: Callable, name: str, threaded: bool = True, depth: int = 2):
+        self.fn = fn
+        self.depth = depth
+        self.pool = ThreadPoolExecutor(1, thread_name_prefix=name) if threaded else None
+        self.pending: list = []
+
+    def submit(self, *args) -> None:
+        if self.pool is None:
+            self.fn(*args)
+            return
+        while len(self.pending) >= self.depth:
+            self.pending.pop(0).result()
+        self.pending.append(self.pool.submit(self.fn, *args))
+
+    def close(self) -> None:
+        try:
+            while self.pending:
+                self.pending.pop(0).result()
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def abort(self) -> None:
+        """Stop without waiting for what has not started (an error is already on its way)."""
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Handoff:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if exc[0] is None:
+            self.close()
+        else:
+            self.abort()
 
 
 def resample_spill(src: str, length: int, in_rate: int, out_rate: int, dst: str, block: int = 65536) -> int:
