@@ -2,6 +2,6 @@
 
 import sys
 
-from mixgraph.cli import main
+from mixgraph.cli import entry
 
-sys.exit(main())
+sys.exit(entry())

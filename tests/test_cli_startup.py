@@ -1,9 +1,13 @@
-"""The render commands load numba's numpy support without its scipy.linalg BLAS probe."""
+"""What the command line does for its own process: numba's numpy support without its scipy.linalg
+BLAS probe (render, master), and no last garbage collection of what is left (every command)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+QUICKSTART = Path(__file__).resolve().parents[1] / "examples" / "quickstart" / "session.yaml"
 
 PROBE = """
 import sys
@@ -23,3 +27,16 @@ print(float(scipy.linalg.det(np.eye(2))))
 def test_a_kernel_runs_without_scipy_linalg_and_scipy_linalg_still_imports():
     out = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "1.0"]
+
+
+def test_the_entry_point_returns_mains_code_and_freezes_what_is_left(tmp_path):
+    code = ("import gc, sys\nfrom mixgraph.cli import entry\n"
+            "sys.argv = ['mixgraph', 'validate', sys.argv[1]]\n"
+            "rc = entry()\nprint(rc, gc.get_freeze_count() > 0)\n")
+    good = subprocess.run([sys.executable, "-c", code, str(QUICKSTART)],
+                          capture_output=True, text=True, check=True)
+    assert good.stdout.split()[-2:] == ["0", "True"]
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("mixgraph: 1\ntracks: [\n")
+    broken = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True, text=True, check=True)
+    assert broken.stdout.split()[-2:] == ["2", "True"]  # an invalid session: main's exit code 2

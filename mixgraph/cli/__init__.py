@@ -13,6 +13,7 @@ reported as a bug (exit 3) with the traceback only under ``--debug``.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -154,3 +155,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+
+
+def entry() -> int:
+    """The ``mixgraph`` console script and ``python -m mixgraph``: :func:`main`, then the objects
+    left are kept out of the interpreter's last garbage collection (``gc.freeze``). That pass
+    walks every object numba's compiler loaded (0.12-0.14 s at the end of every render, against
+    0.02 s frozen); what it would have collected goes with the process, and every file the
+    command wrote was closed before main returned. Only for the process's own entry: ``main``
+    called in a process that goes on (tests, scripts) leaves its garbage collector alone."""
+    code = main()
+    gc.freeze()
+    return code
+
