@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mixgraph.dsp.kernels import sosfilt_zi, true_peak_hot
+from mixgraph.dsp.kernels import kweighted_stereo, sosfilt_zi, true_peak_hot
 from mixgraph.errors import MediaError, RenderError
 from mixgraph.graph.compile import compile_session
 from mixgraph.graph.plan import RenderPlan
@@ -22,9 +22,9 @@ from mixgraph.session import pipeline
 #: the solver stops when the master is this close to the target (a fraction of the tolerance,
 #: so dither and resampling of the deliverables keep them inside it)
 SOLVE_FRACTION = 0.3
-#: the render's meters use its compiled kernels (numba is loaded anyway) for the K-weighting and
-#: the true peak; the ``meter`` command's meters do without (numpy/scipy only)
-COMPILED = {"sos_filter": sosfilt_zi, "true_peak_kernel": true_peak_hot}
+#: the render's meters use its compiled kernels (numba is loaded anyway) for the K-weighting, the
+#: bins and the true peak; the ``meter`` command's meters do without (numpy/scipy only)
+COMPILED = {"sos_filter": sosfilt_zi, "true_peak_kernel": true_peak_hot, "stereo_kernel": kweighted_stereo}
 MAX_ITERATIONS = 10
 
 

@@ -354,6 +354,82 @@ def kweighted_bins(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarr
     return k
 
 
+@njit(cache=True, nogil=True)
+def kweighted_stereo(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarray, binsize: int,
+                     out: np.ndarray, out_mono: np.ndarray, sums: np.ndarray) -> int:
+    """One pass of the full meter over a stereo block x (2, n): the two-section K-weighting
+    (``sos``, state ``zi``, as sos_stream), the K-weighted power summed over the channels and that
+    of the mono fold-down ((L + R) / 2) averaged over bins of ``binsize`` frames (written to out
+    and out_mono; the partial bin carries in acc = [sum, mono sum, frames]), and the block's
+    sums = [largest |x|, samples at or over full scale, sum L^2, sum R^2, sum L R].
+    Returns the bins written. The numbers of ``Meter.process``'s numpy path to rounding (sums
+    taken sample by sample here)."""
+    n = x.shape[1]
+    b00, b01, b02, a01, a02 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
+    b10, b11, b12, a11, a12 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
+    l00, l01, l10, l11 = zi[0, 0, 0], zi[0, 0, 1], zi[1, 0, 0], zi[1, 0, 1]
+    r00, r01, r10, r11 = zi[0, 1, 0], zi[0, 1, 1], zi[1, 1, 0], zi[1, 1, 1]
+    total = acc[0]
+    mono = acc[1]
+    count = int(acc[2])
+    bmax = 0.0
+    clipped = 0.0
+    ll = 0.0
+    rr = 0.0
+    lr = 0.0
+    k = 0
+    for i in range(n):
+        vl = x[0, i]
+        vr = x[1, i]
+        al = abs(vl)
+        ar = abs(vr)
+        if al > bmax:
+            bmax = al
+        if ar > bmax:
+            bmax = ar
+        if al >= 1.0:
+            clipped += 1.0
+        if ar >= 1.0:
+            clipped += 1.0
+        ll += vl * vl
+        rr += vr * vr
+        lr += vl * vr
+        ol = b00 * vl + l00
+        orr = b00 * vr + r00
+        l00 = b01 * vl - a01 * ol + l01
+        r00 = b01 * vr - a01 * orr + r01
+        l01 = b02 * vl - a02 * ol
+        r01 = b02 * vr - a02 * orr
+        pl = b10 * ol + l10
+        pr = b10 * orr + r10
+        l10 = b11 * ol - a11 * pl + l11
+        r10 = b11 * orr - a11 * pr + r11
+        l11 = b12 * ol - a12 * pl
+        r11 = b12 * orr - a12 * pr
+        total += pl * pl + pr * pr
+        m = (pl + pr) * 0.5
+        mono += m * m
+        count += 1
+        if count == binsize:
+            out[k] = total / binsize
+            out_mono[k] = mono / binsize
+            k += 1
+            total = 0.0
+            mono = 0.0
+            count = 0
+    zi[0, 0, 0], zi[0, 0, 1], zi[1, 0, 0], zi[1, 0, 1] = l00, l01, l10, l11
+    zi[0, 1, 0], zi[0, 1, 1], zi[1, 1, 0], zi[1, 1, 1] = r00, r01, r10, r11
+    acc[0] = total
+    acc[1] = mono
+    acc[2] = count
+    sums[0] = bmax
+    sums[1] = clipped
+    sums[2] = ll
+    sums[3] = rr
+    sums[4] = lr
+    return k
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _pcm16(buf: np.ndarray, j: int) -> int:
     u = np.int64(buf[j]) | (np.int64(buf[j + 1]) << 8)

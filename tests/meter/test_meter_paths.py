@@ -99,3 +99,38 @@ def test_meter_command_loads_neither_scipy_signal_nor_numba(tmp_path):
     # EBU Tech 3341: a 997 Hz sine on both channels reads its peak level in dBFS as LUFS
     assert r["integrated_lufs"] == pytest.approx(20 * np.log10(0.25), abs=0.05)
     assert r["sample_peak_dbfs"] == pytest.approx(20 * np.log10(0.25), abs=1e-3)
+
+
+def test_the_renders_compiled_stereo_meter_gives_the_numpy_meters_numbers():
+    # the render's premaster and master meters (K-weighting, bins, mono fold-down, sums in one
+    # compiled pass) against the meter command's numpy path, for any block cut
+    from mixgraph.api.render import COMPILED
+
+    rng = np.random.default_rng(4)
+    n = 12 * SR + 777
+    level = np.repeat(rng.uniform(0.02, 0.7, size=n // 9600 + 1), 9600)[:n]
+    x = rng.standard_normal((2, n)) * level * 0.4
+    x[1] = 0.6 * x[0] + 0.4 * x[1]  # correlated channels
+    x[:, 5000:5010] = 1.2  # some clipped samples
+    ref = Meter(SR, 2)
+    for i in range(0, n, 4096):
+        ref.process(x[:, i : i + 4096])
+    want = ref.result().to_dict()
+    assert want["clipped_samples"] >= 20 and want["lra_lu"] > 1.0
+    for block in (7, 4096, 65536, n):
+        m = Meter(SR, 2, **COMPILED)
+        assert m._stereo_kernel is not None
+        for i in range(0, n, block):
+            m.process(x[:, i : i + block])
+        got = m.result().to_dict()
+        assert got.keys() == want.keys()
+        for key, value in want.items():
+            if isinstance(value, dict):
+                assert got[key] == pytest.approx(value, abs=1e-9), key
+            elif isinstance(value, (list, tuple)):
+                assert [g is None for g in got[key]] == [v is None for v in value], key
+                assert [g for g in got[key] if g is not None] == pytest.approx([v for v in value if v is not None], abs=1e-9), key
+            elif isinstance(value, float):
+                assert got[key] == pytest.approx(value, abs=1e-9), (key, block)
+            else:
+                assert got[key] == value, key
