@@ -198,18 +198,24 @@ class NodeRunner:
 
 def sum_inputs(inputs, lines, gains, bufs, n: int) -> np.ndarray:
     """The sum of a bus's (or the master's) inputs at unity in the plan's order, each delayed by
-    its line and scaled by its send level: one output array, added to in place."""
+    its line and scaled by its send level: one output array, added to in place (the first two
+    inputs summed into it, so no input is copied first: the same sums in the same order)."""
     x = None
+    first = None  # the first input, until the second one comes
     for inp, line, g in zip(inputs, lines, gains, strict=True):
         pre, post = bufs[inp.source]
         sig = line.process(pre if inp.point == "pre" else post)
-        if x is None:
-            x = sig * g if g != 1.0 else sig.copy()
-        elif g != 1.0:
-            x += sig * g
-        else:
+        if g != 1.0:
+            sig = sig * g
+        if x is not None:
             x += sig
-    return np.zeros((2, n)) if x is None else x
+        elif first is None:
+            first = sig
+        else:
+            x = np.add(first, sig)
+    if x is None:
+        return np.zeros((2, n)) if first is None else first.copy()
+    return x
 
 
 class TapSink:
