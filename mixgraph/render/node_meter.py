@@ -1,7 +1,8 @@
 """The meter of every track, bus and return during a render: what a row of the report shows
 (integrated loudness, sample and true peak, RMS/crest, clipped samples), with the K-weighting,
 the 10 ms power bins, the peak, clip and energy sums fused in one compiled pass per block
-(``kernels.kweighted_bins``). The gating blocks (``kernels.window_means``) and the true peak
+(``kernels.kweighted_stereo``, the full stereo meter's pass; its mono fold-down and correlation
+sums are not used here). The gating blocks (``kernels.window_means``) and the true peak
 (``kernels.true_peak_hot``: the meter's bound and taps) are compiled too; the numbers are those of
 ``Meter(light=True)`` to rounding (the sums run sequentially here, not pairwise or in BLAS)."""
 
@@ -9,15 +10,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixgraph.dsp.kernels import kweighted_bins, sosfilt_zi, true_peak_hot, window_means
+from mixgraph.dsp.kernels import kweighted_stereo, sosfilt_zi, true_peak_hot, window_means
 from mixgraph.meter.meter import Meter
 
 
 class NodeMeter(Meter):
-    def __init__(self, sample_rate: int, channels: int):
+    """A stereo node's meter (a node's output is always stereo)."""
+
+    def __init__(self, sample_rate: int, channels: int = 2):
+        if channels != 2:
+            raise ValueError("a node meter takes stereo")
         super().__init__(sample_rate, channels, light=True, sos_filter=sosfilt_zi, true_peak_kernel=true_peak_hot)
-        self.acc = np.zeros(2)
-        self.stats = np.zeros(4)
 
     def process(self, x: np.ndarray) -> None:
         n = x.shape[1]
@@ -26,11 +29,13 @@ class NodeMeter(Meter):
         x = np.ascontiguousarray(x, dtype=np.float64)
         self.frames += n
         bins = np.empty(n // self.bin + 1)
-        k = kweighted_bins(x, self.sos, self.zi, self.acc, self.bin, bins, self.stats)
-        self.peak = float(self.stats[0])
-        self.clipped = int(self.stats[1])
-        self.sumsq = float(self.stats[2]) / self.ch
-        self._update_true_peak(x, float(self.stats[3]))
+        mono = np.empty(n // self.bin + 1)
+        k = kweighted_stereo(x, self.sos, self.zi, self._acc, self.bin, bins, mono, self._sums)
+        block_max, clipped, ll, rr, _ = (float(v) for v in self._sums)
+        self.peak = max(self.peak, block_max)
+        self.clipped += int(clipped)
+        self.sumsq += (ll + rr) / 2.0
+        self._update_true_peak(x, block_max)
         if k:
             self._gate_bins(bins[:k])
 

@@ -70,34 +70,3 @@ def test_a_render_does_not_load_scipy_signal(tmp_path):
     out = subprocess.run([sys.executable, "-c", code, str(tmp_path / "s.yaml")], capture_output=True,
                          text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "0 []"
-
-
-def test_stereo_k_weighting_path_equals_the_general_loop():
-    """kweighted_bins has an unrolled stereo path; a third, silent channel sends the same signal
-    through the general loop, which must give the same bins, state and stats to the bit (the
-    meter's numbers themselves are checked against the EBU files in tests/meter)."""
-    from mixgraph.dsp.kernels import kweighted_bins
-    from mixgraph.meter.meter import k_weighting_sos
-
-    rng = np.random.default_rng(5)
-    sos = np.ascontiguousarray(k_weighting_sos(48000))
-    x = rng.standard_normal((2, 10_000)) * 0.2
-    x[0, 17] = 1.5  # one clipped sample
-    runs = []
-    for ch in (2, 3):
-        sig = np.zeros((ch, x.shape[1]))
-        sig[:2] = x
-        zi = np.zeros((2, ch, 2))
-        acc = np.zeros(2)
-        stats = np.zeros(4)
-        bins = []
-        for i in range(0, x.shape[1], 1234):  # blocks that cut bins: the partial bin carries
-            blk = np.ascontiguousarray(sig[:, i : i + 1234])
-            out = np.empty(blk.shape[1] // 480 + 1)
-            k = kweighted_bins(blk, sos, zi, acc, 480, out, stats)
-            bins.extend(out[:k])
-        runs.append((np.array(bins), zi[:, :2].copy(), acc.copy(), stats.copy()))
-    (b2, z2, a2, s2), (b3, z3, a3, s3) = runs
-    assert b2.size == 10_000 // 480
-    assert np.array_equal(b2, b3) and np.array_equal(z2, z3) and np.array_equal(a2, a3)
-    assert np.array_equal(s2[:3], s3[:3]) and s2[1] == 1.0
