@@ -1,5 +1,5 @@
 """What the command line does for its own process: numba's numpy support without its scipy.linalg
-BLAS probe (render, master), and no last garbage collection of what is left (every command)."""
+BLAS probe (render, master), a garbage collector tuned for a short process (every command)."""
 
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ def test_a_kernel_runs_without_scipy_linalg_and_scipy_linalg_still_imports():
 def test_the_entry_point_returns_mains_code_and_freezes_what_is_left(tmp_path):
     code = ("import gc, sys\nfrom mixgraph.cli import entry\n"
             "sys.argv = ['mixgraph', 'validate', sys.argv[1]]\n"
-            "rc = entry()\nprint(rc, gc.get_freeze_count() > 0)\n")
+            "rc = entry()\nprint(rc, gc.get_freeze_count() > 0, gc.get_threshold()[0])\n")
     good = subprocess.run([sys.executable, "-c", code, str(QUICKSTART)],
                           capture_output=True, text=True, check=True)
-    assert good.stdout.split()[-2:] == ["0", "True"]
+    assert good.stdout.split()[-3:] == ["0", "True", "100000"]
     bad = tmp_path / "bad.yaml"
     bad.write_text("mixgraph: 1\ntracks: [\n")
     broken = subprocess.run([sys.executable, "-c", code, str(bad)], capture_output=True, text=True, check=True)
-    assert broken.stdout.split()[-2:] == ["2", "True"]  # an invalid session: main's exit code 2
+    assert broken.stdout.split()[-3:] == ["2", "True", "100000"]  # an invalid session: main's code 2
