@@ -7,11 +7,11 @@ Every runner is a child process (mixgraph through its CLI, pedalboard with 1 and
 the numpy/scipy floors).  Per repeat the runners go round-robin, the order rotated by one each
 repeat, so slow drifts of the machine spread over all of them.  For each run:
 
-* wall time: ``time.perf_counter`` around ``Popen`` .. ``wait``;
-* CPU time: user + sys of the child and its reaped descendants, from
-  ``resource.getrusage(RUSAGE_CHILDREN)`` deltas around the run;
-* peak RSS: the child plus all its descendants, summed, sampled with psutil every 20 ms
-  (so a spike shorter than 20 ms can be missed);
+* wall time: ``time.perf_counter`` from ``Popen`` to the child's ``wait4``;
+* CPU time: user + sys of the child and its reaped descendants (``wait4``'s rusage);
+* peak RSS: the larger of any one process's high-water mark (``VmHWM``, kept by the kernel) and
+  the process tree's RSS summed, both read every 250 ms (a light sampler: one every 20 ms took
+  ~0.1 s of CPU from a runner that keeps both cores busy);
 
 and once per runner its output is measured: integrated loudness (pyloudnorm, BS.1770-4) and
 true peak (4x oversampled with ``scipy.signal.resample_poly``), so nobody wins by doing less.
@@ -30,7 +30,6 @@ import json
 import math
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
@@ -48,7 +47,11 @@ from generate import generate, parse_workload  # noqa: E402
 
 PY = sys.executable
 PEERS = HERE / "peers"
-SAMPLE_INTERVAL_S = 0.02
+#: how often the process tree's memory is read: each process's high-water mark (VmHWM, kept by
+#: the kernel, so spikes between reads count) and the tree's RSS summed (a wrapper and its ffmpeg).
+#: A 20 ms sampler took ~0.1 s of CPU from a runner that keeps both cores busy (16x180, --jobs 2:
+#: median 4.25 s sampled every 20 ms against 4.12 s every 1 s).
+SAMPLE_INTERVAL_S = 0.25
 
 
 @dataclass
@@ -121,7 +124,8 @@ class RunResult:
     note: str = ""
 
 
-def _tree_rss(proc) -> int:
+def _tree_memory(proc, hwm: dict[int, int]) -> int:
+    """The tree's RSS summed now; each process's high-water mark so far (VmHWM, kept in hwm)."""
     import psutil
 
     total = 0
@@ -132,44 +136,60 @@ def _tree_rss(proc) -> int:
     for p in procs:
         try:
             total += p.memory_info().rss
-        except psutil.Error:
+            with open(f"/proc/{p.pid}/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        hwm[p.pid] = max(hwm.get(p.pid, 0), int(line.split()[1]) * 1024)
+                        break
+        except (psutil.Error, OSError):
             pass
     return total
 
 
 def timed_run(cmd: list[str], log: Path, timeout_s: float, env: dict | None = None) -> RunResult:
-    """Run cmd as a child; wall, CPU (user+sys of reaped children) and sampled peak tree RSS."""
+    """Run cmd as a child; wall time, CPU (user + sys of the child and every process it reaped) and
+    peak RSS: the larger of any one process's high-water mark (VmHWM: the kernel's own, so a
+    spike between samples still counts; read every SAMPLE_INTERVAL_S, the last read up to one
+    interval before the process ends) and the tree's RSS summed at a sample."""
     import psutil
 
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     peak = 0
+    hwm: dict[int, int] = {}
     done = threading.Event()
+    reaped: dict = {}
     with open(log, "w") as fh:
         t0 = time.perf_counter()
         p = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         ps = psutil.Process(p.pid)
 
+        def reap() -> None:
+            _, status, usage = os.wait4(p.pid, 0)
+            reaped.update(t=time.perf_counter(), status=status, usage=usage)
+            done.set()
+
         def sample() -> None:
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, _tree_rss(ps))
+                peak = max(peak, _tree_memory(ps, hwm))
                 done.wait(SAMPLE_INTERVAL_S)
 
         th = threading.Thread(target=sample, daemon=True)
         th.start()
-        try:
-            rc = p.wait(timeout=timeout_s)
-            note = "" if rc == 0 else f"exit code {rc}"
-        except subprocess.TimeoutExpired:
+        threading.Thread(target=reap, daemon=True).start()
+        note = ""
+        if not done.wait(timeout_s):
             os.killpg(p.pid, 9)  # the child's own session: only what this run started
-            p.wait()
-            rc = -1
+            done.wait()
             note = f"timed out after {timeout_s:.0f} s"
-        wall = time.perf_counter() - t0
-        done.set()
         th.join()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rc = os.waitstatus_to_exitcode(reaped["status"])
+    p.returncode = rc  # reaped here, not by Popen
+    if not note and rc != 0:
+        note = f"exit code {rc}"
+    usage = reaped["usage"]
+    wall = reaped["t"] - t0
+    cpu = usage.ru_utime + usage.ru_stime
+    peak = max([peak, *hwm.values()])
     if rc != 0:
         tail = log.read_text(errors="replace").strip().splitlines()[-3:]
         note += (": " + " | ".join(tail)) if tail else ""
@@ -309,9 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     runners = [r for r in runners if r.name not in set(args.skip.split(","))]
     results = {"date": dt.datetime.now().isoformat(timespec="seconds"), "machine": versions(),
                "repeats": repeats, "method": {
-                   "wall": "time.perf_counter around Popen..wait",
-                   "cpu": "resource.getrusage(RUSAGE_CHILDREN) user+sys delta",
-                   "rss": f"psutil, sum over the child's process tree, sampled every {SAMPLE_INTERVAL_S * 1000:.0f} ms",
+                   "wall": "time.perf_counter from Popen to wait4",
+                   "cpu": "user+sys of the child and its reaped descendants (wait4's rusage)",
+                   "rss": "the larger of any one process's VmHWM and the tree's summed RSS, read every "
+                          f"{SAMPLE_INTERVAL_S * 1000:.0f} ms",
                    "loudness": "pyloudnorm integrated (BS.1770-4)",
                    "true_peak": "max |x| after scipy.signal.resample_poly 4x"},
                "workloads": []}
