@@ -9,17 +9,27 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+#: numba's flags for the recursions (smoothers, biquads, K-weighting): a multiply and the add
+#: after it fused into one instruction (what C compilers do by default for code like this),
+#: which shortens the chain each sample waits on; the same code for every sample, so a block
+#: cut cannot change one
+RECURSION_MATH = {"contract"}
+
 
 @njit(cache=True, nogil=True, inline="always")
 def branch_step(y: float, x: float, a_att: float, a_rel: float) -> float:
     """One step of the branching smoother: attack coefficient while x rises above y, release
-    otherwise (shared by smooth_branching and curve_smooth)."""
-    if x > y:
-        return a_att * y + (1.0 - a_att) * x
-    return a_rel * y + (1.0 - a_rel) * x
+    otherwise (shared by smooth_branching and curve_smooth). Both candidates are computed and
+    one is picked, without a branch: which one a sample takes is data (a noisy level above and
+    below the smoothed value), so a branch was mispredicted about half the time; with the
+    callers' RECURSION_MATH the 16x180 benchmark's compressor pass takes 0.023 s against
+    0.036 s per track."""
+    att = a_att * y + (1.0 - a_att) * x
+    rel = a_rel * y + (1.0 - a_rel) * x
+    return att if x > y else rel
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
 def smooth_branching(target: np.ndarray, a_att: float, a_rel: float, state: np.ndarray) -> np.ndarray:
     """Branching one-pole smoother of a gain-reduction signal (dB, >= 0).
 
@@ -175,11 +185,16 @@ def fir_stream(b: np.ndarray, x: np.ndarray, hist: np.ndarray) -> np.ndarray:
 
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
 def sos_stream(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
     """Cascade of biquads (rows [b0, b1, b2, 1, a1, a2]) over x (channels, n), transposed direct
-    form II, state zi (sections, channels, 2) updated in place. The same recursion and order of
-    operations as ``scipy.signal.sosfilt``, so both give the same samples."""
+    form II, state zi (sections, channels, 2) updated in place: ``scipy.signal.sosfilt``'s
+    recursion, with its first state written z0 = (b1 x + z1) - a1 y (sosfilt: b1 x - a1 y + z1)
+    and multiply-adds fused (RECURSION_MATH), so a sample waits on fewer operations: the EQ of the
+    16x180 benchmark (three sections, stereo) in 0.042 s against 0.050 s per track. The samples
+    are sosfilt's to rounding (the two round differently: 1e-12 or so apart on full-scale noise
+    through the K-weighting, whose poles near z = 1 carry rounding along); any block cut gives
+    the same samples."""
     ch, n = x.shape
     ns = sos.shape[0]
     y = np.empty_like(x)
@@ -196,8 +211,8 @@ def sos_stream(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
                 a2 = sos[s, 5]
                 o0 = b0 * v0 + zi[s, 0, 0]
                 o1 = b0 * v1 + zi[s, 1, 0]
-                zi[s, 0, 0] = b1 * v0 - a1 * o0 + zi[s, 0, 1]
-                zi[s, 1, 0] = b1 * v1 - a1 * o1 + zi[s, 1, 1]
+                zi[s, 0, 0] = (b1 * v0 + zi[s, 0, 1]) - a1 * o0
+                zi[s, 1, 0] = (b1 * v1 + zi[s, 1, 1]) - a1 * o1
                 zi[s, 0, 1] = b2 * v0 - a2 * o0
                 zi[s, 1, 1] = b2 * v1 - a2 * o1
                 v0 = o0
@@ -212,7 +227,7 @@ def sos_stream(sos: np.ndarray, x: np.ndarray, zi: np.ndarray) -> np.ndarray:
                 z0 = zi[s, c, 0]
                 z1 = zi[s, c, 1]
                 out = sos[s, 0] * v + z0
-                zi[s, c, 0] = sos[s, 1] * v - sos[s, 4] * out + z1
+                zi[s, c, 0] = (sos[s, 1] * v + z1) - sos[s, 4] * out
                 zi[s, c, 1] = sos[s, 2] * v - sos[s, 5] * out
                 v = out
             y[c, i] = v
@@ -261,7 +276,7 @@ def trailing_min(a: np.ndarray, size: int) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
 def kweighted_stereo(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarray, binsize: int,
                      out: np.ndarray, out_mono: np.ndarray, sums: np.ndarray) -> int:
     """One pass of the full meter over a stereo block x (2, n): the two-section K-weighting
@@ -272,7 +287,14 @@ def kweighted_stereo(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.nda
     Returns the bins written. The numbers of ``Meter.process``'s numpy path to rounding (sums
     taken sample by sample here). The node meters use it too (without the mono bins and L R):
     with the channels' sums apart it runs faster than a pass without them did (0.047 s against
-    0.060 s for 180 s), as the two chains of additions overlap."""
+    0.060 s for 180 s), as the two chains of additions overlap.
+
+    The filter's state update is written z0 = (b1 x + z1) - a1 y (scipy's sosfilt: b1 x - a1 y
+    + z1) and compiled with RECURSION_MATH, so each sample waits on one fused multiply-add per
+    section instead of a multiply and two additions: 0.035 s against 0.050 s per 180 s stereo
+    node. The K-weighted samples then differ from sosfilt's by rounding (1e-12 or so on
+    full-scale noise), far below what a loudness reading shows; the meter's numbers are checked
+    against the EBU test signals and against scipy's filter with a tolerance, not bit for bit."""
     n = x.shape[1]
     b00, b01, b02, a01, a02 = sos[0, 0], sos[0, 1], sos[0, 2], sos[0, 4], sos[0, 5]
     b10, b11, b12, a11, a12 = sos[1, 0], sos[1, 1], sos[1, 2], sos[1, 4], sos[1, 5]
@@ -305,14 +327,14 @@ def kweighted_stereo(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.nda
         lr += vl * vr
         ol = b00 * vl + l00
         orr = b00 * vr + r00
-        l00 = b01 * vl - a01 * ol + l01
-        r00 = b01 * vr - a01 * orr + r01
+        l00 = (b01 * vl + l01) - a01 * ol
+        r00 = (b01 * vr + r01) - a01 * orr
         l01 = b02 * vl - a02 * ol
         r01 = b02 * vr - a02 * orr
         pl = b10 * ol + l10
         pr = b10 * orr + r10
-        l10 = b11 * ol - a11 * pl + l11
-        r10 = b11 * orr - a11 * pr + r11
+        l10 = (b11 * ol + l11) - a11 * pl
+        r10 = (b11 * orr + r11) - a11 * pr
         l11 = b12 * ol - a12 * pl
         r11 = b12 * orr - a12 * pr
         total += pl * pl + pr * pr
@@ -487,13 +509,36 @@ def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:
                 if abs(xc[i + m - 1]) > thr:
                     hot += 1
                 if hot > 0:
-                    for p in range(phases):
-                        acc = 0.0
+                    if phases == 4:
+                        # the meter's 4x: the four phases' sums side by side, each still summed
+                        # in the order j = 0 .. m-1 (the same values), as four independent chains
+                        # the CPU overlaps instead of one after another
+                        a0 = 0.0
+                        a1 = 0.0
+                        a2 = 0.0
+                        a3 = 0.0
                         for j in range(m):
-                            acc += xc[i + j] * r[j, p]
-                        a = abs(acc)
-                        if a > peak:
-                            peak = a
+                            v = xc[i + j]
+                            a0 += v * r[j, 0]
+                            a1 += v * r[j, 1]
+                            a2 += v * r[j, 2]
+                            a3 += v * r[j, 3]
+                        if abs(a0) > peak:
+                            peak = abs(a0)
+                        if abs(a1) > peak:
+                            peak = abs(a1)
+                        if abs(a2) > peak:
+                            peak = abs(a2)
+                        if abs(a3) > peak:
+                            peak = abs(a3)
+                    else:
+                        for p in range(phases):
+                            acc = 0.0
+                            for j in range(m):
+                                acc += xc[i + j] * r[j, p]
+                            a = abs(acc)
+                            if a > peak:
+                                peak = a
                 if abs(xc[i]) > thr:
                     hot -= 1
     return peak
@@ -567,7 +612,7 @@ def linked_level(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray
     ms_state[0] = z
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
 def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: float, knee_db: float,
                  a_att: float, a_rel: float, makeup_db: float, state: np.ndarray, gr: np.ndarray,
                  period: int, fold: np.ndarray, maxima: np.ndarray) -> int:
