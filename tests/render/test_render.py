@@ -325,7 +325,7 @@ def test_clipped_samples_are_counted_before_integer_pcm(tmp_path):
     assert any("clipped" in w for w in r.warnings)
 
 
-@pytest.mark.parametrize("jobs", [1, 2])  # 2: the writer runs in the sink thread, the error comes back
+@pytest.mark.parametrize("jobs", [1, 2])  # 2: the writer runs in a pool thread, the error comes back
 def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch, jobs):
     write_stems(tmp_path / "stems", names=("a",))
     s = session_file(tmp_path, {"tracks": {"a": {"source": "a.wav"}},
