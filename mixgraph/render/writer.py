@@ -92,17 +92,11 @@ class OutputWriter:
         if x.shape[1] == 0:
             return
         if self.q is not None:
-            codes = self.q.process(x)
-            top = 2 ** (self.int_bits - 1)
-            over = (codes > top - 1) | (codes < -top)
-            self.clipped += int(np.count_nonzero(over))
-            codes = np.clip(codes, -top, top - 1).astype(np.int32)
+            # dither, round, count and clip the overs, interleave: one compiled pass
+            data, overs, decoded = self.q.encode(x, metered=self.meter is not None)
+            self.clipped += overs
             if self.meter is not None:  # what a reader decodes: code / 2^(bits-1), exactly
-                self.meter.process(codes * (1.0 / top))
-            if self.int_bits == 16:
-                data = np.ascontiguousarray(codes.T.astype(np.int16))
-            else:  # libsndfile keeps the top 24 bits of an int32
-                data = np.ascontiguousarray((codes << (32 - self.int_bits)).T)
+                self.meter.process(decoded)
         else:
             self.clipped += int(np.count_nonzero(np.abs(x) > 1.0))
             # + 0.0 turns -0.0 into 0.0: the same samples always give the same bytes

@@ -73,3 +73,29 @@ def test_dither_is_seeded_and_shaped_noise_moves_up():
     spec = np.abs(np.fft.rfft(shaped)) ** 2
     freqs = np.fft.rfftfreq(SR, 1 / SR)
     assert spec[freqs > 16000].mean() > 4 * spec[freqs < 4000].mean()
+
+
+@pytest.mark.parametrize("bits", [16, 24])
+@pytest.mark.parametrize("kind", ["none", "tpdf", "tpdf-shaped"])
+def test_encode_gives_the_clipped_interleaved_codes_of_process(bits, kind):
+    # the writer's compiled pass against the numpy steps it replaced: process, count and clip the
+    # overs, interleave (16 bit as int16, 24 bit at the top of an int32, as libsndfile takes it)
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((2, 10000)) * 0.5  # a tenth of the samples beyond full scale
+    ref_q, q = Quantizer(bits, kind, seed=7, channels=2), Quantizer(bits, kind, seed=7, channels=2)
+    top = 2 ** (bits - 1)
+    datas, overs = [], 0
+    for a, b in ((0, 1), (1, 4321), (4321, 10000)):  # any block cut: the same file
+        codes = ref_q.process(x[:, a:b])
+        want_over = int(np.count_nonzero((codes > top - 1) | (codes < -top)))
+        codes = np.clip(codes, -top, top - 1).astype(np.int32)
+        want = codes.T.astype(np.int16) if bits == 16 else (codes << (32 - bits)).T
+        data, over, meter = q.encode(x[:, a:b], metered=True)
+        assert data.dtype == want.dtype and data.flags.c_contiguous
+        assert np.array_equal(data, want)
+        assert over == want_over
+        assert np.array_equal(meter, codes / top)
+        datas.append(data)
+        overs += over
+    assert 500 < overs < 1500
+    assert np.array_equal(np.concatenate(datas), Quantizer(bits, kind, seed=7, channels=2).encode(x)[0])
