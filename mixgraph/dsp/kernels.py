@@ -69,7 +69,7 @@ def gate_smooth(target: np.ndarray, a_att: float, a_rel: float, hold: int, state
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
 def release_min(target: np.ndarray, a_rel: float, state: np.ndarray) -> np.ndarray:
     """Limiter gain release: falls instantly to ``target``, recovers with a one-pole release.
     r[n] = min(target[n], a_R*r[n-1] + (1-a_R)*target[n]); so r <= target always."""

@@ -81,7 +81,10 @@ class Limiter(Processor):
         p = np.zeros(n)
         oversampled_peak(self.r, np.ascontiguousarray(x), self.tp_hist, self.hot_level,
                          np.empty(self.r.shape[1] - 1 + n), p)
-        t = np.minimum(1.0, self.ceiling / np.maximum(p, 1e-12))
+        t = p  # min(1, ceiling / max(p, 1e-12)), in place
+        np.maximum(t, 1e-12, out=t)
+        np.divide(self.ceiling, t, out=t)
+        np.minimum(t, 1.0, out=t)
         full = np.concatenate((self.t_hist, t))
         # trailing window: h[i] = min(full[i-L-1 .. i])
         h = trailing_min(full, self.L + 2)[self.t_hist.size :]
