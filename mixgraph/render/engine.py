@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -218,6 +219,41 @@ def sum_inputs(inputs, lines, gains, bufs, n: int) -> np.ndarray:
     return x
 
 
+def run_parallel(pool: ThreadPoolExecutor, helpers: int, tasks: list[Callable]) -> list:
+    """Each task's result, in order: the calling thread and ``helpers`` threads of ``pool`` take
+    the tasks one at a time, in order, until none is left. One hand-off per helper per call
+    instead of a future per task, and the caller works instead of waiting (with --jobs 2: one
+    thread woken per level and block, not two). The first error is raised once every thread
+    has stopped taking tasks (the others finish the ones they hold)."""
+    results: list = [None] * len(tasks)
+    lock = threading.Lock()
+    nxt = [0]
+    failed: list[BaseException] = []
+
+    def drain() -> None:
+        while not failed:
+            with lock:
+                i = nxt[0]
+                nxt[0] = i + 1
+            if i >= len(tasks):
+                return
+            try:
+                results[i] = tasks[i]()
+            except BaseException as exc:
+                failed.append(exc)
+                raise
+
+    futures = [pool.submit(drain) for _ in range(min(helpers, len(tasks) - 1))]
+    try:
+        drain()
+    finally:
+        for f in futures:
+            f.exception()  # wait; its error, if any, is in failed
+    if failed:
+        raise failed[0]
+    return results
+
+
 class TapSink:
     """Keeps samples [trim, trim + length) of a stream and forwards them in blocks.
 
@@ -327,7 +363,8 @@ class Engine:
             last_loud = -1
             length = timeline if plan.tail == "auto" else cap
             pos = 0
-            pool = ThreadPoolExecutor(self.jobs) if self.jobs > 1 else None
+            # the calling thread is one of the workers (see run_parallel)
+            pool = ThreadPoolExecutor(self.jobs - 1, thread_name_prefix="mixgraph-node") if self.jobs > 1 else None
             levels = [[plan.node(nid) for nid in ids if nid != "master"] for ids in plan.levels]
             observers = node_observers or {}
             for nid in observers:
@@ -364,9 +401,9 @@ class Engine:
                         if li == 0 and held is not None:
                             tasks.insert(0, lambda args=held: deliver(*args))
                             held = None
-                            results = list(pool.map(lambda f: f(), tasks))[1:]
+                            results = run_parallel(pool, self.jobs - 1, tasks)[1:]
                         else:
-                            results = list(pool.map(lambda f: f(), tasks))
+                            results = run_parallel(pool, self.jobs - 1, tasks)
                     else:
                         results = [run_node(nd, pos, n, bufs) for nd in level]
                     for nd, res in zip(level, results, strict=True):

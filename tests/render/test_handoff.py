@@ -39,3 +39,48 @@ def test_an_error_in_the_thread_reaches_the_caller():
             h.submit(i)
         h.close()
     h.abort()
+
+
+def test_run_parallel_runs_every_task_once_in_two_threads_and_keeps_the_order():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mixgraph.render.engine import run_parallel
+
+    ran, threads = [], set()
+
+    def task(i):
+        def f():
+            time.sleep(0.001 * (i % 4))
+            ran.append(i)
+            threads.add(threading.current_thread() is threading.main_thread())
+            return i * i
+        return f
+
+    with ThreadPoolExecutor(1) as pool:
+        assert run_parallel(pool, 1, [task(i) for i in range(30)]) == [i * i for i in range(30)]
+        assert sorted(ran) == list(range(30))
+        assert threads == {True, False}  # the caller worked too
+        assert run_parallel(pool, 1, [task(7)]) == [49]  # one task: no helper needed
+
+
+@pytest.mark.parametrize("bad", [0, 5])  # the caller's first task, or one a helper may take
+def test_run_parallel_raises_the_first_error_after_every_thread_stopped(bad):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mixgraph.render.engine import run_parallel
+
+    running = []
+
+    def task(i):
+        def f():
+            running.append(i)
+            time.sleep(0.002)
+            if i == bad:
+                raise ValueError(f"task {i}")
+            running.remove(i)
+        return f
+
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(ValueError, match=f"task {bad}"):
+            run_parallel(pool, 1, [task(i) for i in range(12)])
+        assert running == [bad]  # nothing still running when the error arrived
