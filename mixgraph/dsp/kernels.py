@@ -69,21 +69,6 @@ def gate_smooth(target: np.ndarray, a_att: float, a_rel: float, hold: int, state
     return out
 
 
-@njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
-def release_min(target: np.ndarray, a_rel: float, state: np.ndarray) -> np.ndarray:
-    """Limiter gain release: falls instantly to ``target``, recovers with a one-pole release.
-    r[n] = min(target[n], a_R*r[n-1] + (1-a_R)*target[n]); so r <= target always."""
-    out = np.empty_like(target)
-    r = state[0]
-    for i in range(target.shape[0]):
-        t = target[i]
-        rel = a_rel * r + (1.0 - a_rel) * t
-        r = t if t < rel else rel
-        out[i] = r
-    state[0] = r
-    return out
-
-
 @njit(cache=True, nogil=True)
 def feedback_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, delay: int, feedback: float,
                    lp_coeff: float, lp_state: np.ndarray) -> np.ndarray:
@@ -256,26 +241,6 @@ def onepole_stream(x: np.ndarray, c: float, state: np.ndarray) -> np.ndarray:
     return y
 
 
-@njit(cache=True, nogil=True)
-def trailing_min(a: np.ndarray, size: int) -> np.ndarray:
-    """out[i] = min(a[max(0, i - size + 1) .. i]), O(n) with a monotonic queue of indices."""
-    n = a.shape[0]
-    out = np.empty_like(a)
-    q = np.empty(n, dtype=np.int64)
-    head = 0
-    tail = 0
-    for i in range(n):
-        v = a[i]
-        while tail > head and a[q[tail - 1]] >= v:
-            tail -= 1
-        q[tail] = i
-        tail += 1
-        if q[head] <= i - size:
-            head += 1
-        out[i] = a[q[head]]
-    return out
-
-
 @njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
 def kweighted_stereo(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.ndarray, binsize: int,
                      out: np.ndarray, out_mono: np.ndarray, sums: np.ndarray) -> int:
@@ -380,46 +345,68 @@ def _pcm32(buf: np.ndarray, j: int) -> int:
     return u - ((u & 0x80000000) << 1)
 
 
-@njit(cache=True, nogil=True)
 def decode_pcm(buf: np.ndarray, width: int, out: np.ndarray) -> None:
     """Interleaved little-endian signed PCM of ``width`` bytes per sample (2, 3 or 4) in the bytes
     ``buf`` to out (channels, n) as code / 2^(8 width - 1): what libsndfile's float64 read gives.
 
-    One loop per width and channel layout (stereo; mono, or any count), the sign extended without
-    a branch: the width must be a constant inside a loop for the compiler to keep it fast, and a
-    sign branch mispredicts on audio (16 stereo 24-bit stems of 180 s: 0.12 s against 0.51 s)."""
-    ch, n = out.shape
-    stride = ch * width
+    One kernel per width, one loop per channel layout (stereo; mono, or any count), the sign
+    extended without a branch: the width must be a constant inside a loop for the compiler to
+    keep it fast, and a sign branch mispredicts on audio (16 stereo 24-bit stems of 180 s:
+    0.12 s against 0.51 s). A kernel per width: a session of 24-bit stems compiles only that one
+    on its first render (0.15 s against 0.37 s for all three in one)."""
     if width == 3:
-        scale = 1.0 / 8388608.0
-        if ch == 2:
-            for i in range(n):
-                out[0, i] = _pcm24(buf, i * 6) * scale
-                out[1, i] = _pcm24(buf, i * 6 + 3) * scale
-        else:
-            for c in range(ch):
-                for i in range(n):
-                    out[c, i] = _pcm24(buf, i * stride + 3 * c) * scale
+        _decode24(buf, out)
     elif width == 2:
-        scale = 1.0 / 32768.0
-        if ch == 2:
-            for i in range(n):
-                out[0, i] = _pcm16(buf, i * 4) * scale
-                out[1, i] = _pcm16(buf, i * 4 + 2) * scale
-        else:
-            for c in range(ch):
-                for i in range(n):
-                    out[c, i] = _pcm16(buf, i * stride + 2 * c) * scale
+        _decode16(buf, out)
+    elif width == 4:
+        _decode32(buf, out)
     else:
-        scale = 1.0 / 2147483648.0
-        if ch == 2:
+        raise ValueError(f"no PCM decoder for {width} bytes per sample")
+
+
+@njit(cache=True, nogil=True)
+def _decode24(buf: np.ndarray, out: np.ndarray) -> None:
+    ch, n = out.shape
+    stride = ch * 3
+    scale = 1.0 / 8388608.0
+    if ch == 2:
+        for i in range(n):
+            out[0, i] = _pcm24(buf, i * 6) * scale
+            out[1, i] = _pcm24(buf, i * 6 + 3) * scale
+    else:
+        for c in range(ch):
             for i in range(n):
-                out[0, i] = _pcm32(buf, i * 8) * scale
-                out[1, i] = _pcm32(buf, i * 8 + 4) * scale
-        else:
-            for c in range(ch):
-                for i in range(n):
-                    out[c, i] = _pcm32(buf, i * stride + 4 * c) * scale
+                out[c, i] = _pcm24(buf, i * stride + 3 * c) * scale
+
+
+@njit(cache=True, nogil=True)
+def _decode16(buf: np.ndarray, out: np.ndarray) -> None:
+    ch, n = out.shape
+    stride = ch * 2
+    scale = 1.0 / 32768.0
+    if ch == 2:
+        for i in range(n):
+            out[0, i] = _pcm16(buf, i * 4) * scale
+            out[1, i] = _pcm16(buf, i * 4 + 2) * scale
+    else:
+        for c in range(ch):
+            for i in range(n):
+                out[c, i] = _pcm16(buf, i * stride + 2 * c) * scale
+
+
+@njit(cache=True, nogil=True)
+def _decode32(buf: np.ndarray, out: np.ndarray) -> None:
+    ch, n = out.shape
+    stride = ch * 4
+    scale = 1.0 / 2147483648.0
+    if ch == 2:
+        for i in range(n):
+            out[0, i] = _pcm32(buf, i * 8) * scale
+            out[1, i] = _pcm32(buf, i * 8 + 4) * scale
+    else:
+        for c in range(ch):
+            for i in range(n):
+                out[c, i] = _pcm32(buf, i * stride + 4 * c) * scale
 
 
 @njit(cache=True, nogil=True)
@@ -486,12 +473,15 @@ _TP_CHUNK = 256
 @njit(cache=True, nogil=True)
 def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:
     """max |y| over the windows of ext (channels, m - 1 + n) that hold a sample above thr, where
-    y[i, p] = sum_j ext[c, i + j] r[j, p] (r: the polyphase branches reversed, (m, phases)).
+    y[i, p] = sum_j ext[c, i + j] r[j, p] (r: the meter's four polyphase branches reversed,
+    (m, 4): BS.1770's 4x oversampling).
     Windows with no sample above thr are skipped (the caller's bound says they cannot matter):
     first a chunk of windows at a time, by one vectorised max over the samples they read
     (most of a block, once a running peak is known), then window by window. The node meters of
     two tracks of the 16x180 benchmark: 0.048 s and 0.014 s against 0.066 s and 0.033 s."""
     m, phases = r.shape
+    if phases != 4:
+        raise ValueError("true_peak_hot takes four phases")
     ch, total = ext.shape
     nwin = total - m + 1
     peak = 0.0
@@ -509,67 +499,30 @@ def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:
                 if abs(xc[i + m - 1]) > thr:
                     hot += 1
                 if hot > 0:
-                    if phases == 4:
-                        # the meter's 4x: the four phases' sums side by side, each still summed
-                        # in the order j = 0 .. m-1 (the same values), as four independent chains
-                        # the CPU overlaps instead of one after another
-                        a0 = 0.0
-                        a1 = 0.0
-                        a2 = 0.0
-                        a3 = 0.0
-                        for j in range(m):
-                            v = xc[i + j]
-                            a0 += v * r[j, 0]
-                            a1 += v * r[j, 1]
-                            a2 += v * r[j, 2]
-                            a3 += v * r[j, 3]
-                        if abs(a0) > peak:
-                            peak = abs(a0)
-                        if abs(a1) > peak:
-                            peak = abs(a1)
-                        if abs(a2) > peak:
-                            peak = abs(a2)
-                        if abs(a3) > peak:
-                            peak = abs(a3)
-                    else:
-                        for p in range(phases):
-                            acc = 0.0
-                            for j in range(m):
-                                acc += xc[i + j] * r[j, p]
-                            a = abs(acc)
-                            if a > peak:
-                                peak = a
+                    # the four phases' sums side by side, each still summed in the order
+                    # j = 0 .. m-1, as four independent chains the CPU overlaps instead of one
+                    # after another (0.027 s against 0.032 s a node, the same sums)
+                    a0 = 0.0
+                    a1 = 0.0
+                    a2 = 0.0
+                    a3 = 0.0
+                    for j in range(m):
+                        v = xc[i + j]
+                        a0 += v * r[j, 0]
+                        a1 += v * r[j, 1]
+                        a2 += v * r[j, 2]
+                        a3 += v * r[j, 3]
+                    if abs(a0) > peak:
+                        peak = abs(a0)
+                    if abs(a1) > peak:
+                        peak = abs(a1)
+                    if abs(a2) > peak:
+                        peak = abs(a2)
+                    if abs(a3) > peak:
+                        peak = abs(a3)
                 if abs(xc[i]) > thr:
                     hot -= 1
     return peak
-
-
-@njit(cache=True, nogil=True)
-def moving_average(x: np.ndarray, ring: np.ndarray, state: np.ndarray) -> np.ndarray:
-    """out[i] = mean of the last len(ring) inputs (x[i] included), by a running sum; ring holds the
-    previous inputs (circular), state = [running sum, write position]. The sum is recomputed
-    from the ring each time the position wraps, so rounding never accumulates beyond one
-    window, and the wrap points are absolute sample counts (any block cut, same output)."""
-    m = ring.shape[0]
-    total = state[0]
-    pos = int(state[1])
-    out = np.empty_like(x)
-    inv = 1.0 / m
-    for i in range(x.shape[0]):
-        v = x[i]
-        total += v - ring[pos]
-        ring[pos] = v
-        pos += 1
-        if pos == m:
-            pos = 0
-            total = 0.0
-            for j in range(m):
-                total += ring[j]
-        out[i] = total * inv
-    state[0] = total
-    state[1] = pos
-    return out
-
 
 
 @njit(cache=True, nogil=True)
@@ -704,3 +657,52 @@ def oversampled_peak(r: np.ndarray, x: np.ndarray, hist: np.ndarray, thr: float,
                 hot -= 1
         for i in range(h):
             hist[c, i] = ext[n + i]
+
+
+@njit(cache=True, nogil=True, fastmath=RECURSION_MATH)
+def limiter_gain(full: np.ndarray, size: int, a_rel: float, rel_state: np.ndarray, ring: np.ndarray,
+                 avg_state: np.ndarray, out: np.ndarray) -> None:
+    """The limiter's applied gain from its wanted gains, in one pass (see dsp.limiter):
+
+    h[i] = min(full[i - size + 1 .. i]), for i from size - 1 (``full``: the last size - 1
+    wanted gains of the previous block, then this block's), by a monotonic queue of indices;
+    r = min(h, a_R r[n-1] + (1 - a_R) h): instant attack, one-pole release (state rel_state);
+    out = the mean of the last len(ring) values of r, by a running sum (ring circular,
+    avg_state = [running sum, write position]) recomputed from the ring each time the position
+    wraps, so rounding never accumulates beyond one window and any block cut gives the same
+    gain. One kernel instead of three (its compile is what a first render waits for)."""
+    n = full.shape[0]
+    skip = size - 1
+    q = np.empty(n, dtype=np.int64)
+    head = 0
+    tail = 0
+    r = rel_state[0]
+    m = ring.shape[0]
+    total = avg_state[0]
+    pos = int(avg_state[1])
+    inv = 1.0 / m
+    for i in range(n):
+        v = full[i]
+        while tail > head and full[q[tail - 1]] >= v:
+            tail -= 1
+        q[tail] = i
+        tail += 1
+        if q[head] <= i - size:
+            head += 1
+        if i < skip:
+            continue
+        h = full[q[head]]
+        rel = a_rel * r + (1.0 - a_rel) * h
+        r = h if h < rel else rel
+        total += r - ring[pos]
+        ring[pos] = r
+        pos += 1
+        if pos == m:
+            pos = 0
+            total = 0.0
+            for j in range(m):
+                total += ring[j]
+        out[i - skip] = total * inv
+    rel_state[0] = r
+    avg_state[0] = total
+    avg_state[1] = pos

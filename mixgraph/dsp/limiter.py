@@ -6,8 +6,9 @@ points of base interval n.  The wanted gain is t[n] = min(1, c / p[n]) with c
 the ceiling less a 0.1 dB safety margin.  The applied gain is
 
     h = sliding minimum of t over L+2 samples   (L = lookahead)
-    r = instant-attack / one-pole-release of h  (kernels.release_min, r <= h)
-    g = moving average of r over L+1 samples    (a smooth ramp into each peak)
+    r = instant-attack / one-pole-release of h  (r <= h)
+    g = moving average of r over L+1 samples    (a smooth ramp into each peak;
+                                                 all three in kernels.limiter_gain)
 
 Every term of the average is <= the t of the peak it protects, so g never
 exceeds it: the gain is down before the peak arrives, without a step.  The
@@ -20,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import moving_average, oversampled_peak, release_min, trailing_min
+from mixgraph.dsp.kernels import limiter_gain, oversampled_peak
 from mixgraph.dsp.oversample import Upsampler
 from mixgraph.units import time_constant_coeff
 
@@ -86,11 +87,10 @@ class Limiter(Processor):
         np.divide(self.ceiling, t, out=t)
         np.minimum(t, 1.0, out=t)
         full = np.concatenate((self.t_hist, t))
-        # trailing window: h[i] = min(full[i-L-1 .. i])
-        h = trailing_min(full, self.L + 2)[self.t_hist.size :]
+        # h: the minimum over the trailing L+2 wanted gains, r: released, g: averaged (one kernel)
+        g = np.empty(n)
+        limiter_gain(full, self.L + 2, self.a_rel, self.rel_state, self.avg_ring, self.avg_state, g)
         self.t_hist = full[-(self.L + 1) :]
-        r = release_min(h, self.a_rel, self.rel_state)
-        g = moving_average(r, self.avg_ring, self.avg_state)
         audio = np.concatenate((self.audio_hist, x), axis=1)
         y = audio[:, :n] * g
         self.audio_hist = audio[:, n:]

@@ -8,7 +8,7 @@ import pytest
 from scipy.ndimage import minimum_filter1d
 from scipy.signal import firwin, lfilter, sosfilt
 
-from mixgraph.dsp.kernels import onepole_stream, sosfilt_zi, trailing_min
+from mixgraph.dsp.kernels import limiter_gain, onepole_stream, sosfilt_zi
 from mixgraph.dsp.oversample import kaiser_lowpass
 from mixgraph.meter.meter import k_weighting_sos
 
@@ -41,14 +41,33 @@ def test_one_pole_equals_lfilter():
     assert np.array_equal(onepole_stream(x, c, state), ref) and np.array_equal(state, zf)
 
 
-def test_trailing_minimum_equals_the_shifted_scipy_filter():
-    a = np.random.default_rng(2).random(4000)
-    for size in (1, 2, 3, 242, 4000):
-        origin = (size - 1) // 2 if size % 2 else size // 2 - 1
-        ref = minimum_filter1d(a, size=size, origin=origin, mode="nearest")
-        assert np.array_equal(trailing_min(a, size), ref)
-        brute = np.array([a[max(0, i - size + 1) : i + 1].min() for i in range(0, 4000, 97)])
-        assert np.array_equal(trailing_min(a, size)[::97], brute)
+def test_limiter_gain_is_trailing_minimum_then_release_then_moving_average():
+    # each stage from an independent reference: scipy's minimum filter (shifted to trail), the
+    # release recursion written out, and the mean of the last m values as a convolution
+    rng = np.random.default_rng(2)
+    n, size, m, a_rel = 6000, 242, 241, 0.999
+    t = np.minimum(1.0, 0.5 / np.maximum(rng.random(n) ** 4, 1e-12))  # wanted gains, most 1
+    full_all = np.concatenate((np.ones(size - 1), t))
+    origin = (size - 1) // 2 if size % 2 else size // 2 - 1
+    h = minimum_filter1d(full_all, size=size, origin=origin, mode="nearest")[size - 1 :]
+    r, prev = np.empty(n), 1.0
+    for i in range(n):
+        prev = min(h[i], a_rel * prev + (1.0 - a_rel) * h[i])
+        r[i] = prev
+    want = np.convolve(np.concatenate((np.ones(m - 1), r)), np.ones(m) / m, mode="valid")
+    hist, rel, ring, avg = np.ones(size - 1), np.ones(1), np.ones(m), np.array([float(m), 0.0])
+    parts = []
+    for a, b in ((0, 1), (1, 300), (300, 4321), (4321, n)):  # any block cut
+        full = np.concatenate((hist, t[a:b]))
+        out = np.empty(b - a)
+        limiter_gain(full, size, a_rel, rel, ring, avg, out)
+        hist = full[-(size - 1) :]
+        parts.append(out)
+    g = np.concatenate(parts)
+    assert g.min() < 0.6  # it really limits
+    np.testing.assert_allclose(g, want, rtol=0, atol=1e-12)
+    # the audio is delayed by L = m - 1: the gain on sample i - L never exceeds what it wanted
+    assert np.all(g[m - 1 :] <= t[: n - (m - 1)] + 1e-12)
 
 
 def test_kaiser_design_equals_firwin():
