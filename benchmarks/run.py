@@ -17,8 +17,10 @@ and once per runner its output is measured: integrated loudness (pyloudnorm, BS.
 true peak (4x oversampled with ``scipy.signal.resample_poly``), so nobody wins by doing less.
 A runner that is not installed, fails or times out is skipped with a note.  Results are printed as
 a table and written to ``benchmarks/_work/results-<date>.json``.  Cold start (``mixgraph
-validate`` wall time, first render with an empty numba cache vs the second) is measured on the
-first workload unless ``--no-cold``.
+validate`` wall time; the first render of a fresh copy of the package, with neither byte-code
+nor numba's compiled kernels cached, vs the second) is measured on the first workload unless
+``--no-cold``. Runners get this environment without PYTHONDONTWRITEBYTECODE: byte-code is cached
+as Python does by default.
 """
 
 from __future__ import annotations
@@ -47,6 +49,10 @@ from generate import generate, parse_workload  # noqa: E402
 
 PY = sys.executable
 PEERS = HERE / "peers"
+#: the runners' environment: this one, but Python caches byte-code as it does by default (a
+#: sandbox that sets PYTHONDONTWRITEBYTECODE would have every mixgraph run compile its own
+#: modules again: ~0.05 s a run that no installed copy pays)
+RUN_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 #: how often the process tree's memory is read: each process's high-water mark (VmHWM, kept by
 #: the kernel, so spikes between reads count) and the tree's RSS summed (a wrapper and its ffmpeg).
 #: A 20 ms sampler took ~0.1 s of CPU from a runner that keeps both cores busy (16x180, --jobs 2:
@@ -146,7 +152,8 @@ def _tree_memory(proc, hwm: dict[int, int]) -> int:
     return total
 
 
-def timed_run(cmd: list[str], log: Path, timeout_s: float, env: dict | None = None) -> RunResult:
+def timed_run(cmd: list[str], log: Path, timeout_s: float, env: dict | None = None,
+              cwd: str | None = None) -> RunResult:
     """Run cmd as a child; wall time, CPU (user + sys of the child and every process it reaped) and
     peak RSS: the larger of any one process's high-water mark (VmHWM: the kernel's own, so a
     spike between samples still counts; read every SAMPLE_INTERVAL_S, the last read up to one
@@ -159,7 +166,8 @@ def timed_run(cmd: list[str], log: Path, timeout_s: float, env: dict | None = No
     reaped: dict = {}
     with open(log, "w") as fh:
         t0 = time.perf_counter()
-        p = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        p = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, env=RUN_ENV if env is None else env,
+                             cwd=cwd, start_new_session=True)
         ps = psutil.Process(p.pid)
 
         def reap() -> None:
@@ -224,12 +232,26 @@ def cold_start(session: Path, work: Path, timeout_s: float, repeats: int = 3) ->
     v = [timed_run([PY, "-m", "mixgraph", "validate", str(session)], log, timeout_s) for _ in range(repeats)]
     out["validate_wall_s"] = statistics.median(r.wall_s for r in v) if all(r.ok for r in v) else None
     out["validate_note"] = "; ".join(r.note for r in v if not r.ok)
-    with tempfile.TemporaryDirectory(prefix="numba-cold-") as cache:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache}
-        cmd = [PY, "-m", "mixgraph", "render", str(session), "--out-dir", str(work / "cold-render"), "--quiet",
-               "--no-report-files"]
-        first = timed_run(cmd, log, timeout_s, env)
-        second = timed_run(cmd, log, timeout_s, env)
+    # the first render after install: a fresh copy of the package, first on the import path, with
+    # neither byte-code nor compiled kernels cached (both are written by that first run); then the
+    # same command again
+    import mixgraph
+
+    with tempfile.TemporaryDirectory(prefix="mixgraph-cold-") as tmp:
+        shutil.copytree(Path(mixgraph.__file__).parent, Path(tmp) / "mixgraph",
+                        ignore=shutil.ignore_patterns("__pycache__"))
+        env = {**RUN_ENV, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache"),
+               "PYTHONPATH": os.pathsep.join([tmp, *filter(None, [RUN_ENV.get("PYTHONPATH")])])}
+        # run from the copy's folder: "-m" puts the working directory first on the path
+        where = subprocess.run([PY, "-c", "import mixgraph; print(mixgraph.__file__)"], env=env, cwd=tmp,
+                               capture_output=True, text=True).stdout.strip()
+        if not where.startswith(tmp):
+            out["cold_note"] = f"the fresh copy was not imported ({where}); cold numbers not measured"
+            return out
+        cmd = [PY, "-m", "mixgraph", "render", str(session.resolve()), "--out-dir",
+               str((work / "cold-render").resolve()), "--quiet", "--no-report-files"]
+        first = timed_run(cmd, log, timeout_s, env, cwd=tmp)
+        second = timed_run(cmd, log, timeout_s, env, cwd=tmp)
     out["render_empty_numba_cache"] = asdict(first)
     out["render_warm_numba_cache"] = asdict(second)
     return out
@@ -375,10 +397,14 @@ def main(argv: list[str] | None = None) -> int:
             print("\ncold start (mixgraph):", flush=True)
             cs = cold_start(session, work / "runs" / spec, args.timeout)
             entry["cold_start"] = cs
-            first, second = cs["render_empty_numba_cache"], cs["render_warm_numba_cache"]
             print(f"  validate: {_fmt(cs['validate_wall_s'], '.2f')} s {cs['validate_note']}")
-            print(f"  render, empty numba cache: {first['wall_s']:.2f} s {first['note']}")
-            print(f"  render, warm numba cache:  {second['wall_s']:.2f} s {second['note']}")
+            if "cold_note" in cs:
+                print(f"  render: {cs['cold_note']}")
+            else:
+                first, second = cs["render_empty_numba_cache"], cs["render_warm_numba_cache"]
+                print(f"  render, first after install (no byte-code, empty numba cache): {first['wall_s']:.2f} s "
+                      f"{first['note']}")
+                print(f"  render, the second: {second['wall_s']:.2f} s {second['note']}")
         results["workloads"].append(entry)
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     path = work / f"results-{stamp}.json"
