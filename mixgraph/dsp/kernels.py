@@ -459,11 +459,24 @@ def window_means(p: np.ndarray, first_end: int, step: int, width: int, out: np.n
 
 @njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
 def _span_max(xc: np.ndarray, lo: int, hi: int) -> float:
-    """max |xc[lo:hi]|, vectorised (the flags let the compiler reorder a max; it is exact)."""
-    mx = 0.0
-    for q in range(lo, hi):
-        mx = max(mx, abs(xc[q]))
-    return mx
+    """max |xc[lo:hi]| (exact: a maximum does not depend on the order it is taken in). Four
+    running maxima side by side: the compiler does not vectorise the one-maximum loop, which
+    waits on each comparison before the next (0.36 ns a sample against 1.0)."""
+    m0 = 0.0
+    m1 = 0.0
+    m2 = 0.0
+    m3 = 0.0
+    q = lo
+    while q + 4 <= hi:
+        m0 = max(m0, abs(xc[q]))
+        m1 = max(m1, abs(xc[q + 1]))
+        m2 = max(m2, abs(xc[q + 2]))
+        m3 = max(m3, abs(xc[q + 3]))
+        q += 4
+    while q < hi:
+        m0 = max(m0, abs(xc[q]))
+        q += 1
+    return max(max(m0, m1), max(m2, m3))
 
 
 #: windows per chunk that true_peak_hot skips at once when none of its samples is above thr
