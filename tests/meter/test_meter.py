@@ -122,3 +122,20 @@ def test_the_private_sosfilt_loop_is_checked_before_it_is_trusted():
         raise TypeError("signature changed")
 
     assert not _private_loop_works(broken)
+
+
+def test_spectral_balance_puts_each_tone_s_power_in_its_band():
+    # tones at the centres of four bands, powers 1 : 1/4 : 1/16 : 1/64 (amplitudes halving), on
+    # both channels; the band shares follow from the powers alone (a Hann window keeps a tone's
+    # power inside a few bins of its own band): 10 log10(P_band / P_total)
+    t = np.arange(SR * 6) / SR
+    freqs, amps = (120.0, 700.0, 3500.0, 10000.0), (0.4, 0.2, 0.1, 0.05)
+    x = sum(a * np.sin(2 * np.pi * f * t) for f, a in zip(freqs, amps, strict=True))
+    m = Meter(SR, 2)
+    for i in range(0, t.size, 7777):  # blocks not a multiple of the FFT size
+        m.process(np.vstack((x, x))[:, i : i + 7777])
+    bands = m.result().spectral_balance_db
+    total = sum(a * a for a in amps)
+    for name, a in zip(("low", "low_mid", "high_mid", "high"), amps, strict=True):
+        assert bands[name] == pytest.approx(10 * np.log10(a * a / total), abs=0.01)
+    assert bands["sub"] < -50.0  # only the 120 Hz tone's window leakage
