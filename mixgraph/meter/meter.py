@@ -410,7 +410,10 @@ class Meter:
         buf = np.concatenate((self.spec_left, x), axis=1) if self.spec_left.shape[1] else x
         k = buf.shape[1] // self.nfft
         if k:
-            frames = buf[:, : k * self.nfft].reshape(self.ch, k, self.nfft) * self.window
+            # frames in C order whatever the block's layout (a transposed view stays transposed
+            # through a plain multiply, and so would the spectra)
+            frames = np.empty((self.ch, k, self.nfft))
+            np.multiply(buf[:, : k * self.nfft].reshape(self.ch, k, self.nfft), self.window, out=frames)
             # |X|^2 summed over the frames: the spectra's real and imaginary parts squared in place
             # and summed column by column (no square roots taken and squared again)
             parts = np.fft.rfft(frames, axis=-1).view(np.float64).reshape(self.ch * k, -1)
