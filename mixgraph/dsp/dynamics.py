@@ -133,7 +133,8 @@ class Compressor(Processor):
     def _process_fused(self, x, side):
         """Constant parameters and mix 1 (the usual case): the level and the curve+smoother each one
         compiled pass, log10/exp vectorised by numpy (faster than scalar libm calls in a kernel);
-        the same samples as the general path."""
+        the general path's samples to rounding (1e-16 relative: the static curve is numpy's
+        there, the kernel's here)."""
         det = self.det
         if det.sos is not None:
             if det.zi is None or det.zi.shape[1] != side.shape[0]:
