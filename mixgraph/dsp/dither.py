@@ -38,7 +38,9 @@ def _encode(x: np.ndarray, scale: float, u: np.ndarray, mode: int, bits: int, sh
     mode 0: no dither, floor(x scale + 0.5); 1: TPDF, floor(x scale + (u0 - u1) + 0.5) with u
     (n, channels, 2); 2: x holds codes already (shaped dither). The same operations in the same
     order as Quantizer.process and the writer's numpy steps, so the same codes; one pass instead
-    of seven. Returns the samples that were beyond full scale."""
+    of seven. Returns the samples that were beyond full scale, or -(i + 1) for the first frame i
+    holding a NaN (nothing after it is written: a NaN has no code, and rounding it would write
+    an arbitrary one)."""
     ch, n = x.shape
     top = float(2 ** (bits - 1))
     hi = top - 1.0
@@ -53,6 +55,8 @@ def _encode(x: np.ndarray, scale: float, u: np.ndarray, mode: int, bits: int, sh
                 q = np.floor(x[c, i] * scale + (u[i, c, 0] - u[i, c, 1]) + 0.5)
             else:
                 q = x[c, i]
+            if q != q:
+                return -(i + 1)
             if q > hi:
                 q = hi
                 overs += 1
@@ -93,7 +97,8 @@ class Quantizer:
         codes for 16 bits, else int32 codes shifted to the top (libsndfile keeps the top bits),
         clipped to full scale; overs: the samples beyond it before the clip; meter: codes /
         2^(bits-1), what a reader decodes, when ``metered``. The codes of ``process``, and the
-        same random numbers drawn, so any block cut gives the same file."""
+        same random numbers drawn, so any block cut gives the same file. A NaN sample raises
+        FloatingPointError (it has no code)."""
         x = np.ascontiguousarray(x, dtype=np.float64)
         ch, n = x.shape
         u = np.empty((0, ch, 2))
@@ -109,4 +114,6 @@ class Quantizer:
         shift = 0 if self.bits <= 16 else 32 - self.bits
         meter = np.empty((ch, n)) if metered else np.empty((ch, 0))
         overs = _encode(x, self.scale, u, mode, self.bits, shift, data, meter)
+        if overs < 0:
+            raise FloatingPointError(f"NaN sample at frame {-overs - 1} of the block")
         return data, int(overs), meter if metered else None

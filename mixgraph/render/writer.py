@@ -20,7 +20,7 @@ import soundfile as sf
 import soxr
 
 from mixgraph.dsp.dither import Quantizer
-from mixgraph.errors import MediaError
+from mixgraph.errors import MediaError, RenderError
 from mixgraph.graph.plan import OutputPlan
 
 _FORMATS = {"wav": "WAV", "flac": "FLAC", "aiff": "AIFF", "ogg": "OGG", "mp3": "MP3"}
@@ -93,7 +93,13 @@ class OutputWriter:
             return
         if self.q is not None:
             # dither, round, count and clip the overs, interleave: one compiled pass
-            data, overs, decoded = self.q.encode(x, metered=self.meter is not None)
+            try:
+                data, overs, decoded = self.q.encode(x, metered=self.meter is not None)
+            except FloatingPointError as exc:
+                raise RenderError(f"{self.path}: the signal holds a NaN sample near "
+                                  f"{self.frames / self.out.sample_rate:.3f} s ({exc}); nothing was written",
+                                  hint="A processor produced an invalid value: this is a bug in mixgraph; "
+                                       "please report it with the session and the output of --debug.") from None
             self.clipped += overs
             if self.meter is not None:  # what a reader decodes: code / 2^(bits-1), exactly
                 self.meter.process(decoded)

@@ -99,3 +99,11 @@ def test_encode_gives_the_clipped_interleaved_codes_of_process(bits, kind):
         overs += over
     assert 500 < overs < 1500
     assert np.array_equal(np.concatenate(datas), Quantizer(bits, kind, seed=7, channels=2).encode(x)[0])
+
+
+@pytest.mark.parametrize("kind", ["none", "tpdf", "tpdf-shaped"])
+def test_encode_refuses_a_nan_instead_of_writing_an_arbitrary_code(kind):
+    x = np.full((2, 100), 0.25)
+    x[1, 37] = np.nan
+    with pytest.raises(FloatingPointError, match="frame 37"):
+        Quantizer(24, kind, seed=1, channels=2).encode(x, metered=True)

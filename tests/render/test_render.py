@@ -470,3 +470,29 @@ def test_gain_reduction_stats_equal_numpy_over_the_whole_stream_for_any_block_cu
     assert s.mean == pytest.approx(gr.mean(), rel=1e-12)
     # the maxima of the three whole seconds; the partial fourth is not reported
     assert s.per_second == [float(gr[i * SR : (i + 1) * SR].max()) for i in range(3)]
+
+
+def test_a_nan_in_the_master_is_refused_and_leaves_no_file(tmp_path, monkeypatch):
+    from mixgraph.dsp.eq import EQ
+    from mixgraph.errors import RenderError
+
+    write_stems(tmp_path / "stems", names=("a",))
+    s = session_file(tmp_path, {"tracks": {"a": {"source": "a.wav"}},
+                                "master": {"chain": [{"type": "eq", "bands": [
+                                    {"type": "bell", "freq_hz": 1000.0, "gain_db": 2.0}]}]},
+                                "outputs": {"m": {"path": "out/m.wav", "bit_depth": 24}}})
+    original = EQ._process
+
+    def broken(self, x, key, params):  # a processor gone wrong: one NaN half a second in
+        y = original(self, x, key, params)
+        if self.frames_seen <= SR // 2 < self.frames_seen + y.shape[1]:
+            y = y.copy()
+            y[1, SR // 2 - self.frames_seen] = np.nan
+        self.frames_seen += y.shape[1]
+        return y
+
+    monkeypatch.setattr(EQ, "frames_seen", 0, raising=False)
+    monkeypatch.setattr(EQ, "_process", broken)
+    with pytest.raises(RenderError, match=r"NaN sample near 0\.\d+ s"):
+        render_session(s, node_meters=False, block_size=4096)
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
