@@ -20,7 +20,7 @@ import os
 import tempfile
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,9 +246,12 @@ def run_parallel(pool: ThreadPoolExecutor, helpers: int, tasks: list[Callable]) 
     futures = [pool.submit(drain) for _ in range(min(helpers, len(tasks) - 1))]
     try:
         drain()
+    except BaseException as exc:  # also an interrupt between two tasks: the helpers stop taking
+        if not failed:
+            failed.append(exc)
+        raise
     finally:
-        for f in futures:
-            f.exception()  # wait; its error, if any, is in failed
+        wait(futures)  # (an error of theirs is in failed)
     if failed:
         raise failed[0]
     return results

@@ -69,18 +69,48 @@ def test_run_parallel_raises_the_first_error_after_every_thread_stopped(bad):
 
     from mixgraph.render.engine import run_parallel
 
-    running = []
+    running, started, failed_at = [], [], []
 
     def task(i):
         def f():
+            started.append((i, time.perf_counter()))
             running.append(i)
-            time.sleep(0.002)
+            time.sleep(0.003)
             if i == bad:
+                failed_at.append(time.perf_counter())
                 raise ValueError(f"task {i}")
             running.remove(i)
         return f
 
     with ThreadPoolExecutor(1) as pool:
         with pytest.raises(ValueError, match=f"task {bad}"):
-            run_parallel(pool, 1, [task(i) for i in range(12)])
+            run_parallel(pool, 1, [task(i) for i in range(40)])
         assert running == [bad]  # nothing still running when the error arrived
+        # after the error no thread takes another task (the other thread may have taken one
+        # just before it learnt of the error): most of the 40 never ran
+        later = [i for i, t in started if t > failed_at[0]]
+        assert len(later) <= 1
+        assert len(started) <= bad + 4
+
+
+def test_run_parallel_stops_the_helpers_when_the_caller_is_interrupted():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mixgraph.render.engine import run_parallel
+
+    started = []
+
+    def task(i):
+        def f():
+            started.append(i)
+            time.sleep(0.003)
+            if i == 0:  # the caller's first task: as if Ctrl-C arrived during it
+                raise KeyboardInterrupt
+        return f
+
+    with ThreadPoolExecutor(1) as pool:
+        with pytest.raises(KeyboardInterrupt):
+            run_parallel(pool, 1, [task(i) for i in range(40)])
+        n = len(started)
+        time.sleep(0.02)
+        assert len(started) == n <= 4  # the helper stopped too, and nothing runs afterwards
