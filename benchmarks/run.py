@@ -243,9 +243,10 @@ def cold_start(session: Path, work: Path, timeout_s: float, repeats: int = 3) ->
         env = {**RUN_ENV, "NUMBA_CACHE_DIR": str(Path(tmp) / "numba-cache"),
                "PYTHONPATH": os.pathsep.join([tmp, *filter(None, [RUN_ENV.get("PYTHONPATH")])])}
         # run from the copy's folder: "-m" puts the working directory first on the path
-        where = subprocess.run([PY, "-c", "import mixgraph; print(mixgraph.__file__)"], env=env, cwd=tmp,
-                               capture_output=True, text=True).stdout.strip()
-        if not where.startswith(tmp):
+        # (found, not imported, and -B: the copy must keep no byte-code for the first render)
+        where = subprocess.run([PY, "-B", "-c", "import importlib.util; print(importlib.util.find_spec('mixgraph').origin)"],
+                               env=env, cwd=tmp, capture_output=True, text=True).stdout.strip()
+        if not os.path.realpath(where).startswith(os.path.realpath(tmp) + os.sep):
             out["cold_note"] = f"the fresh copy was not imported ({where}); cold numbers not measured"
             return out
         cmd = [PY, "-m", "mixgraph", "render", str(session.resolve()), "--out-dir",
