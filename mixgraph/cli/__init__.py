@@ -126,9 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
+    helper = None
     if args.command in STREAMING:
         keep_block_buffers()
         skip_numba_blas_probe()
+        if args.command == "render":
+            from mixgraph.render import warmup
+
+            helper = warmup.start()  # a first render: the master's kernels compile beside the mix's
     debug = bool(getattr(args, "debug", False))
     try:
         return int(args._run(args) or 0)
@@ -155,6 +160,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_INTERNAL
+    finally:
+        if helper is not None:
+            warmup.finish(helper)
 
 
 #: the collector's thresholds for the command line's own process (the interpreter's: 700, 10, 10)

@@ -1,0 +1,77 @@
+"""A first render's helper process compiles the master stage's kernels with the signatures the
+render itself uses (otherwise its work would be wasted: numba caches per signature)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import soundfile as sf
+import yaml
+
+SR = 48000
+
+CHECK = """
+import json, sys
+from mixgraph.api.render import render_session
+from mixgraph.render import warmup
+render_session(sys.argv[1], node_meters=False)
+out = {}
+for kernel, _ in warmup._late_calls():
+    s = kernel.stats  # per dispatcher: signatures loaded from the cache, and compiled
+    out[kernel.__name__] = {"hits": sum(s.cache_hits.values()), "misses": sum(s.cache_misses.values())}
+print(json.dumps(out))
+"""
+
+
+def run(code, env, *args):
+    p = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stderr[-2000:]
+    return p.stdout
+
+
+def test_helper_compiles_the_master_kernels_a_render_then_loads(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    (tmp_path / "stems").mkdir()
+    rng = np.random.default_rng(0)
+    sf.write(tmp_path / "stems" / "a.wav", 0.3 * rng.standard_normal((SR, 2)), SR, subtype="PCM_24")
+    doc = {"mixgraph": 1, "name": "w", "sample_rate": SR, "sources_dir": "stems", "tail_s": 0.0,
+           "tracks": {"a": {"source": "a.wav"}},
+           "master": {"chain": [{"type": "compressor", "threshold_db": -20.0},
+                                {"type": "limiter", "ceiling_dbtp": -1.0}],
+                      "loudness": {"target_lufs": -14.0}},
+           "outputs": {"m24": {"path": "out/m24.wav", "bit_depth": 24},
+                       "m16": {"path": "out/m16.wav", "bit_depth": 16}}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+
+    state = "from mixgraph.render.warmup import late_kernels_cold as c; print(c())"
+    assert run(state, env).strip() == "True"  # an empty cache
+    run("from mixgraph.render.warmup import compile_late; compile_late()", env)
+    assert run(state, env).strip() == "False"
+
+    stats = json.loads(run(CHECK, env, str(tmp_path / "s.yaml")).strip().splitlines()[-1])
+    assert set(stats) == {"oversampled_peak", "limiter_gain", "fold_gain_reduction", "_encode"}
+    for name, s in stats.items():
+        assert s["misses"] == 0, name  # nothing the helper compiled is compiled again
+        assert s["hits"] >= 1, name  # and the render did use it
+    assert stats["_encode"]["hits"] == 2  # 24-bit and 16-bit codes
+    assert (tmp_path / "out" / "m16.wav").is_file()
+
+
+def test_no_helper_when_the_kernels_are_cached_and_a_slow_one_is_stopped():
+    import time
+
+    from mixgraph.render import warmup
+
+    warmup.compile_late()  # this process's cache: now warm
+    assert not warmup.late_kernels_cold()
+    assert warmup.start() is None
+    slow = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    t0 = time.perf_counter()
+    warmup.finish(slow)
+    assert slow.poll() is not None  # stopped, not left running
+    assert time.perf_counter() - t0 < warmup.WAIT_S + 2.0
+    warmup.finish(None)
