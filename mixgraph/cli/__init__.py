@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "render":
             from mixgraph.render import warmup
 
-            helper = warmup.start()  # a first render: the master's kernels compile beside the mix's
+            helper = warmup.start()  # a first render: the last kernels it needs compile beside the first
     debug = bool(getattr(args, "debug", False))
     try:
         return int(args._run(args) or 0)

@@ -1,5 +1,5 @@
-"""A first render's helper process compiles the master stage's kernels with the signatures the
-render itself uses (otherwise its work would be wasted: numba caches per signature)."""
+"""A first render's helper process compiles the kernels a render reaches last (the meters', the
+master stage's) with the signatures the render itself uses (otherwise its work would be wasted: numba caches per signature)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ CHECK = """
 import json, sys
 from mixgraph.api.render import render_session
 from mixgraph.render import warmup
-render_session(sys.argv[1], node_meters=False)
+render_session(sys.argv[1])
 out = {}
 for kernel, _ in warmup._late_calls():
     s = kernel.stats  # per dispatcher: signatures loaded from the cache, and compiled
@@ -53,7 +53,8 @@ def test_helper_compiles_the_master_kernels_a_render_then_loads(tmp_path):
     assert run(state, env).strip() == "False"
 
     stats = json.loads(run(CHECK, env, str(tmp_path / "s.yaml")).strip().splitlines()[-1])
-    assert set(stats) == {"oversampled_peak", "limiter_gain", "fold_gain_reduction", "_encode"}
+    assert set(stats) == {"true_peak_hot", "window_means", "oversampled_peak", "limiter_gain",
+                          "fold_gain_reduction", "_encode"}
     for name, s in stats.items():
         assert s["misses"] == 0, name  # nothing the helper compiled is compiled again
         assert s["hits"] >= 1, name  # and the render did use it
