@@ -126,14 +126,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 0
-    helper = None
+    warmup = None
     if args.command in STREAMING:
         keep_block_buffers()
         skip_numba_blas_probe()
         if args.command == "render":
             from mixgraph.render import warmup
 
-            helper = warmup.start()  # a first render: the last kernels it needs compile beside the first
+            warmup.enable()  # a first render: the last kernels it needs compile beside the first
     debug = bool(getattr(args, "debug", False))
     try:
         return int(args._run(args) or 0)
@@ -161,8 +161,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_INTERNAL
     finally:
-        if helper is not None:
-            warmup.finish(helper)
+        if warmup is not None:
+            warmup.finish()
 
 
 #: the collector's thresholds for the command line's own process (the interpreter's: 700, 10, 10)

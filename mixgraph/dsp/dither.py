@@ -29,7 +29,7 @@ def _shaped(v: np.ndarray, noise: np.ndarray, err: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _encode(x: np.ndarray, scale: float, u: np.ndarray, mode: int, bits: int, shift: int,
             data: np.ndarray, meter: np.ndarray) -> int:
     """Quantise a block x (channels, n) to ``bits``-bit codes and write them interleaved to data
@@ -67,6 +67,24 @@ def _encode(x: np.ndarray, scale: float, u: np.ndarray, mode: int, bits: int, sh
                 meter[c, i] = q * inv
             data[i, c] = int(q) << shift
     return overs
+
+
+# one kernel per container, each with one signature: numba keeps a function's compiled
+# signatures in one index file that it rewrites without a lock, so two processes compiling two
+# signatures of one function at once (a render and its first-render helper) could leave an
+# index that points at the other's code
+@njit(cache=True, nogil=True)
+def _encode16(x: np.ndarray, scale: float, u: np.ndarray, mode: int, bits: int, shift: int,
+              data: np.ndarray, meter: np.ndarray) -> int:
+    """_encode into int16 codes (16-bit output)."""
+    return _encode(x, scale, u, mode, bits, shift, data, meter)
+
+
+@njit(cache=True, nogil=True)
+def _encode32(x: np.ndarray, scale: float, u: np.ndarray, mode: int, bits: int, shift: int,
+              data: np.ndarray, meter: np.ndarray) -> int:
+    """_encode into int32 codes (24-bit output, shifted to the top)."""
+    return _encode(x, scale, u, mode, bits, shift, data, meter)
 
 
 class Quantizer:
@@ -113,7 +131,8 @@ class Quantizer:
         data = np.empty((n, ch), dtype=np.int16 if self.bits <= 16 else np.int32)
         shift = 0 if self.bits <= 16 else 32 - self.bits
         meter = np.empty((ch, n)) if metered else np.empty((ch, 0))
-        overs = _encode(x, self.scale, u, mode, self.bits, shift, data, meter)
+        overs = (_encode16 if data.dtype == np.int16 else _encode32)(x, self.scale, u, mode, self.bits, shift,
+                                                                     data, meter)
         if overs < 0:
             raise FloatingPointError(f"NaN sample at frame {-overs - 1} of the block")
         return data, int(overs), meter if metered else None

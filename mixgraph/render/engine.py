@@ -32,6 +32,7 @@ from mixgraph.dsp.basic import apply_pan, apply_width, pan_gains
 from mixgraph.dsp.registry import create
 from mixgraph.errors import RenderError
 from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
+from mixgraph.render import warmup
 from mixgraph.render.reader import read_all
 from mixgraph.render.sources import SourceStream
 
@@ -337,6 +338,7 @@ class Engine:
         try:
             for node in plan.nodes:
                 runners[node.id] = NodeRunner(node, plan, self.block)
+            warmup.maybe_start()  # the command line's first render: a helper compiles its last kernels
             master_lines = [DelayLine(2, i.delay_samples) for i in plan.master.inputs]
             master_gains = [10.0 ** (i.level_db / 20.0) for i in plan.master.inputs]
             master_src = SourceStream(plan.master.source, sr) if plan.master.source else None

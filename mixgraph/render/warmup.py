@@ -30,7 +30,7 @@ def _late_calls():
     and floats; the writer's codes as int32 for 24-bit and int16 for 16-bit output): a kernel is
     cached per signature, so these must be the render's own (the tests check that a render then
     compiles none of them)."""
-    from mixgraph.dsp.dither import _encode
+    from mixgraph.dsp.dither import _encode16, _encode32
     from mixgraph.dsp.kernels import (
         fold_gain_reduction,
         limiter_gain,
@@ -46,22 +46,25 @@ def _late_calls():
         (oversampled_peak, (np.zeros((8, 17)), x, np.zeros((2, 16)), 0.5, np.empty(80), np.zeros(64))),
         (limiter_gain, (np.ones(70), 7, 0.99, np.ones(1), np.ones(6), np.array([6.0, 0.0]), np.empty(64))),
         (fold_gain_reduction, (np.zeros(64), 48000, np.zeros(4), np.empty(64))),
-        (_encode, (x, 2.0 ** 23, np.zeros((64, 2, 2)), 1, 24, 8, np.empty((64, 2), dtype=np.int32),
+        (_encode32, (x, 2.0 ** 23, np.zeros((64, 2, 2)), 1, 24, 8, np.empty((64, 2), dtype=np.int32),
                    np.empty((2, 64)))),
-        (_encode, (x, 2.0 ** 15, np.zeros((64, 2, 2)), 1, 16, 0, np.empty((64, 2), dtype=np.int16),
+        (_encode16, (x, 2.0 ** 15, np.zeros((64, 2, 2)), 1, 16, 0, np.empty((64, 2), dtype=np.int16),
                    np.empty((2, 64)))),
     ]
 
 
-def compile_late() -> None:
-    """Compile (or load) the helper's kernels: what the helper process runs."""
+def compile_late(stop=None) -> None:
+    """Compile (or load) the helper's kernels: what the helper process runs. ``stop`` (an Event):
+    leave off between two kernels once it is set."""
     for kernel, args in _late_calls():
+        if stop is not None and stop.is_set():
+            return
         kernel(*args)
 
 
 def late_kernels_cold() -> bool:
-    """Whether any of the helper's kernels has no cache entry yet (numba's own index of the cache file,
-    which it ignores when the source has changed since). False when that cannot be told."""
+    """Whether any of the helper's kernels has no cache entry yet (numba's own index of the cache
+    file, which it ignores when the source has changed since). False when that cannot be told."""
     try:
         for kernel, _ in _late_calls():
             if not kernel._cache._cache_file._load_index():  # numba's FunctionCache internals
@@ -71,24 +74,100 @@ def late_kernels_cold() -> bool:
         return False
 
 
-def start() -> subprocess.Popen | None:
-    """Start the helper when its kernels are not cached; None otherwise."""
-    if not late_kernels_cold():
-        return None
+def helper_main(expected_package: str) -> int:
+    """The helper process: compile into the cache of the same mixgraph the render imported (not
+    another copy the child's own import path might find first), and stop between two kernels as
+    soon as its stdin closes: the render closed it, or ended without closing it."""
+    import os
+    import threading
+
+    import mixgraph
+
+    if os.path.realpath(mixgraph.__file__) != os.path.realpath(expected_package):
+        return 3
+    stop = threading.Event()
+
+    def watch() -> None:
+        try:
+            sys.stdin.buffer.read()
+        except Exception:
+            pass
+        stop.set()
+
+    threading.Thread(target=watch, daemon=True).start()
+    compile_late(stop)
+    return 0
+
+
+#: set by the command line, which owns its process (the library starts no process)
+_enabled = False
+_helper: subprocess.Popen | None = None
+
+
+def enable() -> None:
+    """Let this process's render start a helper (the command line calls it)."""
+    global _enabled
+    _enabled = True
+
+
+def maybe_start() -> None:
+    """At the start of a render's mix stage (the session has loaded and compiled): start the
+    helper if enabled, not started yet, and its kernels are not cached. Never raises."""
+    global _helper
+    if not _enabled or _helper is not None:
+        return
     try:
-        return subprocess.Popen([sys.executable, "-c", "from mixgraph.render.warmup import compile_late; "
-                                 "compile_late()"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
-    except OSError:
+        _helper = start()
+    except Exception:
+        _helper = None
+
+
+def start() -> subprocess.Popen | None:
+    """Start the helper when its kernels are not cached; None otherwise (also in a frozen
+    application, where sys.executable is the application itself, or without an interpreter)."""
+    import os
+
+    import mixgraph
+
+    if getattr(sys, "frozen", False) or not sys.executable or not late_kernels_cold():
+        return None
+    env = dict(os.environ)
+    # the render's own import path, and the folder holding its package as the working directory
+    # (first on a "-c" child's path): the child imports the same mixgraph, so the same cache
+    env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) if p else os.getcwd() for p in sys.path)
+    if env.get("NUMBA_CACHE_DIR"):
+        env["NUMBA_CACHE_DIR"] = os.path.abspath(env["NUMBA_CACHE_DIR"])
+    package = os.path.dirname(os.path.abspath(mixgraph.__file__))
+    code = "import sys; from mixgraph.render.warmup import helper_main; sys.exit(helper_main(sys.argv[1]))"
+    try:
+        return subprocess.Popen([sys.executable, "-c", code, mixgraph.__file__], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+                                cwd=os.path.dirname(package),
+                                start_new_session=True)  # the terminal's Ctrl-C goes to the render only
+    except (OSError, ValueError):
         return None
 
 
-def finish(helper: subprocess.Popen | None) -> None:
-    """Wait a little for a helper still compiling, then stop it."""
+def finish(helper: subprocess.Popen | None = None) -> None:
+    """Tell the helper to stop (its stdin closes), give it a moment to finish the kernel it is
+    compiling, then kill it. ``helper`` None: the one maybe_start started, if any, and no other
+    is started until enable() again. Never raises, not even on Ctrl-C while it waits (the
+    render's outputs are written by then)."""
+    global _helper, _enabled
+    if helper is None:
+        helper, _helper, _enabled = _helper, None, False
     if helper is None:
         return
     try:
+        try:
+            if helper.stdin is not None:
+                helper.stdin.close()
+        except OSError:
+            pass
         helper.wait(WAIT_S)
-    except subprocess.TimeoutExpired:
-        helper.kill()
-        helper.wait()
+    except BaseException:  # TimeoutExpired, or an interrupt while waiting
+        try:
+            helper.kill()
+            helper.wait()
+        except BaseException:
+            pass

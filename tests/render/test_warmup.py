@@ -54,11 +54,10 @@ def test_helper_compiles_the_master_kernels_a_render_then_loads(tmp_path):
 
     stats = json.loads(run(CHECK, env, str(tmp_path / "s.yaml")).strip().splitlines()[-1])
     assert set(stats) == {"true_peak_hot", "window_means", "oversampled_peak", "limiter_gain",
-                          "fold_gain_reduction", "_encode"}
+                          "fold_gain_reduction", "_encode16", "_encode32"}
     for name, s in stats.items():
         assert s["misses"] == 0, name  # nothing the helper compiled is compiled again
         assert s["hits"] >= 1, name  # and the render did use it
-    assert stats["_encode"]["hits"] == 2  # 24-bit and 16-bit codes
     assert (tmp_path / "out" / "m16.wav").is_file()
 
 
@@ -76,3 +75,47 @@ def test_no_helper_when_the_kernels_are_cached_and_a_slow_one_is_stopped():
     assert slow.poll() is not None  # stopped, not left running
     assert time.perf_counter() - t0 < warmup.WAIT_S + 2.0
     warmup.finish(None)
+
+
+def test_helper_refuses_another_copy_of_the_package_and_stops_when_its_stdin_closes(tmp_path):
+    from mixgraph.render import warmup
+
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    code = "import sys; from mixgraph.render.warmup import helper_main; sys.exit(helper_main(sys.argv[1]))"
+    other = subprocess.run([sys.executable, "-c", code, str(tmp_path / "elsewhere" / "__init__.py")], env=env,
+                           stdin=subprocess.DEVNULL, timeout=120)
+    assert other.returncode == 3  # not the render's package: compiles nothing
+    p = subprocess.Popen([sys.executable, "-c", code, warmup.__file__.replace("render/warmup.py", "__init__.py")],
+                         env=env, stdin=subprocess.PIPE)
+    p.stdin.close()  # the render is done (or gone): stop between two kernels
+    assert p.wait(timeout=120) == 0
+    state = "from mixgraph.render.warmup import late_kernels_cold as c; print(c())"
+    assert run(state, env).strip() == "True"  # it left off before compiling them all
+
+
+def test_a_command_line_render_leaves_no_helper_behind(tmp_path, monkeypatch):
+    from mixgraph.cli import main
+    from mixgraph.render import warmup
+
+    started = []
+    real_start = warmup.start
+
+    def start():  # as on a first render, whatever this process's cache holds
+        monkeypatch.setattr(warmup, "late_kernels_cold", lambda: True)
+        p = real_start()
+        started.append(p)
+        return p
+
+    monkeypatch.setattr(warmup, "start", start)
+    monkeypatch.setattr(warmup, "_enabled", False)
+    (tmp_path / "stems").mkdir()
+    sf.write(tmp_path / "stems" / "a.wav", 0.1 * np.ones((SR // 2, 2)), SR, subtype="PCM_16")
+    doc = {"mixgraph": 1, "name": "c", "sample_rate": SR, "sources_dir": "stems", "tail_s": 0.0,
+           "tracks": {"a": {"source": "a.wav"}}, "outputs": {"m": {"path": "out/m.wav"}}}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(doc, sort_keys=False))
+    assert main(["render", str(tmp_path / "s.yaml"), "--quiet", "--no-report-files"]) == 0
+    assert len(started) == 1 and started[0] is not None
+    assert started[0].poll() is not None  # finished or stopped: not left running
+    assert warmup._helper is None and not warmup._enabled  # and a library render after it starts none
+    assert main(["validate", str(tmp_path / "s.yaml")]) == 0
+    assert len(started) == 1  # only a render starts one
