@@ -93,24 +93,33 @@ def test_run_parallel_raises_the_first_error_after_every_thread_stopped(bad):
         assert len(started) <= bad + 4
 
 
-def test_run_parallel_stops_the_helpers_when_the_caller_is_interrupted():
+def test_run_parallel_stops_the_helpers_when_the_caller_is_interrupted_between_tasks():
     from concurrent.futures import ThreadPoolExecutor
 
     from mixgraph.render.engine import run_parallel
 
     started = []
+    main_calls = [0]
+
+    class Tasks(list):
+        # Ctrl-C lands in the calling thread outside any task: at its fifth look at the length
+        # (two before draining, then one per task taken)
+        def __len__(self):
+            if threading.current_thread() is threading.main_thread():
+                main_calls[0] += 1
+                if main_calls[0] == 5:
+                    raise KeyboardInterrupt
+            return super().__len__()
 
     def task(i):
         def f():
             started.append(i)
             time.sleep(0.003)
-            if i == 0:  # the caller's first task: as if Ctrl-C arrived during it
-                raise KeyboardInterrupt
         return f
 
     with ThreadPoolExecutor(1) as pool:
         with pytest.raises(KeyboardInterrupt):
-            run_parallel(pool, 1, [task(i) for i in range(40)])
+            run_parallel(pool, 1, Tasks(task(i) for i in range(60)))
         n = len(started)
         time.sleep(0.02)
-        assert len(started) == n <= 4  # the helper stopped too, and nothing runs afterwards
+        assert len(started) == n <= 8  # the helper stopped too (it would run all 60), nothing runs on
