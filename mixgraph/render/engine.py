@@ -403,12 +403,11 @@ class Engine:
                 for li, level in enumerate(levels):
                     if pool is not None and (len(level) > 1 or (li == 0 and held is not None)):
                         tasks = [(lambda nd=nd, pos=pos, n=n, bufs=bufs: run_node(nd, pos, n, bufs)) for nd in level]
-                        if li == 0 and held is not None:
+                        sink = li == 0 and held is not None
+                        if sink:
                             tasks.insert(0, lambda args=held: deliver(*args))
                             held = None
-                            results = run_parallel(pool, self.jobs - 1, tasks)[1:]
-                        else:
-                            results = run_parallel(pool, self.jobs - 1, tasks)
+                        results = run_parallel(pool, self.jobs - 1, tasks)[int(sink):]
                     else:
                         results = [run_node(nd, pos, n, bufs) for nd in level]
                     for nd, res in zip(level, results, strict=True):
