@@ -12,9 +12,12 @@ The public Python API mirrors the command line; names resolve lazily so that
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from mixgraph.version import __version__
 
 __all__ = [
+    "__version__",
+    "resolve_plan",
+    "validate_files",
     "load_session",
     "expand_session",
     "compile_session",

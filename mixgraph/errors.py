@@ -155,3 +155,10 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     if best:
         return f"Did you mean '{best[0]}'?"
     return None
+
+
+def printable(text: str) -> str:
+    """``text`` with control characters (C0, DEL, C1) but newline shown as escapes, so a name
+    from an untrusted session cannot drive the terminal it is printed on."""
+    return "".join(c if (c == "\n" or not (ord(c) < 32 or 127 <= ord(c) < 160)) else f"\\x{ord(c):02x}"
+                   for c in text)

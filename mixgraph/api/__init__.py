@@ -11,7 +11,8 @@ import importlib
 _WHERE = {
     "load_session": "mixgraph.api.session",
     "expand_session": "mixgraph.api.session",
-    "validate_files": "mixgraph.api.session",
+    "validate_files": "mixgraph.api.plan",
+    "resolve_plan": "mixgraph.api.plan",
     "compile_session": "mixgraph.api.compile",
     "render_session": "mixgraph.api.render",
     "meter_file": "mixgraph.api.meter",

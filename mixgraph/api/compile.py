@@ -1,4 +1,4 @@
-"""Compile stage of the API: session file -> RenderPlan."""
+"""Compile stage of the API: session file -> RenderPlan (through the one static check)."""
 
 from __future__ import annotations
 
@@ -6,29 +6,15 @@ from pathlib import Path
 
 from mixgraph.graph.compile import compile_session as _compile
 from mixgraph.graph.plan import RenderPlan
-from mixgraph.session import pipeline
 from mixgraph.session.models import Session
 
 
-def source_channels(session: Session, session_dir: Path) -> dict[str, int]:
-    """Channel count of every track's source (read from the file headers)."""
-    from mixgraph.render.reader import probe_channels
-
-    out = {}
-    for name, t in session.tracks.items():
-        out[name] = probe_channels(session_dir / session.sources_dir / t.source)
-    return out
-
-
 def compile_session(path_or_session: str | Path | Session, variant: str | None = None, *,
-                    session_dir: str | Path | None = None, check_files: bool = True) -> RenderPlan:
-    """Load (if given a path), expand the variant and compile to a RenderPlan."""
+                    session_dir: str | Path | None = None) -> RenderPlan:
+    """The render plan of a session file (the static check ``validate`` runs, media probed and
+    outputs checked) or of a session object (compiled as it is, without media)."""
     if isinstance(path_or_session, Session):
-        base = Path(session_dir or ".")
-        session = path_or_session
-        return _compile(session, session_dir=base, variant=variant)
-    ls = pipeline.load(path_or_session, check_media=check_files)
-    session = pipeline.expand(ls, variant)
-    chans = source_channels(session, ls.session_dir) if check_files else {}
-    return _compile(session, session_file=ls.file, session_dir=ls.session_dir, variant=variant,
-                    positions=ls.position, source_channels=chans)
+        return _compile(path_or_session, session_dir=Path(session_dir or "."), variant=variant)
+    from mixgraph.api.plan import resolve_plan
+
+    return resolve_plan(path_or_session, variant).plan

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from mixgraph.audio.reader import open_audio
 from mixgraph.meter import Meter, MeterResult
-from mixgraph.render.reader import open_audio
 
 
 def meter_file(path: str | Path, block_size: int = 65536, **kernels) -> MeterResult:

@@ -48,7 +48,7 @@ def _available() -> dict[str, object]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from mixgraph import __version__
+    from mixgraph.version import __version__
 
     parser = argparse.ArgumentParser(
         prog="mixgraph",

@@ -9,8 +9,9 @@ HELP = ("master a finished mix file: solve the input gain into a true-peak limit
 def add_arguments(p) -> None:
     p.add_argument("mix", metavar="MIX")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="the master file to write")
-    p.add_argument("--preset", choices=("streaming", "apple", "club", "broadcast"),
-                   help="streaming -14/-1, apple -16/-1, club -9/-0.3, broadcast -23/-1 (LUFS/dBTP)")
+    from mixgraph.mastering.presets import PRESET_NAMES, describe
+
+    p.add_argument("--preset", choices=PRESET_NAMES, help=describe())
     p.add_argument("--target-lufs", type=float, help="integrated loudness target (overrides the preset)")
     p.add_argument("--ceiling-dbtp", type=float, help="true-peak ceiling (overrides the preset)")
     p.add_argument("--bit-depth", default="24", choices=("16", "24", "32f"))

@@ -23,7 +23,7 @@ def add_arguments(p) -> None:
                    help="skip loudness/true-peak metering of every track and bus (faster; peaks still counted)")
 
 
-def _render(args, variant, err):
+def _render(args, variant, err, extra_files):
     import sys
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -31,7 +31,8 @@ def _render(args, variant, err):
     from mixgraph.api.render import render_session
 
     kw = dict(variant=variant, out_dir=args.out_dir, block_size=args.block_size, jobs=args.jobs,
-              node_meters=not args.no_node_meters)
+              node_meters=not args.no_node_meters, report_files=not args.no_report_files,
+              extra_files=extra_files)
     if args.quiet or not sys.stderr.isatty():
         return render_session(args.session, **kw)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
@@ -46,12 +47,10 @@ def _render(args, variant, err):
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from rich.console import Console
 
-    from mixgraph.errors import UserError
-    from mixgraph.recall.lock import check_lock, lock_path, read_lock, record_outputs
+    from mixgraph.errors import UserError, printable
+    from mixgraph.recall.lock import lock_path, lock_recorder, prepare_render
 
     if args.block_size is not None and args.block_size < 1:
         raise UserError("--block-size must be at least 1")
@@ -61,23 +60,15 @@ def run(args) -> int:
         raise UserError("--all-variants renders every variant; leave out --variant")
     err = Console(stderr=True)
     out = Console()
-    say = lambda s, c=out: c.print(s, markup=False, highlight=False)  # noqa: E731
+    say = lambda s, c=out: c.print(printable(s), markup=False, highlight=False)  # noqa: E731
 
-    lpath = lock_path(args.session)
-    lock = read_lock(lpath)
-    if args.locked and lock is None:
-        raise UserError(f"{lpath}: no lock file, and --locked renders only what a lock recorded",
-                        hint=f"Run `mixgraph lock {args.session}` first.")
-    check = check_lock(args.session, lock=lock) if lock is not None else None
+    check = prepare_render(args.session, locked=args.locked)
+    lname = lock_path(args.session).name
     if check is not None:
         if not check.matches:
-            if args.locked:
-                raise UserError(f"{args.session} differs from {lpath}; nothing was rendered:\n  "
-                                + "\n  ".join(check.problems()),
-                                hint=f"Restore the files, or run `mixgraph lock {args.session}` to accept the changes.")
             for line in check.problems():
-                say(f"warning: differs from {lpath.name}: {line}", err)
-            say(f"warning: {lpath.name} is not updated; run `mixgraph lock` to accept the changes", err)
+                say(f"warning: differs from {lname}: {line}", err)
+            say(f"warning: {lname} is not updated; run `mixgraph lock` to accept the changes", err)
         for line in check.version_changes:
             say(f"note: {line}", err)
 
@@ -87,25 +78,22 @@ def run(args) -> int:
 
         variants = [None, *sorted(load_session(args.session).variants)]
 
-    from mixgraph.report import build_report, render_terminal, write_report
+    from mixgraph.report import build_report, render_terminal
 
     results = []
     for variant in variants:
         if len(variants) > 1:
             out.rule(variant or "session")
-        result = _render(args, variant, err)
+        recorder = lock_recorder(args.session, check)
+        result = _render(args, variant, err, recorder)
         results.append(result)
-        report = build_report(result)
-        render_terminal(report, out)
-        folder = Path(args.out_dir) if args.out_dir else Path(result.outputs[0].written.path).parent
-        if not args.no_report_files:
-            for p in write_report(report, folder):
-                say(f"wrote {p}")
+        render_terminal(build_report(result), out)
+        for p in result.report_files:
+            say(f"wrote {p}")
         say(f"wrote {len(result.sidecars)} provenance sidecar{'s' if len(result.sidecars) != 1 else ''} (<output>.json)")
-        if check is not None and check.matches:
-            if record_outputs(args.session, check.lock, variant, result.session_hash, result.plan.plan_hash(),
-                              {o.written.name: o.written.sha256 for o in result.outputs}):
-                say(f"recorded the output hashes in {lpath}")
+        if recorder is not None and check is not None and check.lock is not None \
+                and (variant or "") in check.lock.renders:
+            say(f"recorded the output hashes in {lname}")
     if len(results) > 1:
         _comparison(results, out)
     return 0

@@ -14,8 +14,9 @@ def run(args) -> int:
     import json
     import sys
 
-    from mixgraph.api.session import validate_files
+    from mixgraph.api.plan import validate_files
     from mixgraph.cli.output import format_diagnostics
+    from mixgraph.errors import printable
 
     reports = validate_files(args.sessions)
     if args.format == "json":
@@ -23,9 +24,11 @@ def run(args) -> int:
     else:
         for r in reports:
             if r.ok:
-                print(f"{r.file}: ok")
+                for w in r.warnings:
+                    print(printable(w), file=sys.stderr)
+                print(f"{printable(r.file)}: ok")
             else:
-                print(f"error: {r.message}", file=sys.stderr)
+                print(f"error: {printable(r.message)}", file=sys.stderr)
                 if r.diagnostics:
                     print("", file=sys.stderr)
                     print(format_diagnostics(r.diagnostics), file=sys.stderr)

@@ -14,6 +14,7 @@ import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from mixgraph.errors import Diagnostic, SessionInvalid, did_you_mean
 from mixgraph.graph.ir import Edge, Graph, Node, node_id
@@ -30,8 +31,9 @@ from mixgraph.graph.plan import (
     SourcePlan,
     TapPlan,
 )
+from mixgraph.mastering.presets import resolved_loudness
 from mixgraph.session.models import NON_DSP_FIELDS, Session
-from mixgraph.session.validate import fill_output_path, resolved_loudness
+from mixgraph.session.validate import fill_output_path
 
 Positions = Callable[[tuple], "tuple[str, int, int] | None"]
 
@@ -51,6 +53,9 @@ class Context:
     variant: str | None
     positions: Positions | None
     source_channels: Mapping[str, int]
+    #: header of every file the session reads (``audio.probe.MediaInfo``), keyed by path; empty
+    #: when compiled without media (a session object, tests)
+    media: Mapping[str, Any] = field(default_factory=dict)
     graph: Graph | None = None
     diags: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
@@ -475,8 +480,9 @@ def make_plan(ctx: Context) -> RenderPlan:
 
 def compile_session(session: Session, *, session_file: str | None = None, session_dir: str | Path = ".",
                     variant: str | None = None, positions: Positions | None = None,
-                    source_channels: Mapping[str, int] | None = None) -> RenderPlan:
-    ctx = Context(session, session_file, Path(session_dir), variant, positions, source_channels or {})
+                    source_channels: Mapping[str, int] | None = None,
+                    media: Mapping[str, Any] | None = None) -> RenderPlan:
+    ctx = Context(session, session_file, Path(session_dir), variant, positions, source_channels or {}, media or {})
     for p in PASSES:
         p(ctx)
         if ctx.diags:

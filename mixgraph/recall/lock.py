@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mixgraph import __version__
+from mixgraph.api.outputs import lock_path
+from mixgraph.api.plan import resolve_plan
 from mixgraph.atomic import write_text
 from mixgraph.errors import Diagnostic, UserError
 from mixgraph.graph.plan import RenderPlan
+from mixgraph.version import __version__
 
 LOCK_VERSION = 1
 LIBRARIES = ("numpy", "scipy", "numba", "soxr", "soundfile", "pyloudnorm", "pydantic", "PyYAML")
@@ -36,13 +38,8 @@ HEADER = (
 )
 
 
-def lock_path(session_path: str | Path) -> Path:
-    """``song.yaml`` -> ``song.lock`` (next to the session)."""
-    return Path(session_path).with_suffix(".lock")
-
-
 def library_versions() -> dict[str, str]:
-    from mixgraph.render.compare import libsndfile_version
+    from mixgraph.audio.compare import libsndfile_version
 
     out = {"mixgraph": __version__, "python": platform.python_version()}
     for lib in LIBRARIES:
@@ -113,9 +110,16 @@ def _render_key(variant: str) -> str:
 
 def read_lock(path: str | Path) -> Lock | None:
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         return None
-    return Lock.from_text(p.read_text(encoding="utf-8"), str(p))
+    if not p.is_file():
+        raise UserError(f"{p}: the lock is not a regular file", hint="Remove it, then run `mixgraph lock`.")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{p}: cannot read the lock file ({exc.__class__.__name__}: {exc})",
+                        hint="Run `mixgraph lock` to write it again.") from None
+    return Lock.from_text(text, str(p))
 
 
 def write_lock(lock: Lock, path: str | Path) -> None:
@@ -139,7 +143,7 @@ def source_files(plan: RenderPlan) -> dict[str, str]:
 
 
 def source_entries(plan: RenderPlan) -> dict[str, dict[str, Any]]:
-    from mixgraph.render.compare import describe, file_sha256
+    from mixgraph.audio.compare import describe, file_sha256
 
     out = {}
     for key, p in source_files(plan).items():
@@ -152,9 +156,8 @@ def source_entries(plan: RenderPlan) -> dict[str, dict[str, Any]]:
 def build_lock(session_path: str | Path, previous: Lock | None = None) -> tuple[Lock, bool]:
     """A lock for the session as it is now; output hashes of ``previous`` are kept when the
     sources and the session are unchanged. Returns (lock, kept_outputs)."""
-    from mixgraph.api.render import resolve
-
-    plan, file, shash = resolve(session_path)
+    r = resolve_plan(session_path)
+    plan, shash = r.plan, r.session_hash
     lock = Lock(session=Path(session_path).name, session_sha256=shash, plan_sha256=plan.plan_hash(),
                 sources=source_entries(plan), versions=library_versions())
     kept = False
@@ -197,10 +200,9 @@ def check_lock(session_path: str | Path, plan: RenderPlan | None = None, session
     if lock is None:
         return LockCheck(None)
     if plan is None or session_sha256 is None:
-        from mixgraph.api.render import resolve
-
-        plan, _, session_sha256 = resolve(session_path)
-    from mixgraph.render.compare import file_sha256
+        r = resolve_plan(session_path)
+        plan, session_sha256 = r.plan, r.session_hash
+    from mixgraph.audio.compare import file_sha256
 
     check = LockCheck(lock)
     current = source_files(plan)
@@ -216,9 +218,7 @@ def check_lock(session_path: str | Path, plan: RenderPlan | None = None, session
                 check.changed_sources.append(f"{key}: sha256 {was[:12]}… in the lock, {now[:12]}… now")
     base_hash = session_sha256
     if plan.variant is not None:
-        from mixgraph.api.render import resolve
-
-        _, _, base_hash = resolve(session_path)
+        base_hash = resolve_plan(session_path).session_hash
     check.session_changed = base_hash != lock.session_sha256
     now_versions = library_versions()
     for lib, was in sorted(lock.versions.items()):
@@ -227,14 +227,46 @@ def check_lock(session_path: str | Path, plan: RenderPlan | None = None, session
     return check
 
 
-def record_outputs(session_path: str | Path, lock: Lock, variant: str | None, session_sha256: str,
-                   plan_sha256: str, outputs: dict[str, str]) -> bool:
-    """Store a render's output sample hashes in the lock; True when the file changed."""
+def record_outputs(lock: Lock, variant: str | None, session_sha256: str, plan_sha256: str,
+                   outputs: dict[str, str]) -> bool:
+    """Store a render's output sample hashes in ``lock``; True when that changed it."""
     key = variant or ""
     entry = {"session_sha256": session_sha256, "plan_sha256": plan_sha256,
              "outputs": dict(sorted(outputs.items()))}
     if lock.renders.get(key) == entry:
         return False
     lock.renders[key] = entry
-    write_lock(lock, lock_path(session_path))
     return True
+
+
+def prepare_render(session_path: str | Path, *, locked: bool) -> LockCheck | None:
+    """The lock check before a render: None without a lock; with ``locked``, a UserError (nothing
+    rendered) when there is no lock or the session or a source differs from it."""
+    lpath = lock_path(session_path)
+    lock = read_lock(lpath)
+    if locked and lock is None:
+        raise UserError(f"{lpath}: no lock file, and --locked renders only what a lock recorded",
+                        hint=f"Run `mixgraph lock {session_path}` first.")
+    if lock is None:
+        return None
+    check = check_lock(session_path, lock=lock)
+    if locked and not check.matches:
+        raise UserError(f"{session_path} differs from {lpath}; nothing was rendered:\n  "
+                        + "\n  ".join(check.problems()),
+                        hint=f"Restore the files, or run `mixgraph lock {session_path}` to accept the changes.")
+    return check
+
+
+def lock_recorder(session_path: str | Path, check: LockCheck | None):
+    """The render's ``extra_files``: the lock with this render's output hashes, committed with the
+    render's other files; None when the lock is not to be updated (no lock, or it differs)."""
+    if check is None or not check.matches or check.lock is None:
+        return None
+    lock = check.lock
+
+    def extra(result) -> dict[Path, str]:
+        changed = record_outputs(lock, result.variant, result.session_hash, result.plan.plan_hash(),
+                                 {o.written.name: o.written.sha256 for o in result.outputs})
+        return {lock_path(session_path): lock.to_text()} if changed else {}
+
+    return extra

@@ -65,8 +65,9 @@ class Verification:
 
 def verify_session(session_path: str | Path, variant: str | None = None, *, block_size: int | None = None,
                    jobs: int | None = None, progress: Callable[[str, float], None] | None = None) -> Verification:
-    from mixgraph.api.render import _target, render_session, resolve
-    from mixgraph.render.compare import null_test, samples_sha256
+    from mixgraph.api.plan import resolve_plan
+    from mixgraph.api.render import render_session
+    from mixgraph.audio.compare import null_test, samples_sha256
 
     lp = lock_path(session_path)
     lock = read_lock(lp)
@@ -78,13 +79,14 @@ def verify_session(session_path: str | Path, variant: str | None = None, *, bloc
         what = f"variant '{variant}'" if variant else "the session"
         raise UserError(f"{lp}: no output hashes recorded for {what}",
                         hint="Render it once after `mixgraph lock`; render records the hashes in the lock.")
-    plan, file, shash = resolve(session_path, variant)
+    r = resolve_plan(session_path, variant)
+    plan, file, shash = r.plan, r.file, r.session_hash
     check = check_lock(session_path, plan, shash, lock=lock)
     result = Verification(file, variant, check)
     locked: dict[str, str] = dict(entry["outputs"])
     with tempfile.TemporaryDirectory(prefix="mixgraph-verify-") as tmp:
         rendered = render_session(session_path, variant=variant, out_dir=tmp, block_size=block_size, jobs=jobs,
-                                  progress=progress, node_meters=False)
+                                  progress=progress, node_meters=False, report_files=False)
         new = {o.written.name: o.written for o in rendered.outputs}
         for name in sorted(set(locked) | set(new)):
             v = OutputVerdict(name, locked.get(name), new[name].sha256 if name in new else None)
@@ -97,8 +99,7 @@ def verify_session(session_path: str | Path, variant: str | None = None, *, bloc
             if name not in locked:
                 v.note = "a new output, not in the lock"
                 continue
-            out = next(o for o in plan.outputs if o.name == name)
-            ref = _target(plan, out.rel_path, None)
+            ref = r.files.audio[name]
             if not ref.is_file():
                 v.note = f"the locked render ({ref}) is not on disk, so there is nothing to null against"
                 continue

@@ -10,8 +10,7 @@ Two stages:
 1. mix: every node, block by block, up to the master's input sum (the
    *premaster*), which is spilled to a float64 temporary file (float64 so the
    master is bit-identical to an in-memory render; memory stays flat);
-2. master: ``master_pass`` runs master gain + chain over the spilled premaster,
-   as many times as the loudness solver needs, then once more for the outputs.
+2. master: ``mixgraph.mastering`` runs the master chain over the spilled premaster.
 """
 
 from __future__ import annotations
@@ -26,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mixgraph.audio.resample import load_ir
+from mixgraph.audio.sources import SourceStream
 from mixgraph.dsp.automation import Lane
 from mixgraph.dsp.base import GRStats
 from mixgraph.dsp.basic import apply_pan, apply_width, pan_gains
@@ -33,8 +34,6 @@ from mixgraph.dsp.registry import create
 from mixgraph.errors import RenderError
 from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
 from mixgraph.render import warmup
-from mixgraph.render.reader import read_all
-from mixgraph.render.sources import SourceStream
 
 SILENCE = 10.0 ** (-120.0 / 20.0)  # -120 dBFS: "silent" for tail: auto
 SILENCE_HOLD_S = 0.1  # silent this long after the timeline: the tail is over
@@ -111,15 +110,6 @@ class ChainRunner:
             key = kl.process(keys[st.key.source]) if kl is not None else None
             x = p.process(x, key=key, params=params)
         return x
-
-
-def load_ir(path: Path, sample_rate: int) -> np.ndarray:
-    data, sr = read_all(path)
-    if sr != sample_rate:
-        import soxr
-
-        data = soxr.resample(data.T, sr, sample_rate, quality="VHQ").T
-    return data
 
 
 class NodeRunner:
@@ -293,6 +283,26 @@ class TapSink:
                 c(out)
 
 
+DYNAMICS_KINDS = ("compressor", "gate", "deesser", "limiter", "multiband", "clipper")
+
+
+@dataclass(frozen=True)
+class GainReductionStat:
+    """How hard one dynamics processor of a chain worked over the render."""
+
+    kind: str
+    id: str | None
+    index: int  # its position in the chain
+    max_db: float
+    mean_db: float
+    per_second: tuple[float, ...]
+
+
+def gain_reduction_stats(steps: tuple[ProcStep, ...], grs: list[GRStats]) -> list[GainReductionStat]:
+    return [GainReductionStat(st.kind, st.id, i, g.max, g.mean, tuple(g.per_second))
+            for i, (st, g) in enumerate(zip(steps, grs, strict=True)) if st.kind in DYNAMICS_KINDS]
+
+
 @dataclass
 class MixResult:
     length: int  # samples of every output (timeline + tail)
@@ -323,9 +333,6 @@ class Engine:
         self.plan = plan
         self.block = int(block_size)
         self.jobs = max(1, jobs or DEFAULT_JOBS)
-        for st in plan.master.chain:
-            if st.key is not None:
-                raise RenderError("A sidechain key on the master chain is not supported yet.")
 
     # ------------------------------------------------------------------ mix stage
     def run_mix(self, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]], spill_dir: str | None = None,
@@ -442,9 +449,7 @@ class Engine:
                 pool.shutdown()
             spill.close()
             stats = {nid: {**({"peak": r.peak, "clipped": r.clipped} if r.count_levels else {}),
-                           "gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
-                                              for i, (st, g) in enumerate(zip(r.node.chain, r.gr, strict=True))
-                                              if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
+                           "gain_reduction": gain_reduction_stats(r.node.chain, r.gr)}
                      for nid, r in runners.items()}
             notes = [r.source.note for r in runners.values() if r.source is not None and r.source.note]
             if master_src is not None:
@@ -457,48 +462,6 @@ class Engine:
                 pool.shutdown(wait=True, cancel_futures=True)
             for r in runners.values():
                 r.close()
-
-    # ------------------------------------------------------------------ master stage
-    def master_pass(self, spill_path: str, length: int, gain_db: float,
-                    consumers: list[Callable[[np.ndarray], None]], sample_rate: int | None = None) -> dict:
-        """Master gain + chain over the spilled premaster; feeds ``length`` samples of the master
-        point (trimmed by the chain latency) to ``consumers``. Returns limiter/dynamics GR stats.
-
-        ``sample_rate``: run the chain at another rate, over a premaster resampled to it
-        (a deliverable at another rate is mastered at its own rate, so its limiter holds the
-        ceiling on the file as written)."""
-        plan = self.plan
-        sr = sample_rate or plan.sample_rate
-        m = plan.master
-        chain = ChainRunner(m.chain, sr, 2, self.block, Path(plan.session_dir))
-        lanes = {k: Lane(v, sr) for k, v in m.automation.items()}
-        gain = m.gain_db + gain_db
-        latency = sum(p.latency_samples for p in chain.procs)
-        sink = TapSink(latency, consumers)
-        sink.length = length
-        gr = chain.gr_stats
-        frame_bytes = 2 * 8
-        pos = 0
-        total = length + latency
-        # with --jobs > 1 the writers and the master meter take block k in their own thread while
-        # the chain runs block k+1 (in order, at most two blocks queued; errors re-raised)
-        with open(spill_path, "rb") as fh, Handoff(sink.push, "mixgraph-master", self.jobs > 1) as out:
-            while pos < total:
-                n = min(self.block, total - pos)
-                raw = fh.read(n * frame_bytes)
-                x = np.frombuffer(raw, dtype=np.float64).reshape(-1, 2).T
-                if x.shape[1] < n:
-                    x = np.concatenate((x, np.zeros((2, n - x.shape[1]))), axis=1)
-                if "gain_db" in lanes:
-                    x = x * _db(lanes["gain_db"].values_at(pos, n) + gain_db)
-                else:
-                    x = x * (10.0 ** (gain / 20.0))
-                y = chain.process(x, pos, {})
-                out.submit(y)
-                pos += n
-        return {"gain_reduction": [(st.kind, st.id, i, g.max, g.mean, g.per_second)
-                                   for i, (st, g) in enumerate(zip(m.chain, gr, strict=True))
-                                   if st.kind in ("compressor", "gate", "deesser", "limiter", "multiband")]}
 
 
 class Handoff:
@@ -543,25 +506,3 @@ class Handoff:
             self.close()
         else:
             self.abort()
-
-
-def resample_spill(src: str, length: int, in_rate: int, out_rate: int, dst: str, block: int = 65536) -> int:
-    """Resample a float64 stereo spill file with soxr (VHQ), streaming; returns the new length."""
-    import soxr
-
-    rs = soxr.ResampleStream(in_rate, out_rate, 2, dtype="float64", quality="VHQ")
-    n_out = 0
-    with open(src, "rb") as fi, open(dst, "wb") as fo:
-        done = 0
-        while True:
-            raw = fi.read(block * 16)
-            x = np.frombuffer(raw, dtype=np.float64).reshape(-1, 2)
-            done += x.shape[0]
-            last = x.shape[0] < block or done >= length
-            y = rs.resample_chunk(x, last=last)
-            fo.write(np.ascontiguousarray(y).tobytes())
-            n_out += y.shape[0]
-            if last:
-                break
-    return n_out
-

@@ -74,6 +74,13 @@ def late_kernels_cold() -> bool:
         return False
 
 
+def _package_init() -> str:
+    """This mixgraph's ``__init__.py`` (this module's package, without importing the package root)."""
+    import os
+
+    return os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "__init__.py")
+
+
 def helper_main(expected_package: str) -> int:
     """The helper process: compile into the cache of the same mixgraph the render imported (not
     another copy the child's own import path might find first), and stop between two kernels as
@@ -81,9 +88,7 @@ def helper_main(expected_package: str) -> int:
     import os
     import threading
 
-    import mixgraph
-
-    if os.path.realpath(mixgraph.__file__) != os.path.realpath(expected_package):
+    if os.path.realpath(_package_init()) != os.path.realpath(expected_package):
         return 3
     stop = threading.Event()
 
@@ -127,8 +132,6 @@ def start() -> subprocess.Popen | None:
     application, where sys.executable is the application itself, or without an interpreter)."""
     import os
 
-    import mixgraph
-
     if getattr(sys, "frozen", False) or not sys.executable or not late_kernels_cold():
         return None
     env = dict(os.environ)
@@ -137,10 +140,10 @@ def start() -> subprocess.Popen | None:
     env["PYTHONPATH"] = os.pathsep.join(os.path.abspath(p) if p else os.getcwd() for p in sys.path)
     if env.get("NUMBA_CACHE_DIR"):
         env["NUMBA_CACHE_DIR"] = os.path.abspath(env["NUMBA_CACHE_DIR"])
-    package = os.path.dirname(os.path.abspath(mixgraph.__file__))
+    package = os.path.dirname(_package_init())
     code = "import sys; from mixgraph.render.warmup import helper_main; sys.exit(helper_main(sys.argv[1]))"
     try:
-        return subprocess.Popen([sys.executable, "-c", code, mixgraph.__file__], stdin=subprocess.PIPE,
+        return subprocess.Popen([sys.executable, "-c", code, _package_init()], stdin=subprocess.PIPE,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
                                 cwd=os.path.dirname(package),
                                 start_new_session=True)  # the terminal's Ctrl-C goes to the render only

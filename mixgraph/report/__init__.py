@@ -13,10 +13,16 @@ from mixgraph.report.model import (
     report_from_render,
     to_json,
 )
-from mixgraph.report.render import render_html, render_markdown, render_terminal, write_report
+from mixgraph.report.render import (
+    render_html,
+    render_markdown,
+    render_terminal,
+    report_texts,
+    write_report,
+)
 
 __all__ = [
     "GainReduction", "LoudnessInfo", "NodeLevels", "OutputInfo", "Report", "Series", "SessionInfo", "Timing",
-    "build_report", "render_html", "render_markdown", "render_terminal", "report_from_render", "to_json",
-    "write_report",
+    "build_report", "render_html", "render_markdown", "render_terminal", "report_from_render", "report_texts",
+    "to_json", "write_report",
 ]

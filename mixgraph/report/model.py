@@ -167,7 +167,7 @@ class Report:
         return self.master if self.mastered and self.master is not None else self.mix
 
     def to_dict(self) -> dict:
-        from mixgraph import __version__ as version
+        from mixgraph.version import __version__ as version
 
         t = self.timing
         run = None
@@ -298,8 +298,8 @@ def report_from_render(result) -> Report:
     nodes = []
     for nid in sorted(set(result.node_levels) | set(result.node_stats)):
         st = result.node_stats.get(nid, {})
-        grs = tuple(GainReduction(kind=k, index=i, max_db=mx, mean_db=mean, processor_id=pid)
-                    for k, pid, i, mx, mean, _per_s in st.get("gain_reduction", ()) if k in DYNAMICS_KINDS)
+        grs = tuple(GainReduction(kind=g.kind, index=g.index, max_db=g.max_db, mean_db=g.mean_db, processor_id=g.id)
+                    for g in st.get("gain_reduction", ()) if g.kind in DYNAMICS_KINDS)
         lv = result.node_levels.get(nid)
         if lv is not None:
             nodes.append(NodeLevels.from_meter(nid, lv, clipped_samples=st.get("clipped"), gain_reduction=grs))
@@ -322,11 +322,11 @@ def report_from_render(result) -> Report:
                                   integrated_lufs=m.integrated_lufs, clipped_samples=w.clipped_samples,
                                   sha256=w.sha256, tap=w.tap, frames=w.frames))
     mastered = bool(plan.master.chain) or plan.master.loudness is not None
-    lim = [g for g in (result.master_stats or {}).get("gain_reduction", ()) if g[0] == "limiter"]
+    lim = [g for g in (result.master_stats or {}).get("gain_reduction", ()) if g.kind == "limiter"]
     pm, ms = result.premaster, result.master
     series = Series(step_s=pm.series_step_s, mix_short_term_lufs=tuple(pm.short_term_series),
                     master_short_term_lufs=tuple(ms.short_term_series) if ms is not None else (),
-                    limiter_gr_step_s=1.0, limiter_gr_db=tuple(lim[0][5]) if lim else (),
+                    limiter_gr_step_s=1.0, limiter_gr_db=tuple(lim[0].per_second) if lim else (),
                     mix_spectrum_db=dict(pm.spectral_balance_db),
                     master_spectrum_db=dict(ms.spectral_balance_db) if ms is not None else {})
     return build_report(

@@ -272,21 +272,28 @@ def report_stem(report: Report | Mapping) -> str:
     return s["name"] + (f"-{s['variant']}" if s.get("variant") else "")
 
 
+def report_texts(report: Report | Mapping, *, html: bool = True, plots: bool = True) -> dict[str, str]:
+    """Suffix ("report.json", "report.md", "report.html") -> the text of that report file."""
+    texts = {"report.json": to_json(report), "report.md": render_markdown(report)}
+    if html:
+        texts["report.html"] = render_html(report, with_plots=plots)
+    return texts
+
+
 def write_report(report: Report | Mapping, out_dir: str | Path, *, html: bool = True,
                  plots: bool = True) -> list[Path]:
     """Write ``<stem>.report.json``, ``<stem>.report.md`` and (``html``) ``<stem>.report.html``.
 
     Everything is rendered before the first file is touched, and each file is replaced
-    atomically, so a failure leaves the previous reports intact.
+    atomically, so a failure leaves the previous reports intact. (A render commits its reports
+    together with its audio instead: see ``mixgraph.api.render``.)
     """
     out_dir = Path(out_dir)
     stem = report_stem(report)
-    texts = [("report.json", to_json(report)), ("report.md", render_markdown(report))]
-    if html:
-        texts.append(("report.html", render_html(report, with_plots=plots)))
+    texts = report_texts(report, html=html, plots=plots)
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for suffix, text in texts:
+    for suffix, text in texts.items():
         p = out_dir / f"{stem}.{suffix}"
         write_text(p, text)
         written.append(p)

@@ -18,18 +18,16 @@ import copy
 import hashlib
 import json
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
 from mixgraph.errors import Diagnostic, SessionInvalid, did_you_mean
+from mixgraph.mastering.presets import resolved_loudness
 from mixgraph.session.diagnostics import convert_validation_error
+from mixgraph.session.loaded import LoadedSession
 from mixgraph.session.loader import LoadedYaml, format_path
 from mixgraph.session.models import Loudness, Session
-from mixgraph.session.validate import resolved_loudness
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mixgraph.session.pipeline import LoadedSession
 
 SECTIONS = ("tracks", "buses", "returns")
 

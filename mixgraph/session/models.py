@@ -16,6 +16,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
+from mixgraph.mastering.presets import PRESET_NAMES
+from mixgraph.mastering.presets import describe as describe_presets
+
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
 Name = Annotated[
@@ -335,15 +338,9 @@ class Bus(ChannelStrip):
 
 # --------------------------------------------------------------------------- master and outputs
 
-PRESET_NAMES = ("streaming", "apple", "club", "broadcast")
-
-
 class Loudness(Model):
-    preset: Literal["streaming", "apple", "club", "broadcast"] | None = Field(
-        None,
-        description="streaming -14 LUFS/-1 dBTP, apple -16/-1, club -9/-0.3, broadcast (EBU R128) -23/-1; "
-        "explicit fields override it.",
-    )
+    preset: Literal[PRESET_NAMES] | None = Field(  # type: ignore[valid-type]
+        None, description=f"{describe_presets()}; explicit fields override it.")
     target_lufs: float | None = Field(None, ge=-40, le=-3, description="Integrated loudness target, LUFS.")
     ceiling_dbtp: float | None = Field(None, ge=-20, le=0, description="Highest true peak of every output, dBTP.")
     tolerance_lu: float = Field(0.1, gt=0, le=2, description="How close to the target is close enough, LU.")

@@ -8,14 +8,14 @@ positions of every YAML node) or raises :class:`SessionInvalid` /
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from mixgraph.errors import Diagnostic, MediaError, SessionInvalid
+from mixgraph.errors import MediaError, SessionInvalid
 from mixgraph.session.diagnostics import convert_validation_error
 from mixgraph.session.expand import dump_yaml, expand, session_hash, variant_problems
+from mixgraph.session.loaded import LoadedSession
 from mixgraph.session.loader import LoadedYaml, YamlProblem, load_yaml_file, load_yaml_text
 from mixgraph.session.models import Session
 from mixgraph.session.validate import check_files, check_references
@@ -32,29 +32,6 @@ def _templates(loaded: LoadedYaml, session_dir: Path) -> LoadedYaml:
 
 
 RAW_STAGES.append(_templates)
-
-
-@dataclass(frozen=True)
-class LoadedSession:
-    session: Session
-    loaded: LoadedYaml
-    path: Path
-    warnings: tuple[Diagnostic, ...] = ()
-
-    @property
-    def file(self) -> str:
-        return self.loaded.file
-
-    @property
-    def session_dir(self) -> Path:
-        return self.path.parent
-
-    def position(self, path: tuple, *, key: bool = False) -> tuple[str, int, int] | None:
-        """(file, line, col) of a session node (of its key with ``key``), else of its nearest ancestor."""
-        file, line, col, _ = self.loaded.locate(path, key=key)
-        if line is None:
-            return None
-        return (file, line, col)
 
 
 def _validate(loaded: LoadedYaml, session_dir: Path, check_media: bool) -> Session:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from mixgraph.errors import Diagnostic, did_you_mean
+from mixgraph.mastering.presets import resolved_loudness
 from mixgraph.session.loader import LoadedYaml, format_path
 from mixgraph.session.models import (
     PROCESSOR_MODELS,
@@ -20,31 +21,11 @@ from mixgraph.session.models import (
     DelayProc,
     EqProc,
     LimiterProc,
-    Loudness,
     MultibandProc,
     ProcessorBase,
     Session,
     Track,
 )
-
-PRESETS: dict[str, tuple[float, float]] = {
-    # name: (target_lufs, ceiling_dbtp)
-    "streaming": (-14.0, -1.0),
-    "apple": (-16.0, -1.0),
-    "club": (-9.0, -0.3),
-    "broadcast": (-23.0, -1.0),
-}
-
-
-def resolved_loudness(loud: Loudness) -> tuple[float, float]:
-    """(target_lufs, ceiling_dbtp) of a loudness section, presets resolved, explicit fields first."""
-    target, ceiling = PRESETS.get(loud.preset or "", (None, -1.0))
-    if loud.target_lufs is not None:
-        target = loud.target_lufs
-    if loud.ceiling_dbtp is not None:
-        ceiling = loud.ceiling_dbtp
-    assert target is not None  # the model requires a target or a preset
-    return float(target), float(ceiling)
 
 
 class _Checker:
@@ -339,7 +320,6 @@ def check_files(session: Session, session_dir: Path, loaded: LoadedYaml | None =
 
 
 __all__ = [
-    "PRESETS",
     "check_files",
     "check_references",
     "fill_output_path",

@@ -104,7 +104,7 @@ def test_meter_command_loads_neither_scipy_signal_nor_numba(tmp_path):
 def test_the_renders_compiled_stereo_meter_gives_the_numpy_meters_numbers():
     # the render's premaster and master meters (K-weighting, bins, mono fold-down, sums in one
     # compiled pass) against the meter command's numpy path, for any block cut
-    from mixgraph.api.render import COMPILED
+    from mixgraph.mastering.stage import COMPILED
 
     rng = np.random.default_rng(4)
     n = 12 * SR + 777

@@ -152,7 +152,8 @@ def git(cwd, *args):
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 def test_sidecar_and_file_metadata_carry_the_provenance(tmp_path):
-    from mixgraph.api.render import render_session, resolve
+    from mixgraph.api.plan import resolve_plan
+    from mixgraph.api.render import render_session
 
     s = make_session(tmp_path, outputs={
         "mix": {"path": "renders/mix.wav", "tap": "premaster", "bit_depth": 24},
@@ -163,7 +164,8 @@ def test_sidecar_and_file_metadata_carry_the_provenance(tmp_path):
     git(tmp_path, "add", ".")
     git(tmp_path, "commit", "-q", "-m", "song")
     head = git(tmp_path, "rev-parse", "HEAD")
-    plan, _, shash = resolve(s)
+    r = resolve_plan(s)
+    plan, shash = r.plan, r.session_hash
 
     r = render_session(s, node_meters=False)
     side = json.loads((tmp_path / "renders/mix.wav.json").read_text())
@@ -224,7 +226,10 @@ def test_all_variants_and_variant_exclude_each_other(tmp_path, capsys):
 
 
 def test_dither_seed_follows_the_song_not_its_edits(tmp_path):
-    from mixgraph.api.render import resolve
+    from mixgraph.api.plan import resolve_plan
+
+    def resolve(path, variant=None):
+        return (resolve_plan(path, variant).plan,)
 
     s = make_session(tmp_path, variants={"x": {"mute": ["b"]}})
     seed = resolve(s)[0].seed

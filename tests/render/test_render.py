@@ -122,14 +122,14 @@ def test_outputs_metered_as_written_read_back_the_same(tmp_path):
 
 
 def test_float_output_metered_as_written(tmp_path):
+    from mixgraph.audio.writer import OutputWriter
     from mixgraph.graph.plan import OutputPlan
     from mixgraph.meter import Meter, measure_array
-    from mixgraph.render.writer import OutputWriter
 
     x = 0.3 * np.random.default_rng(5).standard_normal((2, SR * 3))
     out = OutputPlan(name="m", path=str(tmp_path / "m.wav"), rel_path="m.wav", tap="master", format="wav", sample_rate=SR,
                      bit_depth="32f", dither="none")
-    w = OutputWriter(out, tmp_path / "m.wav", SR, 2, 0)
+    w = OutputWriter(out, tmp_path / "m.wav", SR, 2, 0, tmp=tmp_path / "m.wav")
     assert w.lossless
     w.meter = Meter(SR, 2)
     for i in range(0, x.shape[1], 10000):
@@ -179,9 +179,9 @@ def test_latency_compensation_nulls(tmp_path, monkeypatch):
                        "b": {"source": "a.wav", "out": "bus", "chain": [{"type": "gain", "gain_db": 0.0}]}},
             "buses": {"bus": {}},
             "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"}}})
-        from mixgraph.api.render import plan_for
+        from mixgraph.api.plan import resolve_plan
 
-        plan, _ = plan_for(s)
+        plan = resolve_plan(s).plan
         # swap the gain step for the latency processor, as a plugin would appear in a DAW
         import dataclasses
 
@@ -333,7 +333,9 @@ def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch, jobs)
     render_session(s, node_meters=False)
     before = (tmp_path / "out/mix.wav").read_bytes()
     sidecar = (tmp_path / "out/mix.wav.json").read_bytes()
-    from mixgraph.render import writer
+    listing = sorted(p.name for p in (tmp_path / "out").iterdir())
+    assert listing == ["mix.wav", "mix.wav.json", "t.report.html", "t.report.json", "t.report.md"]
+    from mixgraph.audio import writer
 
     def boom(self, block, last=False):
         raise KeyboardInterrupt
@@ -343,7 +345,7 @@ def test_interrupted_render_keeps_the_previous_file(tmp_path, monkeypatch, jobs)
         render_session(s, node_meters=False, jobs=jobs)
     assert (tmp_path / "out/mix.wav").read_bytes() == before
     assert (tmp_path / "out/mix.wav.json").read_bytes() == sidecar
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["mix.wav", "mix.wav.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == listing  # no temporaries left
 
 
 def test_refuses_to_write_over_a_source(tmp_path):
@@ -405,7 +407,7 @@ def test_solver_passes_keep_at_most_one_set_of_candidate_files(tmp_path, monkeyp
     text = open(s).read()
     assert "target_lufs: -16" in text
     open(s, "w").write(text.replace("target_lufs: -16", "target_lufs: -8"))  # hard into the limiter
-    from mixgraph.render import writer
+    from mixgraph.audio import writer
 
     live: set[int] = set()
     most = [0]

@@ -148,6 +148,7 @@ class FakeResult:
 
 def test_report_from_a_render_result():
     from mixgraph.graph.compile import compile_session
+    from mixgraph.render.engine import GainReductionStat
     from mixgraph.session.models import Session
 
     s = Session.model_validate({"mixgraph": 1, "name": "song", "tracks": {"kick": {"source": "k.wav", "out": "drums"}},
@@ -160,8 +161,8 @@ def test_report_from_a_render_result():
         node_levels={"bus:drums": reading(-22.0, 0.4, sample_peak_dbfs=0.2), "track:kick": reading(-24.0, -6.0)},
         node_stats={"bus:drums": {"peak": 1.02, "clipped": 12, "gain_reduction": []},
                     "track:kick": {"peak": 0.5, "clipped": 0,
-                                   "gain_reduction": [("compressor", "comp", 0, 6.5, 2.25, [6.5])]}},
-        master_stats={"gain_reduction": [("limiter", None, 0, 4.2, 0.8, [1.0, 4.2, 0.5])]},
+                                   "gain_reduction": [GainReductionStat("compressor", "comp", 0, 6.5, 2.25, (6.5,))]}},
+        master_stats={"gain_reduction": [GainReductionStat("limiter", None, 0, 4.2, 0.8, (1.0, 4.2, 0.5))]},
         loudness=FakeSolve())
     data = json.loads(to_json(build_report(res)))  # the CLI's call: a RenderResult as the only argument
     assert data["session"] == {"name": "song", "file": "song.yaml", "variant": None, "session_hash": None}

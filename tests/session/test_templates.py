@@ -56,7 +56,8 @@ def harmony_session(tmp_path, extra=""):
 
 
 def test_glob_over_six_harmonies_makes_six_tracks_on_the_vocal_bus_and_renders(tmp_path):
-    from mixgraph.api.render import plan_for, render_session
+    from mixgraph.api.plan import resolve_plan
+    from mixgraph.api.render import render_session
 
     s = harmony_session(tmp_path, """
     outputs:
@@ -71,7 +72,7 @@ def test_glob_over_six_harmonies_makes_six_tracks_on_the_vocal_bus_and_renders(t
     # spread evenly from -0.6 to +0.6 (harmonies_width 0.6 by default)
     assert [session.tracks[h].pan for h in harmonies] == pytest.approx([-0.6, -0.36, -0.12, 0.12, 0.36, 0.6])
     assert session.buses["vocals"].gain_db == -3.0  # a number parameter stays a number
-    plan, _ = plan_for(s)
+    plan = resolve_plan(s).plan
     vocal_inputs = {i.source for i in plan.node("bus:vocals").inputs}
     assert {f"track:vox_harmony_{i}" for i in range(1, 7)} | {"track:vox_lead"} <= vocal_inputs
     r = render_session(s, node_meters=False)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from mixgraph.render.reader import open_audio
+from mixgraph.audio.reader import open_audio
 
 BLOCK = 1 << 16
 

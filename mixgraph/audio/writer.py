@@ -1,17 +1,14 @@
-"""Output files: resample, quantise with dither, count overs, write atomically.
+"""Output files: resample, quantise with dither, count overs, write.
 
 Integer PCM is quantised here (not by libsndfile) so the dither is applied once
 and last, and samples beyond full scale are counted before they are clipped.
-The file is written to a hidden temporary file in the target folder and
-renamed into place only when complete: an interrupted render never leaves a
-partial file and never destroys the previous one.
+The writer fills a hidden temporary file it is given (``mixgraph.atomic.Transaction``);
+the render renames all of its files into place together once every one is complete.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +39,8 @@ class WrittenOutput:
 
 class OutputWriter:
     def __init__(self, out: OutputPlan, path: Path, in_rate: int, channels: int, seed: int,
-                 metadata: dict[str, str] | None = None):
+                 metadata: dict[str, str] | None = None, *, tmp: Path):
+        """Write ``out`` into ``tmp`` (an existing empty file beside ``path``, its final name)."""
         self.out = out
         self.path = path
         self.channels = channels
@@ -55,14 +53,11 @@ class OutputWriter:
         if fmt in ("OGG", "MP3"):
             subtype = "VORBIS" if fmt == "OGG" else "MPEG_LAYER_III"
         self.int_bits = out.bit_depth if isinstance(out.bit_depth, int) and fmt in ("WAV", "AIFF", "FLAC") else None
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.partial-", dir=str(path.parent))
-        os.close(fd)
-        self.tmp = tmp
+        self.tmp = Path(tmp)
         try:
-            self.f = sf.SoundFile(tmp, "w", samplerate=out.sample_rate, channels=channels, format=fmt, subtype=subtype)
+            self.f = sf.SoundFile(str(tmp), "w", samplerate=out.sample_rate, channels=channels, format=fmt,
+                                  subtype=subtype)
         except Exception as exc:
-            os.unlink(tmp)
             raise MediaError(f"{path}: cannot write ({exc})") from None
         # provenance in the file itself: WAV/AIFF INFO strings, FLAC/OGG Vorbis comments
         for key, value in (metadata or {}).items():
@@ -91,6 +86,11 @@ class OutputWriter:
             x = self.rs.resample_chunk(np.ascontiguousarray(block.T), last=last).T
         if x.shape[1] == 0:
             return
+        if not np.isfinite(x).all():
+            kind = "a NaN" if np.isnan(x).any() else "an infinite"
+            raise RenderError(f"{self.path}: the signal holds {kind} sample near "
+                              f"{self.frames / self.out.sample_rate:.3f} s; nothing was written",
+                              hint="A gain or automation drove the signal out of range; check the chain.")
         if self.q is not None:
             # dither, round, count and clip the overs, interleave: one compiled pass
             try:
@@ -117,9 +117,9 @@ class OutputWriter:
         if self.rs is not None:
             self.write(np.zeros((self.channels, 0)), last=True)
         self.f.close()
-        os.chmod(self.tmp, 0o644)
-        os.replace(self.tmp, self.path)
         self.closed = True
+        if self.frames == 0:
+            raise RenderError(f"{self.path}: the render has no samples to write; nothing was written")
         return WrittenOutput(self.out.name, str(self.path), self.out.format, self.out.sample_rate,
                              self.out.bit_depth, self.frames, self.clipped, self.hash.hexdigest(), self.out.tap)
 
@@ -130,6 +130,4 @@ class OutputWriter:
             self.f.close()
         except Exception:
             pass
-        if os.path.exists(self.tmp):
-            os.unlink(self.tmp)
         self.closed = True

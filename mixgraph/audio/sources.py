@@ -10,9 +10,9 @@ from __future__ import annotations
 import numpy as np
 import soxr
 
+from mixgraph.audio.reader import open_audio
 from mixgraph.errors import MediaError
 from mixgraph.graph.plan import SourcePlan
-from mixgraph.render.reader import open_audio
 
 
 class SourceStream:

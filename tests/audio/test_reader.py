@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from mixgraph.audio.reader import AudioReader
 from mixgraph.errors import MediaError
-from mixgraph.render.reader import AudioReader
 
 SR = 48000
 

@@ -5,7 +5,7 @@ Two places carry it:
 
 * the file itself (``file_metadata``): title, software and a comment naming the session and plan
   hashes, written as WAV/AIFF INFO strings or FLAC/OGG Vorbis comments by libsndfile;
-* a sidecar ``<output file>.json`` next to it (``write_sidecars``): the session and plan hashes,
+* a sidecar ``<output file>.json`` next to it (``sidecar_text``): the session and plan hashes,
   the git commit and dirty flag when the session lives in a git repository, the mixgraph version,
   the sha256 of the samples, and the achieved loudness and true peak.
 
@@ -17,14 +17,10 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from mixgraph import __version__
-from mixgraph.atomic import write_text
 from mixgraph.graph.plan import RenderPlan
-
-if TYPE_CHECKING:  # pragma: no cover
-    from mixgraph.api.render import RenderResult
+from mixgraph.version import __version__
 
 SIDECAR_VERSION = 1
 
@@ -62,20 +58,17 @@ def git_info(folder: str | Path) -> dict[str, Any] | None:
     return {"commit": head.stdout.strip(), "dirty": bool(status.stdout.strip())}
 
 
-def sidecar_path(output_path: str | Path) -> Path:
-    return Path(str(output_path) + ".json")
-
-
-def sidecar(result: RenderResult, index: int, git: dict[str, Any] | None) -> dict[str, Any]:
-    o = result.outputs[index]
-    w, m = o.written, o.meter
-    plan = result.plan
+def sidecar_text(plan: RenderPlan, *, session_file: str | None, session_sha256: str | None, written: Any,
+                 meter: Any, git: dict[str, Any] | None) -> str:
+    """The JSON of ``<output>.json`` for one written output (``audio.writer.WrittenOutput``) and the
+    meter of the file as written (``meter.MeterResult``)."""
+    w, m = written, meter
     data: dict[str, Any] = {
         "sidecar_version": SIDECAR_VERSION,
         "mixgraph_version": __version__,
-        "session": None if result.session_file == "<plan>" else Path(result.session_file).name,
-        "variant": result.variant,
-        "session_sha256": result.session_hash,
+        "session": None if session_file is None else Path(session_file).name,
+        "variant": plan.variant,
+        "session_sha256": session_sha256,
         "plan_sha256": plan.plan_hash(),
         "git": git,
         "output": {
@@ -93,19 +86,8 @@ def sidecar(result: RenderResult, index: int, git: dict[str, Any] | None) -> dic
         "loudness_target_lufs": plan.master.loudness.target_lufs
         if plan.master.loudness is not None and w.tap == "master" else None,
     }
-    return data
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(float(x), 3)
-
-
-def write_sidecars(result: RenderResult) -> list[str]:
-    """Write ``<output>.json`` for every output of ``result``; returns their paths."""
-    git = git_info(result.plan.session_dir)
-    paths = []
-    for i, o in enumerate(result.outputs):
-        p = sidecar_path(o.written.path)
-        write_text(p, json.dumps(sidecar(result, i, git), indent=2, sort_keys=True) + "\n")
-        paths.append(str(p))
-    return paths
