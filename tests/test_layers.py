@@ -8,7 +8,7 @@ import sys
 
 from tests.conftest import REPO
 
-LAYER = {"errors": 0, "units": 0, "atomic": 0, "session": 1, "dsp": 1, "graph": 2, "render": 3, "meter": 3,
+LAYER = {"errors": 0, "units": 0, "atomic": 0, "session": 1, "dsp": 1, "audio": 2, "graph": 2, "render": 3, "meter": 3,
          "mastering": 3, "report": 4, "api": 5, "recall": 5, "cli": 6, "__main__": 6, "__init__": 6}
 ONLY_IN = {"soundfile": {"render"}, "soxr": {"render"}, "pyloudnorm": {"meter"}, "jinja2": {"report"},
            "matplotlib": {"report"}, "rich": {"cli", "report"}}

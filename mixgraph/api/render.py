@@ -9,11 +9,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mixgraph.dsp.kernels import kweighted_stereo, sosfilt_zi, true_peak_hot
+from mixgraph.dsp.kernels.iir import sosfilt_zi
 from mixgraph.errors import MediaError, RenderError
 from mixgraph.graph.compile import compile_session
 from mixgraph.graph.plan import RenderPlan
 from mixgraph.meter import Meter, MeterResult
+from mixgraph.meter.kernels import kweighted_stereo, true_peak_hot
 from mixgraph.render.engine import Engine, resample_spill
 from mixgraph.render.node_meter import NodeMeter
 from mixgraph.render.writer import OutputWriter, WrittenOutput

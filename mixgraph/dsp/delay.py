@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import feedback_delay
+from mixgraph.dsp.kernels.delay import feedback_delay
 from mixgraph.units import note_to_ms
 
 

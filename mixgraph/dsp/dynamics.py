@@ -20,14 +20,14 @@ import numpy as np
 
 from mixgraph.dsp.base import GRStats, Processor
 from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass
-from mixgraph.dsp.kernels import (
+from mixgraph.dsp.kernels.dynamics import (
     curve_smooth,
     gate_smooth,
     linked_level,
-    onepole_stream,
     smooth_branching,
 )
-from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
+from mixgraph.dsp.kernels.iir import onepole_stream
+from mixgraph.dsp.kernels.iir import sosfilt_zi as sosfilt
 from mixgraph.units import time_constant_coeff
 
 _EPS = 1e-12

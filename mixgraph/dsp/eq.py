@@ -8,7 +8,7 @@ import numpy as np
 
 from mixgraph.dsp.base import CONTROL_PERIOD, Processor
 from mixgraph.dsp.biquad import band_sos
-from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
+from mixgraph.dsp.kernels.iir import sosfilt_zi as sosfilt
 
 
 class EQ(Processor):

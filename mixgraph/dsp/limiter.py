@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import limiter_gain, oversampled_peak
+from mixgraph.dsp.kernels.limiter import limiter_gain, oversampled_peak
 from mixgraph.dsp.oversample import Upsampler
 from mixgraph.units import time_constant_coeff
 

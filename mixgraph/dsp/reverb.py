@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import fdn
+from mixgraph.dsp.kernels.delay import fdn
 from mixgraph.dsp.oversample import FIR
 
 #: partition size of the convolution (samples)

@@ -1,0 +1,1 @@
+"""Audio data: decoding PCM sample bytes to float64."""
