@@ -90,6 +90,9 @@ def notch(freq_hz: float, q: float, fs: float) -> np.ndarray:
 
 
 BUTTERWORTH_Q = 1.0 / math.sqrt(2.0)
+#: a shelf's default Q as the session writes it (slope 1: the steepest without overshoot), so a
+#: band without q gives the filter of a session's band
+SHELF_Q = 0.7071
 
 
 def butterworth_qs(order: int) -> list[float]:
@@ -107,9 +110,9 @@ def band_sos(band: dict, fs: float) -> np.ndarray:
     if kind == "bell":
         return peaking(f, float(band["gain_db"]), float(band.get("q", 1.0)), fs)[None, :]
     if kind == "lowshelf":
-        return lowshelf(f, float(band["gain_db"]), float(band.get("q", BUTTERWORTH_Q)), fs)[None, :]
+        return lowshelf(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
     if kind == "highshelf":
-        return highshelf(f, float(band["gain_db"]), float(band.get("q", BUTTERWORTH_Q)), fs)[None, :]
+        return highshelf(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
     if kind in ("highpass", "lowpass"):
         sections = int(band.get("slope_db_oct", 12)) // 12
         q = float(band.get("q", BUTTERWORTH_Q))
