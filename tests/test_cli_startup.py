@@ -15,7 +15,7 @@ import numpy as np
 from mixgraph.cli import skip_numba_blas_probe
 assert skip_numba_blas_probe()
 assert not skip_numba_blas_probe()  # once is enough
-from mixgraph.dsp.kernels import sos_stream
+from mixgraph.dsp.kernels.iir import sos_stream
 y = sos_stream(np.array([[0.5, 0.0, 0.0, 1.0, 0.0, 0.0]]), np.ones((2, 3)), np.zeros((1, 2, 2)))
 assert (y == 0.5).all()
 print("scipy.linalg" in sys.modules)

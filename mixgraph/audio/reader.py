@@ -138,7 +138,7 @@ class AudioReader:
                     fh = None
                 if fh is not None:
                     # numba is loaded only by decode_wav readers (the meter command does without)
-                    from mixgraph.dsp.kernels import decode_pcm
+                    from mixgraph.audio.pcm import decode_pcm
 
                     self.f.close()
                     self._raw, self._fh, self._decode = layout, fh, decode_pcm

@@ -135,7 +135,8 @@ class GRStats:
     sample by sample, so the figures do not depend on the block cut."""
 
     def __init__(self, sample_rate: float):
-        from mixgraph.dsp.kernels import fold_gain_reduction  # numba: loaded by renders only
+        # numba: loaded by renders only
+        from mixgraph.dsp.kernels.dynamics import fold_gain_reduction
 
         self._fold = fold_gain_reduction
         self.sr = int(sample_rate)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from mixgraph.dsp.base import Processor
+from mixgraph.units import db_to_gain, db_to_gain_array
 
 
 def pan_gains(pan: np.ndarray | float, in_channels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -36,11 +37,6 @@ def apply_pan(x: np.ndarray, pan: np.ndarray | float) -> np.ndarray:
     return np.vstack((x[0] * gl, x[1] * gr))
 
 
-def db_to_gain_array(db: np.ndarray | float) -> np.ndarray:
-    """10^(dB/20), computed as exp(dB ln(10)/20) (vectorised exp is much faster than power)."""
-    return np.exp(np.asarray(db, dtype=np.float64) * (np.log(10.0) / 20.0))
-
-
 class Gain(Processor):
     kind = "gain"
     automatable = ("gain_db",)
@@ -48,7 +44,7 @@ class Gain(Processor):
     def __init__(self, gain_db: float = 0.0):
         super().__init__()
         self.gain_db = float(gain_db)
-        self.gain = 10.0 ** (self.gain_db / 20.0)
+        self.gain = db_to_gain(self.gain_db)
 
     def _process(self, x, key, params: Mapping[str, np.ndarray]):
         if "gain_db" in params:

@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from mixgraph.units import db_to_gain
+
 
 def _norm(b0, b1, b2, a0, a1, a2) -> np.ndarray:
     return np.array([b0 / a0, b1 / a0, b2 / a0, 1.0, a1 / a0, a2 / a0])
@@ -21,7 +23,7 @@ def _w0(freq_hz: float, fs: float) -> tuple[float, float, float]:
 
 def peaking(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
     """Cookbook peakingEQ: H(s) = (s^2 + s*(A/Q) + 1) / (s^2 + s/(A*Q) + 1)."""
-    a = 10.0 ** (gain_db / 40.0)
+    a = db_to_gain(gain_db / 2.0)  # the cookbook's A = 10^(gain/40)
     _, cw, sw = _w0(freq_hz, fs)
     alpha = sw / (2.0 * q)
     return _norm(1 + alpha * a, -2 * cw, 1 - alpha * a, 1 + alpha / a, -2 * cw, 1 - alpha / a)
@@ -29,7 +31,7 @@ def peaking(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
 
 def lowshelf(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
     """Cookbook lowShelf with the Q form of alpha."""
-    a = 10.0 ** (gain_db / 40.0)
+    a = db_to_gain(gain_db / 2.0)  # the cookbook's A = 10^(gain/40)
     _, cw, sw = _w0(freq_hz, fs)
     alpha = sw / (2.0 * q)
     k = 2.0 * math.sqrt(a) * alpha
@@ -45,7 +47,7 @@ def lowshelf(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
 
 def highshelf(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
     """Cookbook highShelf with the Q form of alpha."""
-    a = 10.0 ** (gain_db / 40.0)
+    a = db_to_gain(gain_db / 2.0)  # the cookbook's A = 10^(gain/40)
     _, cw, sw = _w0(freq_hz, fs)
     alpha = sw / (2.0 * q)
     k = 2.0 * math.sqrt(a) * alpha
@@ -88,6 +90,9 @@ def notch(freq_hz: float, q: float, fs: float) -> np.ndarray:
 
 
 BUTTERWORTH_Q = 1.0 / math.sqrt(2.0)
+#: a shelf's default Q as the session writes it (slope 1: the steepest without overshoot), so a
+#: band without q gives the filter of a session's band
+SHELF_Q = 0.7071
 
 
 def butterworth_qs(order: int) -> list[float]:
@@ -105,9 +110,9 @@ def band_sos(band: dict, fs: float) -> np.ndarray:
     if kind == "bell":
         return peaking(f, float(band["gain_db"]), float(band.get("q", 1.0)), fs)[None, :]
     if kind == "lowshelf":
-        return lowshelf(f, float(band["gain_db"]), float(band.get("q", BUTTERWORTH_Q)), fs)[None, :]
+        return lowshelf(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
     if kind == "highshelf":
-        return highshelf(f, float(band["gain_db"]), float(band.get("q", BUTTERWORTH_Q)), fs)[None, :]
+        return highshelf(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
     if kind in ("highpass", "lowpass"):
         sections = int(band.get("slope_db_oct", 12)) // 12
         q = float(band.get("q", BUTTERWORTH_Q))

@@ -7,8 +7,8 @@ import math
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import feedback_delay
-from mixgraph.units import note_to_ms
+from mixgraph.dsp.kernels.delay import feedback_delay
+from mixgraph.units import ms_to_samples, note_to_ms
 
 
 class Delay(Processor):
@@ -31,7 +31,7 @@ class Delay(Processor):
 
     def _prepare(self) -> None:
         fs = self.sample_rate
-        self.d = max(1, int(round(self.time_ms * 1e-3 * fs)))
+        self.d = max(1, ms_to_samples(self.time_ms, fs))
         # one-pole low-pass y = (1-c) x + c y[n-1], c = exp(-2 pi fc / fs)
         self.lp = math.exp(-2.0 * math.pi * self.highcut_hz / fs) if self.highcut_hz else 0.0
         self._reset()

@@ -20,18 +20,17 @@ import numpy as np
 
 from mixgraph.dsp.base import GRStats, Processor
 from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass
-from mixgraph.dsp.kernels import (
+from mixgraph.dsp.kernels.dynamics import (
     curve_smooth,
     gate_smooth,
     linked_level,
-    onepole_stream,
     smooth_branching,
 )
-from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
-from mixgraph.units import time_constant_coeff
+from mixgraph.dsp.kernels.iir import onepole_stream
+from mixgraph.dsp.kernels.iir import sosfilt_zi as sosfilt
+from mixgraph.units import DB_TO_LN, gain_to_db, ms_to_samples, power_to_db, time_constant_coeff
 
 _EPS = 1e-12
-_DB_TO_LN = np.log(10.0) / 20.0
 
 
 def static_gain_reduction(level_db: np.ndarray, threshold_db, ratio, knee_db) -> np.ndarray:
@@ -71,8 +70,8 @@ class _Detector:
         if self.mode == "rms":
             power = np.max(side * side, axis=0)
             ms = onepole_stream(power, self.c, self.ms_zi)
-            return 10.0 * np.log10(np.maximum(ms, _EPS))
-        return 20.0 * np.log10(np.maximum(np.max(np.abs(side), axis=0), _EPS))
+            return power_to_db(ms, _EPS)
+        return gain_to_db(np.max(np.abs(side), axis=0), _EPS)
 
 
 def _param(params: Mapping[str, np.ndarray], name: str, default: float):
@@ -124,7 +123,7 @@ class Compressor(Processor):
         gr = smooth_branching(target, self.a_att, self.a_rel, self.state)
         self._gr = gr
         # 10^(dB/20) as exp(dB * ln(10)/20): the same gain, several times faster than power()
-        gain = np.exp((_param(params, "makeup_db", self.makeup_db) - gr) * _DB_TO_LN)
+        gain = np.exp((_param(params, "makeup_db", self.makeup_db) - gr) * DB_TO_LN)
         mix = _param(params, "mix", self.mix)
         if np.all(np.asarray(mix) == 1.0):
             return x * gain
@@ -186,7 +185,7 @@ class Gate(Processor):
         fs = self.sample_rate
         self.a_att = time_constant_coeff(self.attack_ms, fs)
         self.a_rel = time_constant_coeff(self.release_ms, fs)
-        self.hold = int(round(self.hold_ms * 1e-3 * fs))
+        self.hold = ms_to_samples(self.hold_ms, fs)
         self.det = _Detector(fs, self.channels, self.sidechain_highpass_hz, "peak", 10.0)
         self._reset()
 
@@ -203,7 +202,7 @@ class Gate(Processor):
         target = np.maximum(under * (r - 1.0), -np.asarray(rng, dtype=np.float64))
         g = gate_smooth(target, self.a_att, self.a_rel, self.hold, self.state)
         self._gr = -g
-        return x * np.exp(g * _DB_TO_LN)
+        return x * np.exp(g * DB_TO_LN)
 
     def gain_reduction_db(self):
         return self._gr
@@ -244,13 +243,13 @@ class DeEsser(Processor):
 
     def _process(self, x, key, params):
         band, self.zi = sosfilt(self.sos, x, self.zi)
-        level = 20.0 * np.log10(np.maximum(np.max(np.abs(band), axis=0), _EPS))
+        level = gain_to_db(np.max(np.abs(band), axis=0), _EPS)
         target = static_gain_reduction(level, _param(params, "threshold_db", self.threshold_db),
                                        _param(params, "ratio", self.ratio), 0.0)
         target = np.minimum(target, _param(params, "range_db", self.range_db))
         gr = smooth_branching(target, self.a_att, self.a_rel, self.state)
         self._gr = gr
-        return x + band * (np.exp(-gr * _DB_TO_LN) - 1.0)
+        return x + band * (np.exp(-gr * DB_TO_LN) - 1.0)
 
     def gain_reduction_db(self):
         return self._gr

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from mixgraph.dsp.base import CONTROL_PERIOD, Processor
 from mixgraph.dsp.biquad import band_sos
-from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
+from mixgraph.dsp.kernels.iir import sosfilt_zi as sosfilt
 
 
 class EQ(Processor):
     kind = "eq"
 
-    def __init__(self, bands: list[dict] | None = None):
+    def __init__(self, bands: Sequence[Mapping] = ()):
         super().__init__()
-        self.bands = [dict(b) for b in (bands or [])]
+        self.bands = [dict(b) for b in bands]
         self.automatable = tuple(
             f"bands.{i}.{p}" for i, b in enumerate(self.bands) for p in ("freq_hz", "gain_db", "q") if p in b
         )

@@ -21,9 +21,9 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import limiter_gain, oversampled_peak
+from mixgraph.dsp.kernels.limiter import limiter_gain, oversampled_peak
 from mixgraph.dsp.oversample import Upsampler
-from mixgraph.units import time_constant_coeff
+from mixgraph.units import db_to_gain, gain_to_db, ms_to_samples, time_constant_coeff
 
 OVERSAMPLE = 8
 MARGIN_DB = 0.1
@@ -42,8 +42,8 @@ class Limiter(Processor):
 
     def _prepare(self) -> None:
         fs = self.sample_rate
-        self.L = max(1, int(round(self.lookahead_ms * 1e-3 * fs)))
-        self.ceiling = 10.0 ** ((self.ceiling_dbtp - MARGIN_DB) / 20.0)
+        self.L = max(1, ms_to_samples(self.lookahead_ms, fs))
+        self.ceiling = db_to_gain(self.ceiling_dbtp - MARGIN_DB)
         self.a_rel = time_constant_coeff(self.release_ms, fs)
         self.up = Upsampler(OVERSAMPLE, self.channels, cutoff=1.0)
         self.D = self.up.latency_samples
@@ -94,7 +94,7 @@ class Limiter(Processor):
         audio = np.concatenate((self.audio_hist, x), axis=1)
         y = audio[:, :n] * g
         self.audio_hist = audio[:, n:]
-        self._gr = -20.0 * np.log10(np.maximum(g, 1e-12))
+        self._gr = -gain_to_db(g, 1e-12)
         return y
 
     def gain_reduction_db(self):

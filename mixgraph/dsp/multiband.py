@@ -13,7 +13,7 @@ import numpy as np
 from mixgraph.dsp.base import Processor
 from mixgraph.dsp.biquad import BUTTERWORTH_Q, highpass, lowpass
 from mixgraph.dsp.dynamics import Compressor
-from mixgraph.dsp.kernels import sosfilt_zi as sosfilt
+from mixgraph.dsp.kernels.iir import sosfilt_zi as sosfilt
 
 
 class _Filter:

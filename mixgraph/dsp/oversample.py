@@ -27,7 +27,7 @@ class FIR:
         self.hist = np.zeros((self.channels, max(1, self.b.size - 1)))
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        from mixgraph.dsp.kernels import fir_stream
+        from mixgraph.dsp.kernels.fir import fir_stream
 
         return fir_stream(self.b, np.ascontiguousarray(x), self.hist)
 

@@ -2,9 +2,9 @@
 
 A plain mapping from the ``type`` a user writes to the class that implements
 it.  Modules are imported lazily so that looking up one kind does not compile
-every kernel.  ``tests/test_vocabulary.py`` checks that this registry and the
+every kernel.  ``tests/dsp/test_vocabulary.py`` checks that this registry and the
 session's discriminated union hold the same kinds with the same parameters and
-defaults.
+defaults (and lists the session fields that are not DSP parameters).
 """
 
 from __future__ import annotations

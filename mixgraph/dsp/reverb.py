@@ -14,8 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels import fdn
+from mixgraph.dsp.kernels.delay import fdn
 from mixgraph.dsp.oversample import FIR
+from mixgraph.units import ms_to_samples
 
 #: partition size of the convolution (samples)
 PARTITION = 512
@@ -44,9 +45,9 @@ class Reverb(Processor):
 
     def _prepare(self) -> None:
         fs = self.sample_rate
-        self.pre = int(round(self.predelay_ms * 1e-3 * fs))
+        self.pre = ms_to_samples(self.predelay_ms, fs)
         if self.ir is None:
-            self.lens = np.array([int(round(ms * 1e-3 * fs)) for ms in _LINES_MS], dtype=np.int64)
+            self.lens = np.array([ms_to_samples(ms, fs) for ms in _LINES_MS], dtype=np.int64)
             self.gains = 10.0 ** (-3.0 * self.lens / (fs * self.decay_s))
             self.size = int(self.lens.max()) + 1
         else:
@@ -105,8 +106,8 @@ class Reverb(Processor):
     @property
     def tail_samples(self) -> int:
         if self.ir is not None:
-            return self.ir.shape[1] + int(round(self.predelay_ms * 1e-3 * self.sample_rate))
-        return int(1.5 * self.decay_s * self.sample_rate) + int(round(self.predelay_ms * 1e-3 * self.sample_rate))
+            return self.ir.shape[1] + ms_to_samples(self.predelay_ms, self.sample_rate)
+        return int(1.5 * self.decay_s * self.sample_rate) + ms_to_samples(self.predelay_ms, self.sample_rate)
 
     def _process(self, x, key, params):
         n = x.shape[1]

@@ -11,6 +11,7 @@ import numpy as np
 
 from mixgraph.dsp.base import Processor
 from mixgraph.dsp.oversample import Downsampler, Upsampler
+from mixgraph.units import db_to_gain
 
 
 class Saturation(Processor):
@@ -47,8 +48,9 @@ class Saturation(Processor):
     def _process(self, x, key, params):
         f = self.oversample
         n = x.shape[1]
-        drive = np.power(10.0, np.asarray(params.get("drive_db", self.drive_db)) / 20.0)
-        out_gain = np.power(10.0, np.asarray(params.get("output_db", self.output_db)) / 20.0)
+        # arrays even for a constant: numpy's power, whose bits these gains always had
+        drive = db_to_gain(np.asarray(params.get("drive_db", self.drive_db)))
+        out_gain = db_to_gain(np.asarray(params.get("output_db", self.output_db)))
         if f > 1:
             hi = self.up.process(x)
             d = np.repeat(drive, f) if np.ndim(drive) else drive

@@ -16,12 +16,13 @@ from pathlib import Path
 from mixgraph.atomic import Transaction
 from mixgraph.audio.resample import resample_spill
 from mixgraph.audio.writer import OutputWriter
-from mixgraph.dsp.kernels import kweighted_stereo, sosfilt_zi, true_peak_hot
+from mixgraph.dsp.kernels.iir import sosfilt_zi
 from mixgraph.errors import RenderError
 from mixgraph.graph.plan import OutputPlan, RenderPlan
 from mixgraph.mastering.chain import master_pass
 from mixgraph.mastering.solver import LoudnessSolve, Measurement, Target, solve_gain
 from mixgraph.meter import Meter, MeterResult
+from mixgraph.meter.kernels import kweighted_stereo, true_peak_hot
 from mixgraph.render.engine import GainReductionStat
 
 #: the render's meters use its compiled kernels (numba is loaded anyway); ``mixgraph meter`` does without

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixgraph.dsp.kernels import kweighted_stereo, sosfilt_zi, true_peak_hot, window_means
+from mixgraph.dsp.kernels.iir import sosfilt_zi
+from mixgraph.meter.kernels import kweighted_stereo, true_peak_hot, window_means
 from mixgraph.meter.meter import Meter
 
 

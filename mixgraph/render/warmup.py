@@ -31,13 +31,9 @@ def _late_calls():
     cached per signature, so these must be the render's own (the tests check that a render then
     compiles none of them)."""
     from mixgraph.dsp.dither import _encode16, _encode32
-    from mixgraph.dsp.kernels import (
-        fold_gain_reduction,
-        limiter_gain,
-        oversampled_peak,
-        true_peak_hot,
-        window_means,
-    )
+    from mixgraph.dsp.kernels.dynamics import fold_gain_reduction
+    from mixgraph.dsp.kernels.limiter import limiter_gain, oversampled_peak
+    from mixgraph.meter.kernels import true_peak_hot, window_means
 
     x = np.zeros((2, 64))
     return [

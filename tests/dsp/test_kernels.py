@@ -8,7 +8,8 @@ import pytest
 from scipy.ndimage import minimum_filter1d
 from scipy.signal import firwin, lfilter, sosfilt
 
-from mixgraph.dsp.kernels import limiter_gain, onepole_stream, sosfilt_zi
+from mixgraph.dsp.kernels.iir import onepole_stream, sosfilt_zi
+from mixgraph.dsp.kernels.limiter import limiter_gain
 from mixgraph.dsp.oversample import kaiser_lowpass
 from mixgraph.meter.meter import k_weighting_sos
 

@@ -62,7 +62,7 @@ def test_detector_skips_only_windows_that_cannot_reach_the_ceiling():
     """The compiled detector computes the 8x interpolated peak only where a window holds a
     sample above ceiling / G; its wanted gain must equal the one from the full polyphase
     upsampler (every branch FIR over every sample) sample for sample."""
-    from mixgraph.dsp.kernels import oversampled_peak
+    from mixgraph.dsp.kernels.limiter import oversampled_peak
     from mixgraph.dsp.limiter import OVERSAMPLE
     from mixgraph.dsp.oversample import Upsampler
 

@@ -15,30 +15,33 @@ import sys
 
 import pytest
 
-from mixgraph.dsp.kernels import FUSED
+from mixgraph.dsp.kernels.fma import FUSED
 
 CODE = r"""
 import hashlib, numpy as np
-from mixgraph.dsp import kernels as K
+from mixgraph.dsp.kernels.dynamics import curve_smooth, smooth_branching
+from mixgraph.dsp.kernels.iir import sos_stream
+from mixgraph.dsp.kernels.limiter import limiter_gain
+from mixgraph.meter.kernels import kweighted_stereo
 from mixgraph.dsp.biquad import highpass, peaking, highshelf
 from mixgraph.meter.meter import k_weighting_sos
 rng = np.random.default_rng(11)
 x = rng.standard_normal((2, 20000)) * np.linspace(0.01, 1.0, 20000)
 h = hashlib.sha256()
 sos = np.stack([highpass(80.0, 0.7071, 48000), peaking(2500.0, 3.0, 1.0, 48000), highshelf(8000.0, 2.0, 0.7071, 48000)])
-h.update(K.sos_stream(sos, x, np.zeros((3, 2, 2))).tobytes())
-h.update(K.sos_stream(sos, x[:1].copy(), np.zeros((3, 1, 2))).tobytes())
+h.update(sos_stream(sos, x, np.zeros((3, 2, 2))).tobytes())
+h.update(sos_stream(sos, x[:1].copy(), np.zeros((3, 1, 2))).tobytes())
 out, mono, sums = np.zeros(50), np.zeros(50), np.zeros(5)
-K.kweighted_stereo(x, k_weighting_sos(48000), np.zeros((2, 2, 2)), np.zeros(3), 480, out, mono, sums)
+kweighted_stereo(x, k_weighting_sos(48000), np.zeros((2, 2, 2)), np.zeros(3), 480, out, mono, sums)
 h.update(out.tobytes() + mono.tobytes() + sums.tobytes())
 lev = np.log10(np.maximum(np.abs(x).max(axis=0), 1e-12))
 gr, fold, maxima = np.empty(20000), np.zeros(4), np.empty(20000)
-K.curve_smooth(lev, 20.0, -18.0, 4.0, 6.0, 0.998, 0.9998, 1.5, np.zeros(1), gr, 4800, fold, maxima)
+curve_smooth(lev, 20.0, -18.0, 4.0, 6.0, 0.998, 0.9998, 1.5, np.zeros(1), gr, 4800, fold, maxima)
 h.update(lev.tobytes() + gr.tobytes() + fold.tobytes())
-h.update(K.smooth_branching(np.abs(x[0]) * 20.0, 0.99, 0.999, np.zeros(1)).tobytes())
+h.update(smooth_branching(np.abs(x[0]) * 20.0, 0.99, 0.999, np.zeros(1)).tobytes())
 t = np.minimum(1.0, 0.3 / np.maximum(np.abs(x[0]), 1e-12))
 g = np.empty(20000 - 241)
-K.limiter_gain(t, 242, 0.9995, np.ones(1), np.ones(241), np.array([241.0, 0.0]), g)
+limiter_gain(t, 242, 0.9995, np.ones(1), np.ones(241), np.array([241.0, 0.0]), g)
 h.update(g.tobytes())
 print(h.hexdigest())
 """

@@ -45,7 +45,7 @@ def signals():
 
 
 def compiled_true_peak():
-    from mixgraph.dsp.kernels import true_peak_hot
+    from mixgraph.meter.kernels import true_peak_hot
 
     return true_peak_hot
 
