@@ -504,3 +504,10 @@ def test_very_deep_nesting_is_an_invalid_session(capsys, tmp_path, text, opener)
     else:
         assert ln == 3 and lines[2][:cl - 1].count(opener) == 64, (ln, cl)
         assert lines[2][cl - 1] == {"[": "[", "{": "a"}[opener], (ln, cl)
+
+
+def test_a_variant_set_to_nan_is_refused_at_its_line(capsys, tmp_path):
+    text = HEAD + "tracks:\n  kick: {source: k.wav}\nvariants:\n  v:\n    set: {tracks.kick.gain_db: .nan}\n"
+    code, ln, cl, p, msg = first(capsys, tmp_path, text)
+    assert (code, (ln, cl)) == (2, at(text, ".nan")), msg
+    assert "With variant 'v': Gain (dB) must be a finite number (got nan)." in msg
