@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 from mixgraph.errors import MAX_LISTED, Diagnostic, MixgraphError
 
@@ -14,9 +13,12 @@ def _source_lines(file: str | None) -> list[str] | None:
     if not file:
         return None
     if file not in _LINES_CACHE:
+        from mixgraph.session.loader import YamlProblem, read_bytes
+
+        # the session layer's bounded read: a FIFO or a device named by a diagnostic never blocks
         try:
-            _LINES_CACHE[file] = Path(file).read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
+            _LINES_CACHE[file] = read_bytes(file, file).decode("utf-8").splitlines()
+        except (YamlProblem, UnicodeDecodeError):
             _LINES_CACHE[file] = None
     return _LINES_CACHE[file]
 
@@ -24,7 +26,7 @@ def _source_lines(file: str | None) -> list[str] | None:
 def format_diagnostics(diags: list[Diagnostic], with_source: bool = True) -> str:
     out = []
     for d in diags[:MAX_LISTED]:
-        out.append(d.format(_source_lines(d.file) if with_source else None))
+        out.append(d.format(_source_lines(d.file) if with_source and d.line else None))
     if len(diags) > MAX_LISTED:
         out.append(f"... and {len(diags) - MAX_LISTED} more")
     return "\n".join(out)

@@ -126,7 +126,7 @@ def _describe(value: Any) -> str:
         v = value if len(value) <= 40 else value[:37] + "..."
         return f"the string '{v}'"
     if isinstance(value, int | float):
-        return f"the number {value:g}"
+        return f"the number {_fmt_num(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -135,6 +135,8 @@ def _describe(value: Any) -> str:
 
 
 def _fmt_num(v: Any) -> str:
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**15:
+        return f"{str(v)[:1 + (v < 0)]}e{len(str(abs(v))) - 1}"  # a YAML integer too large for a float
     return f"{v:g}" if isinstance(v, int | float) and not isinstance(v, bool) else str(v)
 
 
@@ -247,6 +249,8 @@ def _message(etype: str, loc: tuple, value: Any, ctx: dict, msg: str) -> tuple[s
         return f"{subject} must be a mapping of keys to values, got {_describe(value)}.", None, False
     if etype in ("list_type", "tuple_type"):
         return f"{subject} must be a list, got {_describe(value)}.", None, False
+    if etype == "finite_number":
+        return f"{subject} must be a finite number (got {_fmt_num(value)}).", None, False
     if etype == "greater_than_equal":
         return f"{subject} must be at least {_fmt_num(ctx.get('ge'))} (got {_fmt_num(value)}).", None, False
     if etype == "greater_than":

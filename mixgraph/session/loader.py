@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,8 +31,10 @@ from mixgraph.errors import Diagnostic
 MAX_NODES = 200_000
 #: at most this nesting depth
 MAX_DEPTH = 64
-#: a session file larger than this is refused (bytes)
-MAX_BYTES = 10_000_000
+#: a session or template file larger than this is refused (bytes), before it is parsed. A session
+#: at the MAX_NODES limit written in block style (about 12 bytes a value) is about 2.4 MB; 4 MiB
+#: leaves room for comments, and anything larger could not hold a valid session anyway.
+MAX_BYTES = 4 * 1024 * 1024
 
 Path_ = tuple[str | int, ...]
 
@@ -38,8 +42,36 @@ _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "merge")}
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        super().__init__("too deep")
+        self.mark = mark
+
+
+class _TooMany(_TooDeep):
+    pass
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2-style booleans and no timestamps."""
+    """SafeLoader with YAML 1.2-style booleans, no timestamps and bounded nesting."""
+
+    _depth = 0
+    _nodes = 0
+
+    def compose_node(self, parent, index):
+        # PyYAML's composer recurses once per level: 10 000 nested '[' would end in a
+        # RecursionError, so the depth is bounded here, before any node is built; the count
+        # stops a huge document early (the builder counts again with aliases expanded)
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > MAX_DEPTH + 1:
+                raise _TooDeep(self.peek_event().start_mark)
+            if self._nodes > MAX_NODES:
+                raise _TooMany(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
@@ -279,6 +311,13 @@ def load_yaml_text(text: str, file: str) -> LoadedYaml:
             node = loader.get_single_node()
         except yaml.reader.ReaderError as exc:
             raise YamlProblem([_reader_diagnostic(file, exc, text)]) from None
+        except _TooMany as many:
+            raise YamlProblem([Diagnostic(f"The document holds more than {MAX_NODES} values.", file,
+                                          *_mark(many.mark), "", "Split the session or drop unused values.",
+                                          code="yaml.too-large")]) from None
+        except _TooDeep as deep:
+            raise YamlProblem([Diagnostic(f"Nesting deeper than {MAX_DEPTH} levels.", file, *_mark(deep.mark),
+                                          "", code="yaml.too-deep")]) from None
         except yaml.YAMLError as exc:
             raise YamlProblem([_syntax_diagnostic(file, exc, text)]) from None
         if node is None:
@@ -309,24 +348,57 @@ def load_yaml_text(text: str, file: str) -> LoadedYaml:
     return LoadedYaml(data, file, text, builder.source_map, builder.key_map)
 
 
+def _unreadable(message: str, file: str) -> YamlProblem:
+    return YamlProblem([Diagnostic(message, file, None, None, code="file.unreadable")])
+
+
+def read_bytes(path: str | Path, file: str, what: str = "session file") -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; anything else raises YamlProblem
+    (code ``file.missing`` or ``file.unreadable``) naming ``file``, without blocking: a FIFO,
+    a device or a socket is refused from its metadata before it is read."""
+    p = Path(path)
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise YamlProblem([Diagnostic(f"No such file: {file}.", file, None, None, code="file.missing")]) from None
+    except OSError as exc:
+        raise _unreadable(f"Cannot read {file}: {exc.strerror}.", file) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise YamlProblem([Diagnostic(f"{file} is a folder, not a {what}.", file, None, None,
+                                      code="file.missing")])
+    if not stat.S_ISREG(st.st_mode):
+        raise _unreadable(f"{file} is not a regular file (a device, FIFO or socket), not a {what}.", file)
+    if st.st_size > MAX_BYTES:
+        raise _unreadable(f"{file} is larger than {MAX_BYTES // (1024 * 1024)} MiB ({st.st_size} bytes).", file)
+    try:
+        # non-blocking: the file may have been swapped for a FIFO since the stat
+        fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise _unreadable(f"Cannot read {file}: {exc.strerror}.", file) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise _unreadable(f"{file} is not a regular file (a device, FIFO or socket), not a {what}.", file)
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_BYTES:
+            chunk = os.read(fd, MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise _unreadable(f"Cannot read {file}: {exc.strerror}.", file) from None
+    finally:
+        os.close(fd)
+    if size > MAX_BYTES:  # grew since the stat
+        raise _unreadable(f"{file} is larger than {MAX_BYTES // (1024 * 1024)} MiB.", file)
+    return b"".join(chunks)
+
+
 def read_text(path: str | Path, display: str | None = None) -> str:
     """Read a session file as UTF-8; problems become diagnostics."""
     file = display or str(path)
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise YamlProblem([Diagnostic(f"No such file: {file}.", file, None, None,
-                                      code="file.missing")]) from None
-    except IsADirectoryError:
-        raise YamlProblem([Diagnostic(f"{file} is a folder, not a session file.", file, None, None,
-                                      code="file.missing")]) from None
-    except OSError as exc:
-        raise YamlProblem([Diagnostic(f"Cannot read {file}: {exc.strerror}.", file, None, None,
-                                      code="file.unreadable")]) from None
-    if len(raw) > MAX_BYTES:
-        raise YamlProblem([Diagnostic(f"The file is larger than {MAX_BYTES // 1_000_000} MB.",
-                                      file, 1, 1, code="yaml.too-large")])
+    raw = read_bytes(path, file)
     if b"\x00" in raw:
         raise YamlProblem([Diagnostic("This is a binary file, not a YAML session.", file, 1, 1,
                                       code="yaml.binary")])

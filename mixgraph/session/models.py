@@ -14,10 +14,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+    model_validator,
+)
 
 from mixgraph.mastering.presets import PRESET_NAMES
 from mixgraph.mastering.presets import describe as describe_presets
+from mixgraph.units import note_to_ms
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 
@@ -27,17 +37,43 @@ Name = Annotated[
     Field(description="A name: lower-case letters, digits, '-' and '_', starting with a letter or digit."),
 ]
 
+#: the longest timeline a session may declare, s: track placements, source trims, fades and
+#: automation times are bounded by it at load time; the media probe checks real file durations
+#: against it. A day of audio is far beyond any song or live set, yet small enough that every
+#: frame count fits comfortably in memory-sized integers at 384 kHz.
+MAX_TIMELINE_S = 24 * 3600
+#: the longest explicit ``tail_s``, s: ten minutes is longer than any reverb or echo a mix lets
+#: ring ('auto' renders until silent instead).
+MAX_TAIL_S = 600.0
+#: the longest delay a note value may give at its tempo, s (the longest 'time_ms' is 5 s)
+MAX_NOTE_DELAY_S = 10.0
+#: the smallest Q of a filter: Q -> 0 sends the RBJ bandwidth term sin(w0)/(2Q) to infinity;
+#: 0.1 is a bell more than six octaves wide, wider than any EQ move
+MIN_Q = 0.1
+#: the lowest filter frequency, Hz: a pole pair at 0 Hz sits on the unit circle; nothing a mix
+#: filters is below 1 Hz
+MIN_FREQ_HZ = 1.0
+#: the slowest tempo, BPM: below it a whole note lasts longer than 12 s
+MIN_TEMPO_BPM = 20.0
+
+#: marks a field whose value may be automated (the DSP reads it per frame); the schema shows it
+AUTOMATABLE: dict[str, Any] = {"automatable": True}
+
 #: a breakpoint of an automation lane: [time_s, value]
 Breakpoint = Annotated[
     list[float],
-    Field(min_length=2, max_length=2, description="[time_s, value]; linear between breakpoints."),
+    Field(min_length=2, max_length=2, description="[time_s, value]; linear between breakpoints; "
+          f"0 <= time_s <= {MAX_TIMELINE_S}, ascending."),
 ]
 
 FORMAT_VERSION = 1
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True)
+    # allow_inf_nan=False: YAML's .nan, .inf and -.inf are refused in every float field,
+    # breakpoints included (a NaN compares false with every bound and would pass them)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, populate_by_name=True,
+                              allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- processors
@@ -53,7 +89,8 @@ class ProcessorBase(Model):
 class SidechainSpec(Model):
     from_: Name = Field(alias="from", description="Track, bus or return whose output keys this processor.")
     highpass_hz: float | None = Field(
-        None, gt=0, description="High-pass on the key signal (keeps a kick's sub from over-triggering)."
+        None, ge=MIN_FREQ_HZ,
+        description="High-pass on the key signal (keeps a kick's sub from over-triggering), Hz; null: none.",
     )
 
 
@@ -61,14 +98,15 @@ class GainProc(ProcessorBase):
     """Trim: a fixed gain change."""
 
     type: Literal["gain"]
-    gain_db: float = Field(0.0, ge=-120, le=48, description="Gain in dB.")
+    gain_db: float = Field(0.0, ge=-120, le=48, description="Gain in dB.", json_schema_extra=AUTOMATABLE)
 
 
 class PanProc(ProcessorBase):
     """Constant-power (-3 dB centre) pan or balance."""
 
     type: Literal["pan"]
-    pan: float = Field(0.0, ge=-1, le=1, description="-1 hard left .. 0 centre .. +1 hard right.")
+    pan: float = Field(0.0, ge=-1, le=1, description="-1 hard left .. 0 centre .. +1 hard right.",
+                       json_schema_extra=AUTOMATABLE)
 
 
 class PolarityProc(ProcessorBase):
@@ -82,36 +120,46 @@ class WidthProc(ProcessorBase):
     """Mid/side stereo width (stereo in, stereo out)."""
 
     type: Literal["width"]
-    width: float = Field(1.0, ge=0, le=2, description="0 mono .. 1 unchanged .. 2 twice as wide (side +6 dB).")
+    width: float = Field(1.0, ge=0, le=2, description="0 mono .. 1 unchanged .. 2 twice as wide (side +6 dB).",
+                         json_schema_extra=AUTOMATABLE)
 
 
 class BellBand(Model):
     type: Literal["bell"]
-    freq_hz: float = Field(gt=0, description="Centre frequency in Hz (below Nyquist).")
-    gain_db: float = Field(ge=-30, le=30, description="Boost or cut at the centre, dB.")
-    q: float = Field(1.0, gt=0, le=40, description="Quality factor (RBJ cookbook Q).")
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Centre frequency in Hz (below Nyquist).",
+                           json_schema_extra=AUTOMATABLE)
+    gain_db: float = Field(ge=-30, le=30, description="Boost or cut at the centre, dB.",
+                           json_schema_extra=AUTOMATABLE)
+    q: float = Field(1.0, ge=MIN_Q, le=40, description="Quality factor (RBJ cookbook Q), 0.1 .. 40.",
+                     json_schema_extra=AUTOMATABLE)
 
 
 class ShelfBand(Model):
     type: Literal["lowshelf", "highshelf"]
-    freq_hz: float = Field(gt=0, description="Shelf midpoint frequency in Hz (below Nyquist).")
-    gain_db: float = Field(ge=-30, le=30, description="Shelf gain, dB.")
-    q: float = Field(0.7071, gt=0, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot).")
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Shelf midpoint frequency in Hz (below Nyquist).",
+                           json_schema_extra=AUTOMATABLE)
+    gain_db: float = Field(ge=-30, le=30, description="Shelf gain, dB.", json_schema_extra=AUTOMATABLE)
+    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot), 0.1 .. 10.",
+                     json_schema_extra=AUTOMATABLE)
 
 
 class PassBand(Model):
     type: Literal["highpass", "lowpass"]
-    freq_hz: float = Field(gt=0, description="Cut-off frequency in Hz (below Nyquist).")
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Cut-off frequency in Hz (below Nyquist).",
+                           json_schema_extra=AUTOMATABLE)
     slope_db_oct: Literal[12, 24, 36, 48] = Field(
         12, description="Slope: 12 dB/oct per cascaded 2nd-order section."
     )
-    q: float = Field(0.7071, gt=0, le=10, description="Q of each section (0.7071: Butterworth-like).")
+    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Q of each section (0.7071: Butterworth-like), 0.1 .. 10.",
+                     json_schema_extra=AUTOMATABLE)
 
 
 class NotchBand(Model):
     type: Literal["notch", "bandpass"]
-    freq_hz: float = Field(gt=0, description="Centre frequency in Hz (below Nyquist).")
-    q: float = Field(1.0, gt=0, le=100, description="Quality factor.")
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Centre frequency in Hz (below Nyquist).",
+                           json_schema_extra=AUTOMATABLE)
+    q: float = Field(1.0, ge=MIN_Q, le=100, description="Quality factor, 0.1 .. 100.",
+                     json_schema_extra=AUTOMATABLE)
 
 
 EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand, Field(discriminator="type")]
@@ -128,15 +176,20 @@ class CompressorProc(ProcessorBase):
     """Feed-forward compressor with peak or RMS detection and optional external sidechain."""
 
     type: Literal["compressor"]
-    threshold_db: float = Field(-18.0, ge=-80, le=0, description="Level above which gain is reduced, dBFS.")
-    ratio: float = Field(4.0, ge=1, le=100, description="Input dB over threshold per output dB (>= 1).")
+    threshold_db: float = Field(-18.0, ge=-80, le=0, description="Level above which gain is reduced, dBFS.",
+                                json_schema_extra=AUTOMATABLE)
+    ratio: float = Field(4.0, ge=1, le=100, description="Input dB over threshold per output dB (>= 1).",
+                         json_schema_extra=AUTOMATABLE)
     attack_ms: float = Field(10.0, ge=0.01, le=500, description="Attack time constant, ms.")
     release_ms: float = Field(100.0, ge=1, le=5000, description="Release time constant, ms.")
-    knee_db: float = Field(0.0, ge=0, le=24, description="Soft-knee width, dB (0: hard knee).")
-    makeup_db: float = Field(0.0, ge=-24, le=48, description="Gain after compression, dB.")
+    knee_db: float = Field(0.0, ge=0, le=24, description="Soft-knee width, dB (0: hard knee).",
+                           json_schema_extra=AUTOMATABLE)
+    makeup_db: float = Field(0.0, ge=-24, le=48, description="Gain after compression, dB.",
+                             json_schema_extra=AUTOMATABLE)
     detector: Literal["peak", "rms"] = Field("peak", description="Level detector.")
     rms_ms: float = Field(10.0, ge=0.1, le=1000, description="RMS window for the rms detector, ms.")
-    mix: float = Field(1.0, ge=0, le=1, description="Dry/wet: 0 dry .. 1 fully compressed (parallel compression).")
+    mix: float = Field(1.0, ge=0, le=1, description="Dry/wet: 0 dry .. 1 fully compressed (parallel compression).",
+                       json_schema_extra=AUTOMATABLE)
     sidechain: SidechainSpec | None = Field(None, description="External key (ducking).")
 
 
@@ -144,9 +197,12 @@ class GateProc(ProcessorBase):
     """Gate / downward expander."""
 
     type: Literal["gate"]
-    threshold_db: float = Field(-50.0, ge=-120, le=0, description="Level below which the gate closes, dBFS.")
-    range_db: float = Field(80.0, ge=0, le=120, description="Most attenuation when closed, dB.")
-    ratio: float = Field(10.0, ge=1, le=100, description="Expansion ratio below threshold (large: gate).")
+    threshold_db: float = Field(-50.0, ge=-120, le=0, description="Level below which the gate closes, dBFS.",
+                                json_schema_extra=AUTOMATABLE)
+    range_db: float = Field(80.0, ge=0, le=120, description="Most attenuation when closed, dB.",
+                            json_schema_extra=AUTOMATABLE)
+    ratio: float = Field(10.0, ge=1, le=100, description="Expansion ratio below threshold (large: gate).",
+                         json_schema_extra=AUTOMATABLE)
     attack_ms: float = Field(1.0, ge=0.01, le=500, description="Opening time, ms.")
     hold_ms: float = Field(10.0, ge=0, le=5000, description="Time held open after the level drops, ms.")
     release_ms: float = Field(100.0, ge=1, le=5000, description="Closing time, ms.")
@@ -157,11 +213,14 @@ class DeesserProc(ProcessorBase):
     """Band-limited compression of sibilance."""
 
     type: Literal["deesser"]
-    freq_hz: float = Field(6000.0, gt=0, description="Centre of the sibilance band, Hz (below Nyquist).")
-    q: float = Field(1.0, gt=0, le=20, description="Width of the detection and reduction band.")
-    threshold_db: float = Field(-30.0, ge=-80, le=0, description="Band level above which it reduces, dBFS.")
-    ratio: float = Field(4.0, ge=1, le=100, description="Compression ratio of the band.")
-    range_db: float = Field(12.0, ge=0, le=40, description="Most reduction of the band, dB.")
+    freq_hz: float = Field(6000.0, ge=MIN_FREQ_HZ, description="Centre of the sibilance band, Hz (below Nyquist).")
+    q: float = Field(1.0, ge=MIN_Q, le=20, description="Width of the detection and reduction band (Q, 0.1 .. 20).")
+    threshold_db: float = Field(-30.0, ge=-80, le=0, description="Band level above which it reduces, dBFS.",
+                                json_schema_extra=AUTOMATABLE)
+    ratio: float = Field(4.0, ge=1, le=100, description="Compression ratio of the band.",
+                         json_schema_extra=AUTOMATABLE)
+    range_db: float = Field(12.0, ge=0, le=40, description="Most reduction of the band, dB.",
+                            json_schema_extra=AUTOMATABLE)
     attack_ms: float = Field(1.0, ge=0.01, le=100, description="Attack time constant, ms.")
     release_ms: float = Field(60.0, ge=1, le=2000, description="Release time constant, ms.")
 
@@ -170,9 +229,11 @@ class SaturationProc(ProcessorBase):
     """Tanh-style soft clipping, oversampled to keep aliasing down."""
 
     type: Literal["saturation"]
-    drive_db: float = Field(6.0, ge=0, le=48, description="Gain into the curve, dB.")
-    output_db: float = Field(0.0, ge=-48, le=24, description="Gain after the curve, dB.")
-    mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.")
+    drive_db: float = Field(6.0, ge=0, le=48, description="Gain into the curve, dB.",
+                            json_schema_extra=AUTOMATABLE)
+    output_db: float = Field(0.0, ge=-48, le=24, description="Gain after the curve, dB.",
+                             json_schema_extra=AUTOMATABLE)
+    mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
     oversample: Literal[1, 2, 4, 8] = Field(4, description="Oversampling factor for the non-linearity.")
 
 
@@ -188,17 +249,31 @@ class DelayProc(ProcessorBase):
         None, description="Tempo-synced time: '1/4', '1/8d' (dotted), '1/8t' (triplet)."
     )
     tempo_bpm: float | None = Field(
-        None, gt=0, le=999, description="Tempo for 'note' (defaults to the session's tempo_bpm)."
+        None, ge=MIN_TEMPO_BPM, le=999,
+        description="Tempo for 'note', 20 .. 999 BPM (null: the session's tempo_bpm); the note must "
+        f"last at most {MAX_NOTE_DELAY_S:g} s.",
     )
     feedback: float = Field(0.3, ge=0, le=0.98, description="Share of the output fed back (< 1).")
-    mix: float = Field(0.25, ge=0, le=1, description="Dry/wet.")
-    highcut_hz: float | None = Field(8000.0, gt=0, description="Low-pass in the feedback loop, Hz.")
+    mix: float = Field(0.25, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
+    highcut_hz: float | None = Field(
+        8000.0, ge=MIN_FREQ_HZ, description="Low-pass in the feedback loop, Hz (null: none)."
+    )
 
     @model_validator(mode="after")
     def _one_time(self) -> DelayProc:
         if (self.time_ms is None) == (self.note is None):
             raise ValueError("Give exactly one of 'time_ms' or 'note'.")
+        if self.note is not None and self.tempo_bpm is not None:
+            check_note_delay(self.note, self.tempo_bpm)
         return self
+
+
+def check_note_delay(note: str, tempo_bpm: float) -> None:
+    """ValueError when ``note`` at ``tempo_bpm`` lasts longer than MAX_NOTE_DELAY_S."""
+    seconds = note_to_ms(note, tempo_bpm) / 1000.0
+    if seconds > MAX_NOTE_DELAY_S:
+        raise ValueError(f"The note '{note}' at {tempo_bpm:g} BPM lasts {seconds:.3g} s, longer than "
+                         f"the {MAX_NOTE_DELAY_S:g} s a delay may be.")
 
 
 class ReverbProc(ProcessorBase):
@@ -209,7 +284,8 @@ class ReverbProc(ProcessorBase):
     decay_s: float = Field(2.0, gt=0.05, le=30, description="RT60 of the algorithmic reverb, s (ignored with 'ir').")
     predelay_ms: float = Field(0.0, ge=0, le=500, description="Pre-delay, ms.")
     damping: float = Field(0.5, ge=0, le=1, description="High-frequency damping of the algorithmic reverb.")
-    mix: float = Field(0.25, ge=0, le=1, description="Dry/wet (1.0 on an aux return).")
+    mix: float = Field(0.25, ge=0, le=1, description="Dry/wet (1.0 on an aux return).",
+                       json_schema_extra=AUTOMATABLE)
 
 
 class MultibandBand(Model):
@@ -225,8 +301,8 @@ class MultibandProc(ProcessorBase):
     """Linkwitz-Riley (24 dB/oct) band split with a compressor per band; sums flat when idle."""
 
     type: Literal["multiband"]
-    crossovers_hz: list[float] = Field(
-        min_length=1, max_length=4, description="Ascending crossover frequencies, Hz."
+    crossovers_hz: list[Annotated[float, Field(ge=MIN_FREQ_HZ)]] = Field(
+        min_length=1, max_length=4, description="Ascending crossover frequencies, Hz (at least 1 Hz)."
     )
     bands: list[MultibandBand] = Field(description="One compressor per band: len(crossovers_hz) + 1.")
 
@@ -280,8 +356,10 @@ NON_DSP_FIELDS = frozenset({"type", "id", "bypass", "sidechain"})
 
 
 class Trim(Model):
-    start_s: float = Field(0.0, ge=0, description="Skip this much of the file's start, s.")
-    end_s: float | None = Field(None, gt=0, description="Stop reading the file here, s (None: its end).")
+    start_s: float = Field(0.0, ge=0, le=MAX_TIMELINE_S, description="Skip this much of the file's start, s.")
+    end_s: float | None = Field(
+        None, gt=0, le=MAX_TIMELINE_S, description="Stop reading the file here, s (null: its end)."
+    )
 
     @model_validator(mode="after")
     def _order(self) -> Trim:
@@ -291,8 +369,10 @@ class Trim(Model):
 
 
 class Fade(Model):
-    in_ms: float = Field(0.0, ge=0, description="Fade-in length at the (trimmed) start, ms.")
-    out_ms: float = Field(0.0, ge=0, description="Fade-out length at the (trimmed) end, ms.")
+    in_ms: float = Field(0.0, ge=0, le=MAX_TIMELINE_S * 1000,
+                         description="Fade-in length at the (trimmed) start, ms.")
+    out_ms: float = Field(0.0, ge=0, le=MAX_TIMELINE_S * 1000,
+                          description="Fade-out length at the (trimmed) end, ms.")
 
 
 class Send(Model):
@@ -308,12 +388,14 @@ Automation = dict[
 
 AUTOMATION_DESCRIPTION = (
     "Parameter -> breakpoints [[time_s, value], ...], linear between them. Keys: 'gain_db', "
-    "'pan', or '<processor id>.<parameter>' ('comp.threshold_db', 'eq1.bands.0.gain_db')."
+    "'pan' ('width' on buses and returns; only 'gain_db' on the master), or "
+    "'<processor id>.<parameter>' ('comp.threshold_db', 'eq1.bands.0.gain_db') for a parameter "
+    "marked automatable; values stay within the parameter's range."
 )
 
 
 class ChannelStrip(Model):
-    gain_db: float = Field(0.0, ge=-120, le=24, description="Fader, dB.")
+    gain_db: float = Field(0.0, ge=-120, le=24, description="Fader, dB.", json_schema_extra=AUTOMATABLE)
     mute: bool = Field(False, description="Mute (a muted node still runs; its output is silent).")
     solo: bool = Field(False, description="Solo: when any node is soloed, only soloed paths are heard.")
     chain: list[Processor] = Field(default_factory=list, description="Insert processors, in order.")
@@ -324,16 +406,18 @@ class ChannelStrip(Model):
 
 class Track(ChannelStrip):
     source: str = Field(description="Audio file (WAV/FLAC/AIFF/OGG/MP3), relative to sources_dir.")
-    start_s: float = Field(0.0, ge=0, description="Where the file starts on the timeline, s.")
+    start_s: float = Field(0.0, ge=0, le=MAX_TIMELINE_S, description="Where the file starts on the timeline, s.")
     trim: Trim = Field(default_factory=Trim, description="Part of the file to use.")
     fade: Fade = Field(default_factory=Fade, description="Fades at the edges of the used part.")
-    pan: float = Field(0.0, ge=-1, le=1, description="-1 left .. +1 right, constant-power law (-3 dB centre).")
+    pan: float = Field(0.0, ge=-1, le=1, description="-1 left .. +1 right, constant-power law (-3 dB centre).",
+                       json_schema_extra=AUTOMATABLE)
     invert_polarity: bool = Field(False, description="Invert polarity of the source.")
 
 
 class Bus(ChannelStrip):
-    pan: float = Field(0.0, ge=-1, le=1, description="Balance, constant-power law.")
-    width: float = Field(1.0, ge=0, le=2, description="Mid/side width of the bus output.")
+    pan: float = Field(0.0, ge=-1, le=1, description="Balance, constant-power law.", json_schema_extra=AUTOMATABLE)
+    width: float = Field(1.0, ge=0, le=2, description="Mid/side width of the bus output.",
+                         json_schema_extra=AUTOMATABLE)
 
 
 # --------------------------------------------------------------------------- master and outputs
@@ -341,8 +425,14 @@ class Bus(ChannelStrip):
 class Loudness(Model):
     preset: Literal[PRESET_NAMES] | None = Field(  # type: ignore[valid-type]
         None, description=f"{describe_presets()}; explicit fields override it.")
-    target_lufs: float | None = Field(None, ge=-40, le=-3, description="Integrated loudness target, LUFS.")
-    ceiling_dbtp: float | None = Field(None, ge=-20, le=0, description="Highest true peak of every output, dBTP.")
+    target_lufs: float | None = Field(
+        None, ge=-40, le=-3, description="Integrated loudness target, LUFS (null: the preset's target)."
+    )
+    ceiling_dbtp: float | None = Field(
+        None, ge=-20, le=0,
+        description="Highest true peak of every output, dBTP (null: the preset's ceiling, or -1 dBTP "
+        "without a preset).",
+    )
     tolerance_lu: float = Field(0.1, gt=0, le=2, description="How close to the target is close enough, LU.")
     max_gain_reduction_db: float = Field(
         12.0, gt=0, le=40, description="Fail rather than limit harder than this (peak limiter reduction), dB."
@@ -359,7 +449,8 @@ class Master(Model):
     source: str | None = Field(
         None, description="A finished mixdown to master instead of mixing tracks (master-only job)."
     )
-    gain_db: float = Field(0.0, ge=-60, le=48, description="Gain into the master chain, dB.")
+    gain_db: float = Field(0.0, ge=-60, le=48, description="Gain into the master chain, dB.",
+                           json_schema_extra=AUTOMATABLE)
     chain: list[Processor] = Field(default_factory=list, description="Mastering chain, in order.")
     loudness: Loudness | None = Field(None, description="Loudness target solved by input gain.")
     automation: Automation = Field(default_factory=dict, description=AUTOMATION_DESCRIPTION)
@@ -370,12 +461,15 @@ TAP_PATTERN = r"^(premaster|master|(track|bus|return):[a-z0-9][a-z0-9_-]*)$"
 
 class Output(Model):
     path: str = Field(
-        description="File to write, relative to the session; may use {name}, {variant} and {output}."
+        description="File to write, relative to the session folder and inside it (no absolute path, no "
+        "'..'), ending in .wav, .flac, .aiff, .aif, .ogg, .oga or .mp3; may use {name}, {variant} and {output}."
     )
     tap: Annotated[str, StringConstraints(pattern=TAP_PATTERN)] = Field(
         "master", description="What to write: 'master', 'premaster' (the mix print), 'track:NAME', 'bus:NAME', 'return:NAME'."
     )
-    sample_rate: int | None = Field(None, ge=8000, le=384000, description="Resample (soxr) to this rate.")
+    sample_rate: int | None = Field(
+        None, ge=8000, le=384000, description="Resample (soxr) to this rate (null: the session's sample_rate)."
+    )
     bit_depth: Literal[16, 24, "32f"] = Field(24, description="16 or 24-bit PCM, or '32f' float.")
     dither: Literal["auto", "none", "tpdf", "tpdf-shaped"] = Field(
         "auto", description="auto: TPDF for 16-bit, none otherwise. Applied once, last."
@@ -404,13 +498,31 @@ class Session(Model):
     name: Name = Field(description="Song name, used in output paths as {name}.")
     sample_rate: int = Field(48000, ge=8000, le=384000, description="Render sample rate, Hz.")
     sources_dir: str = Field(".", description="Folder of the sources, relative to this file.")
-    tail_s: float | Literal["auto"] = Field(
-        "auto", description="Render this long after the last source ends, or 'auto' (until silent)."
+    tail_s: Annotated[float, Field(ge=0, le=MAX_TAIL_S)] | Literal["auto"] = Field(
+        "auto", description=f"Render this long after the last source ends, 0 .. {MAX_TAIL_S:g} s, or 'auto' "
+        "(until silent)."
     )
-    tempo_bpm: float | None = Field(None, gt=0, le=999, description="Song tempo for tempo-synced delays.")
+    tempo_bpm: float | None = Field(
+        None, ge=MIN_TEMPO_BPM, le=999, description="Song tempo for tempo-synced delays, 20 .. 999 BPM."
+    )
     tracks: dict[Name, Track] = Field(default_factory=dict, description="Tracks: one source each.")
     buses: dict[Name, Bus] = Field(default_factory=dict, description="Buses: sums of tracks and buses.")
     returns: dict[Name, Bus] = Field(default_factory=dict, description="Aux returns: fed by sends.")
     master: Master = Field(default_factory=Master, description="Master bus and mastering chain.")
     outputs: dict[Name, Output] = Field(default_factory=_default_outputs, description="Files every render writes.")
     variants: dict[Name, Variant] = Field(default_factory=dict, description="Named patches over this session.")
+
+    @field_validator("tail_s", mode="wrap")
+    @classmethod
+    def _tail(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # one sentence instead of one error per member of the union
+        try:
+            return handler(value)
+        except ValidationError:
+            raise ValueError(f"'tail_s' must be 'auto' or a number of seconds from 0 to {MAX_TAIL_S:g}.") from None
+
+
+def automatable_fields(model: type[BaseModel]) -> list[str]:
+    """Names of the fields of ``model`` marked automatable (the DSP reads them per frame)."""
+    return [name for name, f in model.model_fields.items()
+            if isinstance(f.json_schema_extra, dict) and f.json_schema_extra.get("automatable")]

@@ -44,13 +44,14 @@ from __future__ import annotations
 
 import copy
 import glob
+import math
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mixgraph.errors import Diagnostic, did_you_mean
+from mixgraph.errors import Diagnostic, MediaError, did_you_mean
 from mixgraph.session.loader import LoadedYaml, YamlProblem, format_path, load_yaml_file
 
 BUNDLED_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -316,12 +317,9 @@ def _load_template(loaded: LoadedYaml, session_dir: Path, upath: Path_, ref: Any
             raise _Problems([_diag(f"'{ver}' is not a version number.", w, p,
                                    f"Write '{name}@1'.", "template.version")])
         version = int(ver)
-    is_file = "/" in name or name.endswith((".yaml", ".yml"))
+    is_file = "/" in name or "\\" in name or name.endswith((".yaml", ".yml"))
     if is_file:
-        path = (session_dir / name).resolve()
-        if not path.is_file():
-            raise _Problems([_diag(f"The template file '{name}' does not exist.", w, p,
-                                   "Template paths are relative to the session file.", "template.missing")])
+        path = _template_path(name, session_dir, w, p)
     else:
         bundled = bundled_templates()
         if name not in bundled:
@@ -342,9 +340,36 @@ def _load_template(loaded: LoadedYaml, session_dir: Path, upath: Path_, ref: Any
     try:
         tl = load_yaml_file(path, str(path))
     except YamlProblem as problem:
+        if {d.code for d in problem.diagnostics} <= {"file.missing", "file.unreadable"}:
+            # a FIFO, a device, a folder, an oversized file: a user error naming the path, at the use
+            first = problem.diagnostics[0]
+            raise MediaError(first.message, [Diagnostic(first.message, w.file, w.line, w.col, p, None,
+                                                        code=first.code, via=w.via)]) from None
         raise _Problems([Diagnostic(d.message, d.file, d.line, d.col, d.path, d.hint, code=d.code, via=via)
                          for d in problem.diagnostics]) from None
     return _check_template(tl, path, version, via, w)
+
+
+def _template_path(name: str, session_dir: Path, w: _Where, p: str) -> Path:
+    """The template file ``name`` under the song folder (the session's), or _Problems. Nothing of a
+    file outside the folder is ever read, so no error can show its content."""
+    parts = name.replace("\\", "/").split("/")
+    if name.startswith(("/", "\\", "~")) or (len(name) >= 2 and name[1] == ":" and name[0].isalpha()):
+        raise _Problems([_diag(f"The template path '{name}' is absolute.", w, p,
+                               "Template files live in the song folder; give a path relative to the session.",
+                               "template.path")])
+    if ".." in parts:
+        raise _Problems([_diag(f"The template path '{name}' leaves the song folder ('..').", w, p,
+                               "Copy the template into the song folder.", "template.path")])
+    root = session_dir.resolve()
+    path = (root / name).resolve()
+    if not path.is_relative_to(root):
+        raise _Problems([_diag(f"The template file '{name}' resolves outside the song folder (a symbolic link).",
+                               w, p, "Copy the template into the song folder.", "template.path")])
+    if not path.exists():
+        raise _Problems([_diag(f"The template file '{name}' does not exist.", w, p,
+                               "Template paths are relative to the session file.", "template.missing")])
+    return path
 
 
 def _check_template(tl: LoadedYaml, path: Path, version: int | None, via: tuple, ref_at: _Where) -> _Template:
@@ -501,6 +526,8 @@ def _coerce(pdef: dict[str, Any], raw: Any, base: Path) -> Any:
     if t == "number":
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             raise ValueError(f"Expected a number, got {raw!r}.")
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise ValueError(f"Expected a finite number, got {raw!r}.")
         if "min" in pdef and raw < pdef["min"]:
             raise ValueError(f"{raw} is below the minimum {pdef['min']}.")
         if "max" in pdef and raw > pdef["max"]:
@@ -560,6 +587,9 @@ def _subst(tmpl: _Template, text: Any, env: dict[str, Any], pos: dict[str, _Wher
                     raise _Problems([_diag(f"'${{{expr}}}' multiplies '{n}', which is not a number.",
                                            _tw(tmpl, tpath, via, key=key_only), format_path(tpath),
                                            None, "template.placeholder")])
+        if "*" in expr and not math.isfinite(_value(expr, env)):
+            raise _Problems([_diag(f"'${{{expr}}}' is not a finite number.", _tw(tmpl, tpath, via, key=key_only),
+                                   format_path(tpath), "Use smaller factors.", "template.placeholder")])
     m = PLACEHOLDER.fullmatch(text)
     if m and not key_only:
         return copy.deepcopy(_value(m.group(1), env))
@@ -572,8 +602,11 @@ def _value(expr: str, env: dict[str, Any]) -> Any:
         return round(v, 6) + 0.0 if expr == "spread" else v  # rounded once, for a readable expand
     product = 1.0
     for n in expr.split("*"):
-        product *= float(env[n]) if (n[0].isalpha() or n[0] == "_") else float(n)
-    return round(product, 6) + 0.0
+        try:
+            product *= float(env[n]) if (n[0].isalpha() or n[0] == "_") else float(n)
+        except OverflowError:  # an integer too large for a float
+            product = math.inf
+    return round(product, 6) + 0.0 if math.isfinite(product) else product
 
 
 def _as_text(v: Any) -> str:

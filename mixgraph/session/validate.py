@@ -16,23 +16,32 @@ from mixgraph.errors import Diagnostic, did_you_mean
 from mixgraph.mastering.presets import resolved_loudness
 from mixgraph.session.loader import LoadedYaml, format_path
 from mixgraph.session.models import (
+    MAX_TIMELINE_S,
     PROCESSOR_MODELS,
     Bus,
     DelayProc,
     EqProc,
     LimiterProc,
     MultibandProc,
+    Output,
     ProcessorBase,
     Session,
     Track,
+    automatable_fields,
+    check_note_delay,
 )
 
+#: extensions an output path may end in (case-insensitive) -> the format the writer uses
+OUTPUT_EXTENSIONS = {"wav": "wav", "flac": "flac", "aiff": "aiff", "aif": "aiff", "ogg": "ogg", "oga": "ogg",
+                     "mp3": "mp3"}
 
 class _Checker:
     def __init__(self, session: Session, loaded: LoadedYaml | None):
         self.s = session
         self.loaded = loaded
         self.diags: list[Diagnostic] = []
+        #: the path tuple of each diagnostic (a variant's problems are mapped back to its lines)
+        self.paths: list[tuple] = []
         self.file = loaded.file if loaded else None
 
     def add(self, path: tuple, message: str, hint: str | None = None, code: str = "ref",
@@ -40,6 +49,7 @@ class _Checker:
         file, line, col, via = self.loaded.locate(path, key=key) if self.loaded else (self.file, None, None, ())
         self.diags.append(Diagnostic(message, file, line, col, format_path(path), hint,
                                      severity=severity, code=code, via=via))
+        self.paths.append(tuple(path))
 
 
 def strips(session: Session) -> Iterator[tuple[tuple, str, Any]]:
@@ -59,8 +69,24 @@ def chains(session: Session) -> Iterator[tuple[tuple, list[ProcessorBase]]]:
 
 
 def check_references(session: Session, loaded: LoadedYaml | None = None) -> list[Diagnostic]:
+    """Every problem of ``session`` that needs neither samples nor the compiled graph, positioned
+    with ``loaded``; the variants' ``set`` patches are applied and checked too."""
     c = _Checker(session, loaded)
-    s = session
+    _check_session(c)
+    _check_variants(c)
+    return c.diags
+
+
+def check_expanded(session: Session) -> list[Diagnostic]:
+    """The same checks on a session built in code, e.g. one with a variant applied (its lanes,
+    ids, taps and paths after ``set``); diagnostics carry paths in ``session`` but no positions."""
+    c = _Checker(session, None)
+    _check_session(c)
+    return c.diags
+
+
+def _check_session(c: _Checker) -> None:
+    s = c.s
     tracks, buses, returns = set(s.tracks), set(s.buses), set(s.returns)
     everything = tracks | buses | returns
 
@@ -115,13 +141,12 @@ def check_references(session: Session, loaded: LoadedYaml | None = None) -> list
             c.add(("master", "chain", i, "sidechain", "from"), f"Unknown sidechain source '{sc.from_}'.",
                   did_you_mean(sc.from_, everything), code="ref.sidechain")
 
+    _check_timeline(c)
     _check_frequencies(c)
     _check_automation(c)
     _check_delays(c)
     _check_master(c)
-    _check_outputs(c)
-    _check_variants(c, everything)
-    return c.diags
+    _check_outputs(c, s.outputs, ("outputs",))
 
 
 def _freqs(proc: ProcessorBase) -> Iterator[tuple[tuple, float]]:
@@ -152,37 +177,52 @@ def _check_frequencies(c: _Checker) -> None:
                           "Lower the frequency or raise the session's sample_rate.", code="range.nyquist")
 
 
-def _numeric_params(proc: ProcessorBase) -> dict[str, tuple[float | None, float | None]]:
-    """Automatable parameter name -> (min, max) from the model's constraints."""
-    out: dict[str, tuple[float | None, float | None]] = {}
-    for name, f in type(proc).model_fields.items():
-        if name in ("id", "type", "bypass", "sidechain") or f.annotation not in (float, int, float | None):
-            continue
-        lo = hi = None
-        for m in f.metadata:
-            lo = getattr(m, "ge", None) if getattr(m, "ge", None) is not None else (getattr(m, "gt", None) if lo is None else lo)
-            hi = getattr(m, "le", None) if getattr(m, "le", None) is not None else (getattr(m, "lt", None) if hi is None else hi)
-        out[name] = (lo, hi)
+def _bounds(f: Any) -> tuple[float | None, bool, float | None, bool]:
+    """(low, low is exclusive, high, high is exclusive) of a model field's constraints."""
+    lo = hi = None
+    lo_open = hi_open = False
+    for m in f.metadata:
+        for attr, is_lo, is_open in (("ge", True, False), ("gt", True, True), ("le", False, False),
+                                     ("lt", False, True)):
+            v = getattr(m, attr, None)
+            if v is None:
+                continue
+            if is_lo:
+                lo, lo_open = float(v), is_open
+            else:
+                hi, hi_open = float(v), is_open
+    return lo, lo_open, hi, hi_open
+
+
+def automatable_params(proc: ProcessorBase) -> dict[str, Any]:
+    """Lane name -> model field of every parameter of ``proc`` its DSP reads per frame
+    (``bands.<i>.<name>`` for an EQ's bands), in model order."""
+    model = type(proc)
+    out = {name: model.model_fields[name] for name in automatable_fields(model)}
     if isinstance(proc, EqProc):
         for i, band in enumerate(proc.bands):
-            for name, f in type(band).model_fields.items():
-                if name in ("freq_hz", "gain_db", "q"):
-                    lo = hi = None
-                    for m in f.metadata:
-                        lo = getattr(m, "ge", getattr(m, "gt", lo))
-                        hi = getattr(m, "le", getattr(m, "lt", hi))
-                    out[f"bands.{i}.{name}"] = (lo, hi)
+            bmodel = type(band)
+            for name in automatable_fields(bmodel):
+                out[f"bands.{i}.{name}"] = bmodel.model_fields[name]
     return out
 
 
+def _range_text(lo: float | None, hi: float | None, hi_open: bool) -> str:
+    if hi is None:
+        return f"at least {lo:g}"
+    return f"{lo:g}..{hi:g}" + (" (exclusive)" if hi_open else "")
+
+
 def _check_automation(c: _Checker) -> None:
-    def lanes(path, strip_like, fader_params):
+    nyq = c.s.sample_rate / 2.0
+
+    def lanes(path: tuple, strip_like: Any, what: str) -> None:
         ids = {p.id: p for p in strip_like.chain if p.id}
+        fader = {name: type(strip_like).model_fields[name] for name in automatable_fields(type(strip_like))}
         for key, points in strip_like.automation.items():
             kpath = path + ("automation", key)
-            rng: tuple | None = None
-            if key in fader_params:
-                rng = fader_params[key]
+            if key in fader:
+                field = fader[key]
             elif "." in key:
                 pid, _, param = key.partition(".")
                 proc = ids.get(pid)
@@ -191,41 +231,61 @@ def _check_automation(c: _Checker) -> None:
                           did_you_mean(pid, ids) or "Give the processor an 'id' to automate it.",
                           code="ref.automation", key=True)
                     continue
-                params = _numeric_params(proc)
+                params = automatable_params(proc)
                 if param not in params:
-                    c.add(kpath, f"'{param}' is not an automatable parameter of {proc.type} '{pid}'.",
+                    listed = (f"automatable: {', '.join(params)}" if params
+                              else f"a {proc.type} has no automatable parameters")
+                    c.add(kpath, f"'{param}' is not an automatable parameter of {proc.type} '{pid}' ({listed}).",
                           did_you_mean(param, params), code="ref.automation", key=True)
                     continue
-                rng = params[param]
+                field = params[param]
+                key = param
             else:
-                c.add(kpath, f"Cannot automate '{key}'.",
-                      did_you_mean(key, fader_params) or "Use 'gain_db', 'pan' or '<id>.<parameter>'.",
+                c.add(kpath, f"Cannot automate '{key}' on {what} (automatable: {', '.join(fader)}, or "
+                      "'<processor id>.<parameter>').",
+                      did_you_mean(key, fader) or "Use '<processor id>.<parameter>' for a processor's parameter.",
                       code="ref.automation", key=True)
                 continue
-            last = -1.0
+            lo, lo_open, hi, hi_open = _bounds(field)
+            if key.rpartition(".")[2] == "freq_hz" and (hi is None or hi >= nyq):
+                hi, hi_open = nyq, True
+            last = 0.0
             for j, (t, v) in enumerate(points):
-                if t < 0 or t < last:
-                    c.add(kpath + (j,), f"Breakpoint times must be >= 0 and ascending (got {t:g} after {max(last, 0):g}).",
-                          code="range.automation")
-                last = t
-                lo, hi = rng
-                if (lo is not None and v < lo) or (hi is not None and v > hi):
-                    c.add(kpath + (j,), f"Value {v:g} is outside the parameter's range {lo:g}..{hi:g}.",
-                          code="range.automation")
+                if t < last or t > MAX_TIMELINE_S:
+                    c.add(kpath + (j,), f"Breakpoint times must be >= 0 and ascending, at most {MAX_TIMELINE_S} s "
+                          f"(got {t:g} after {last:g}).", code="range.automation")
+                last = max(last, t)
+                if (lo is not None and (v < lo or (lo_open and v == lo))) or (
+                        hi is not None and (v > hi or (hi_open and v == hi))):
+                    c.add(kpath + (j,), f"Value {v:g} is outside the parameter's range {_range_text(lo, hi, hi_open)}.",
+                          "Automated values keep the static value's range.", code="range.automation")
 
-    track_fader = {"gain_db": (-120.0, 24.0), "pan": (-1.0, 1.0)}
-    bus_fader = {"gain_db": (-120.0, 24.0), "pan": (-1.0, 1.0), "width": (0.0, 2.0)}
     for path, kind, strip in strips(c.s):
-        lanes(path, strip, track_fader if kind == "track" else bus_fader)
-    lanes(("master",), c.s.master, {"gain_db": (-60.0, 48.0)})
+        lanes(path, strip, f"a {kind}")
+    lanes(("master",), c.s.master, "the master")
 
 
 def _check_delays(c: _Checker) -> None:
     for path, chain in chains(c.s):
         for i, proc in enumerate(chain):
-            if isinstance(proc, DelayProc) and proc.note and proc.tempo_bpm is None and c.s.tempo_bpm is None:
+            if not isinstance(proc, DelayProc) or not proc.note or proc.tempo_bpm is not None:
+                continue  # a delay's own tempo is checked by its model
+            if c.s.tempo_bpm is None:
                 c.add(path + (i, "note"), f"The note value '{proc.note}' needs a tempo.",
                       "Set 'tempo_bpm' on the delay or on the session.", code="ref.tempo")
+                continue
+            try:
+                check_note_delay(proc.note, c.s.tempo_bpm)
+            except ValueError as exc:
+                c.add(path + (i, "note"), str(exc), "Use a shorter note value or a faster tempo.",
+                      code="range.delay")
+
+
+def _check_timeline(c: _Checker) -> None:
+    for name, t in c.s.tracks.items():
+        if t.trim.end_s is not None and t.start_s + (t.trim.end_s - t.trim.start_s) > MAX_TIMELINE_S:
+            c.add(("tracks", name, "start_s"), f"This track would end at {t.start_s + t.trim.end_s - t.trim.start_s:g} s, "
+                  f"after the {MAX_TIMELINE_S} s (24 h) a session may last.", code="range.timeline")
 
 
 def _check_master(c: _Checker) -> None:
@@ -255,37 +315,116 @@ def fill_output_path(template: str, session: Session, output: str, variant: str 
     return path
 
 
-def _check_outputs(c: _Checker) -> None:
+def output_path_problem(path: str) -> tuple[str, str] | None:
+    """(message, hint) when an output path's text is not a relative file path inside the session
+    folder with a known extension; None when it is. Syntax only: the filesystem is not looked at."""
+    if path == "":
+        return "The output path is empty.", "Give a file name such as 'renders/{name}{variant}.wav'."
+    bad = next((ch for ch in path if ord(ch) < 32 or 127 <= ord(ch) < 160), None)
+    if bad is not None:
+        return (f"The output path contains a control character (U+{ord(bad):04X}).",
+                "Use printable characters only.")
+    if "\\" in path:
+        return "The output path contains a backslash.", "Separate folders with '/'."
+    if path.startswith("/") or (len(path) >= 2 and path[1] == ":" and path[0].isalpha()):
+        return "The output path is absolute.", "Write outputs relative to the session folder."
+    parts = path.split("/")
+    if ".." in parts:
+        return "The output path leaves the session folder ('..').", "Write outputs inside the session folder."
+    if parts[-1] in ("", "."):
+        return "The output path names a folder, not a file.", "End it with a file name such as '{name}.wav'."
+    ext = parts[-1].rpartition(".")[2].lower() if "." in parts[-1] else ""
+    if ext not in OUTPUT_EXTENSIONS:
+        what = f"'.{ext}'" if ext else "no extension"
+        return (f"The output path has {what}; mixgraph writes {', '.join('.' + e for e in OUTPUT_EXTENSIONS)}.",
+                "End the file name with one of them.")
+    return None
+
+
+def _check_outputs(c: _Checker, outputs: dict[str, Output], base: tuple) -> None:
     s = c.s
     taps = {"master", "premaster"} | {f"track:{n}" for n in s.tracks} | {f"bus:{n}" for n in s.buses} | {
         f"return:{n}" for n in s.returns}
     seen: dict[str, str] = {}
-    for name, out in s.outputs.items():
+    for name, out in outputs.items():
         if out.tap not in taps:
-            c.add(("outputs", name, "tap"), f"The tap '{out.tap}' names no node of this session.",
+            c.add(base + (name, "tap"), f"The tap '{out.tap}' names no node of this session.",
                   did_you_mean(out.tap, taps), code="ref.tap")
+        problem = output_path_problem(out.path)
+        if problem is not None:
+            c.add(base + (name, "path"), problem[0], problem[1], code="ref.path")
+            continue
         bad = [f for f in ("{" + x for x in out.path.split("{")[1:]) if not f.startswith(("{name}", "{output}", "{variant}"))]
         if bad:
-            c.add(("outputs", name, "path"), f"Unknown placeholder in '{out.path}'.",
+            c.add(base + (name, "path"), f"Unknown placeholder in '{out.path}'.",
                   "Use {name}, {output} or {variant}.", code="ref.path")
             continue
         filled = os.path.normpath(fill_output_path(out.path, s, name, None))
         if filled in seen:
-            c.add(("outputs", name, "path"), f"Output '{name}' writes the same file as '{seen[filled]}'.",
+            c.add(base + (name, "path"), f"Output '{name}' writes the same file as '{seen[filled]}'.",
                   "Give each output its own path.", code="ref.output-path")
         seen[filled] = name
         if out.bit_depth == "32f" and out.format in ("mp3", "ogg"):
-            c.add(("outputs", name, "bit_depth"), f"{out.format} files have no 32-bit float format.",
+            c.add(base + (name, "bit_depth"), f"{out.format} files have no 32-bit float format.",
                   code="ref.format")
 
 
-def _check_variants(c: _Checker, everything: set[str]) -> None:
-    for vname, v in c.s.variants.items():
+def _check_variants(c: _Checker) -> None:
+    s = c.s
+    everything = set(s.tracks) | set(s.buses) | set(s.returns)
+    base = {(p, d.message) for p, d in zip(c.paths, c.diags, strict=True)}
+    for vname, v in s.variants.items():
+        vpath = ("variants", vname)
         for field in ("mute", "solo"):
             for i, n in enumerate(getattr(v, field)):
                 if n not in everything:
-                    c.add(("variants", vname, field, i), f"Unknown track, bus or return '{n}'.",
+                    c.add(vpath + (field, i), f"Unknown track, bus or return '{n}'.",
                           did_you_mean(n, everything), code="ref.variant")
+        if v.outputs is not None:
+            _check_outputs(c, v.outputs, vpath + ("outputs",))
+        if v.set:
+            _check_variant_set(c, vname, base)
+
+
+def _check_variant_set(c: _Checker, vname: str, base: set[tuple[tuple, str]]) -> None:
+    """Apply a variant's ``set`` and check the result: a lane, an id or a value the patch brings is
+    reported at the variant's line. A patch the schema refuses is left to the expand stage."""
+    from pydantic import ValidationError
+
+    from mixgraph.session.expand import parse_dotted  # here: expand imports this module
+
+    v = c.s.variants[vname]
+    data = c.s.model_dump(mode="python", by_alias=True)
+    applied: dict[tuple, str] = {}
+    for dotted, value in v.set.items():
+        try:
+            parts = parse_dotted(dotted)
+            node: Any = data
+            for part in parts[:-1]:
+                node = node[part]
+            if isinstance(node, dict) and parts[-1] not in node:
+                continue
+            node[parts[-1]] = value
+        except (KeyError, IndexError, TypeError, ValueError):
+            continue  # named nothing: the expand stage reports it
+        applied[parts] = dotted
+    data["variants"] = {}
+    try:
+        patched = Session.model_validate(data)
+    except ValidationError:
+        return
+    sub = _Checker(patched, None)
+    _check_session(sub)
+    for path, d in zip(sub.paths, sub.diags, strict=True):
+        if (path, d.message) in base or path[:1] == ("outputs",):
+            continue
+        target, key = ("variants", vname), True
+        for parts, dotted in applied.items():
+            n = min(len(parts), len(path))
+            if parts[:n] == path[:n]:
+                target, key = ("variants", vname, "set", dotted), False
+                break
+        c.add(target, f"With variant '{vname}': {d.message}", d.hint, code=d.code, key=key)
 
 
 def source_paths(session: Session, session_dir: Path) -> Iterator[tuple[tuple, Path]]:
@@ -320,8 +459,12 @@ def check_files(session: Session, session_dir: Path, loaded: LoadedYaml | None =
 
 
 __all__ = [
+    "OUTPUT_EXTENSIONS",
+    "automatable_params",
+    "check_expanded",
     "check_files",
     "check_references",
+    "output_path_problem",
     "fill_output_path",
     "resolved_loudness",
     "source_paths",

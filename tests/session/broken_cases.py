@@ -49,7 +49,7 @@ EXPECTED = [
     ('pan-out-of-range.yaml', 2, 4, 33, 'Pan must be at most 1 (got 1.5)'),
     ('sample-rate-low.yaml', 2, 3, 14, 'at least 8000'),
     ('ratio-below-one.yaml', 2, 7, 35, 'Ratio must be at least 1 (got 0.5)'),
-    ('q-zero.yaml', 2, 8, 59, 'Q must be greater than 0'),
+    ('q-zero.yaml', 2, 8, 59, 'Q must be at least 0.1 (got 0)'),
     ('slope-not-allowed.yaml', 2, 8, 61, 'must be one of 12, 24, 36, 48'),
     ('unknown-processor.yaml', 2, 7, 9, "Did you mean 'compressor'?"),
     ('processor-without-type.yaml', 2, 7, 9, "Missing key 'type'"),
