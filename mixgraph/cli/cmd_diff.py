@@ -28,7 +28,7 @@ def run(args) -> int:
     from pathlib import Path
 
     from mixgraph.errors import SessionInvalid, UserError
-    from mixgraph.recall.diff import diff_sessions, format_changes, load_spec
+    from mixgraph.session.diff import diff_sessions, format_changes, load_spec
 
     if args.git_external:
         argv = [x for x in (args.a, args.b, *args.rest) if x is not None]

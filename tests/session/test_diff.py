@@ -10,10 +10,10 @@ import sys
 import pytest
 
 from mixgraph.cli import main
-from mixgraph.recall.diff import _lcs
+from mixgraph.session.diff import _lcs
 from tests.conftest import REPO
 
-GOLDEN = REPO / "tests/recall/golden/diff_quickstart.txt"
+GOLDEN = REPO / "tests/session/golden/diff_quickstart.txt"
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
