@@ -27,8 +27,9 @@ from typing import Any, get_args
 
 from pydantic import BaseModel
 
-from mixgraph.errors import UserError
+from mixgraph.errors import MediaError, SessionInvalid, UserError
 from mixgraph.session import pipeline
+from mixgraph.session.loader import YamlProblem, read_text
 from mixgraph.session.models import PROCESSOR_MODELS, Session
 
 KIND = {"tracks": "track", "buses": "bus", "returns": "return", "outputs": "output", "variants": "variant"}
@@ -63,13 +64,25 @@ class Change:
 
 def load_spec(spec: str, variant: str | None = None, *, display: str | None = None,
               session_dir: Path | None = None) -> Session | None:
-    """A resolved session from a file path or ``REV:path``; None for ``/dev/null`` (git's empty side)."""
+    """A resolved session from a file path or ``REV:path``; None for ``/dev/null`` (git's empty side).
+
+    With ``session_dir`` (git's external diff) ``spec`` is always a file, read with that folder as its
+    session folder: git names the old side by a temporary file whose name means nothing."""
     if spec == os.devnull:
         return None
+    if session_dir is not None:
+        file = display or spec
+        try:
+            text = read_text(spec)
+        except YamlProblem as problem:
+            # a file that cannot be read is named as git gave it; a problem in it (not UTF-8,
+            # binary) is placed in the session's own name
+            if {d.code for d in problem.diagnostics} <= {"file.missing", "file.unreadable"}:
+                raise MediaError(problem.diagnostics[0].message, problem.diagnostics) from None
+            raise SessionInvalid(file, [d.with_position(file, d.line, d.col) for d in problem.diagnostics]) from None
+        return pipeline.expand(pipeline.load_text(text, file, session_dir=session_dir), variant)
     if os.path.exists(spec):
-        ls = pipeline.load(spec, check_media=False, display=display) if session_dir is None else \
-            pipeline.load_text(Path(spec).read_text(encoding="utf-8"), display or spec, session_dir=session_dir)
-        return pipeline.expand(ls, variant)
+        return pipeline.expand(pipeline.load(spec, check_media=False, display=display), variant)
     if ":" in spec:
         rev, _, path = spec.partition(":")
         text = git_show(rev, path)
@@ -82,7 +95,18 @@ def load_spec(spec: str, variant: str | None = None, *, display: str | None = No
 
 
 def git_show(rev: str, path: str) -> str:
-    """The text of ``path`` at ``rev`` (``""`` = the index), resolved like ``git show REV:./path``."""
+    """The text of ``path`` at ``rev`` (``""`` = the index), resolved like ``git show REV:./path``.
+
+    Read with ``git cat-file blob``: it takes exactly one object name and no paths, so nothing but
+    that name reaches git from the command line, and a folder is refused instead of listed. A
+    revision that starts with '-' is refused here: git would read it as an option (``--output=F``
+    writes a file), and cat-file's syntax has no ``--`` to end the options before it."""
+    if rev.startswith("-"):
+        raise UserError(f"{rev}:{path}: a revision cannot start with '-'",
+                        hint="Name a commit, branch or tag (HEAD~1:song.yaml); no file of that name exists.")
+    if not path or path.endswith(("/", os.sep)):
+        raise UserError(f"{rev}:{path}: no session file after the revision",
+                        hint=f"Name the file in that revision, e.g. {rev or 'HEAD'}:song.yaml.")
     p = Path(path)
     folder = p.parent if str(p.parent) not in ("", ".") else Path(".")
     if not folder.is_dir():
@@ -91,8 +115,8 @@ def git_show(rev: str, path: str) -> str:
     else:
         rel = p.name
     try:
-        res = subprocess.run(["git", "-C", str(folder), "show", f"{rev}:./{rel}"], capture_output=True,
-                             timeout=60)
+        res = subprocess.run(["git", "-C", str(folder), "cat-file", "blob", f"{rev}:./{rel}"],
+                             capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
         raise UserError(f"{rev}:{path}: cannot run git ({exc})", hint="Install git, or compare two files.") from None
     if res.returncode != 0:
@@ -101,7 +125,7 @@ def git_show(rev: str, path: str) -> str:
         msg = fatal[0].removeprefix("fatal: ").rstrip(".")
         raise UserError(f"{rev}:{path}: git cannot show it ({msg})", hint=_git_hint(msg, rev, path))
     try:
-        return res.stdout.decode("utf-8")
+        return res.stdout.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UserError(f"{rev}:{path}: not a UTF-8 text file") from None
 
@@ -115,6 +139,8 @@ def _git_hint(msg: str, rev: str, path: str) -> str:
         return f"The file is not in {rev or 'the index'}; git log --oneline --follow -- {path} lists its revisions."
     if "invalid object name" in msg or "unknown revision" in msg or "bad revision" in msg:
         return f"No revision '{rev}' here; git log --oneline -- {path} lists the ones that changed the file."
+    if msg.endswith("bad file"):  # the name is a folder (or a submodule) in that revision
+        return f"{path} is not a file in {rev or 'the index'}: name a session file."
     return "Check the revision and the path (git log --oneline -- FILE)."
 
 
