@@ -103,7 +103,7 @@ def git_show(rev: str, path: str) -> str:
     writes a file), and cat-file's syntax has no ``--`` to end the options before it."""
     if rev.startswith("-"):
         raise UserError(f"{rev}:{path}: a revision cannot start with '-'",
-                        hint="Name a commit, branch or tag (HEAD~1:song.yaml); no file of that name exists.")
+                        hint="Name a commit, branch or tag, as in HEAD~1:song.yaml.")
     if not path or path.endswith(("/", os.sep)):
         raise UserError(f"{rev}:{path}: no session file after the revision",
                         hint=f"Name the file in that revision, e.g. {rev or 'HEAD'}:song.yaml.")
