@@ -16,6 +16,7 @@ Exit codes (shared by every command):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -92,7 +93,29 @@ class Diagnostic:
                 text += f"\n   {str(self.line - 1).rjust(width)} | {prev}"
             cur = source_lines[self.line - 1].rstrip("\n")
             text += f"\n > {str(self.line).rjust(width)} | {cur}"
-        return text
+        return printable(text)
+
+
+#: C0 controls but the newline, DEL, C1 controls, and lone surrogates (the undecodable bytes of a
+#: file name, which no terminal encoding can print)
+_CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+
+
+def _escape(m: re.Match) -> str:
+    code = ord(m.group())
+    if 0xDC80 <= code <= 0xDCFF:  # os.fsdecode's surrogateescape: the byte it stands for
+        return f"\\x{code - 0xDC00:02x}"
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but the newline as a visible escape (ESC as ``\\x1b``),
+    and each undecodable byte of a file name as the byte (``\\xff``).
+
+    Names in a session (a source path, an output path, a description) come from an untrusted file;
+    printed raw, an ESC or BEL in one would drive the terminal (clear it, retitle it, hide lines).
+    The escapes are printable themselves, so applying this twice changes nothing."""
+    return _CONTROL.sub(_escape, text)
 
 
 def sort_diagnostics(diags: Iterable[Diagnostic]) -> list[Diagnostic]:
@@ -155,10 +178,3 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     if best:
         return f"Did you mean '{best[0]}'?"
     return None
-
-
-def printable(text: str) -> str:
-    """``text`` with control characters (C0, DEL, C1) but newline shown as escapes, so a name
-    from an untrusted session cannot drive the terminal it is printed on."""
-    return "".join(c if (c == "\n" or not (ord(c) < 32 or 127 <= ord(c) < 160)) else f"\\x{ord(c):02x}"
-                   for c in text)

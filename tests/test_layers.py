@@ -158,7 +158,8 @@ def test_no_two_packages_import_each_other():
 
 
 def test_session_layer_does_not_load_numeric_libraries():
-    code = ("import sys, mixgraph.session.pipeline, mixgraph.api.session; print(sorted(m for m in sys.modules "
+    code = ("import sys, mixgraph.session.pipeline, mixgraph.session.diff, mixgraph.api.session; "
+            "print(sorted(m for m in sys.modules "
             "if m.split('.')[0] in ('numpy','scipy','soundfile','numba')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"

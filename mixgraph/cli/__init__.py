@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def print_error(err: MixgraphError) -> None:
+    """The error in the house style, its control characters escaped (see ``cli.output``)."""
     from mixgraph.cli.output import print_diagnostics
 
     print_diagnostics(err)

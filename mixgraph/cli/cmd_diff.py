@@ -1,25 +1,31 @@
-"""mixgraph diff A B [--json] [--variant NAME] [--exit-code] | mixgraph diff --git-external <7 git args>
+"""mixgraph diff A B [--json] [--variant NAME] [--exit-code] | mixgraph diff [OPTIONS] --git-external <7 git args>
 
 As git's external diff (``git config diff.mixgraph.command 'mixgraph diff --git-external'`` and
 ``*.yaml diff=mixgraph`` in .gitattributes) it gets ``path old-file old-hex old-mode new-file new-hex
 new-mode`` (9 with a rename, 1 for an unmerged path); both sides are read with the folder of ``path``
 as their session folder, so sources, globs and local templates mean what they mean in the checkout.
+Everything after ``--git-external`` is git's: a path such as ``--json.yaml`` or ``-x.yaml`` is a
+path, never an option (options go before ``--git-external``).
 """
 
 from __future__ import annotations
+
+import argparse
 
 HELP = "what changed musically between two sessions (files or git revisions like HEAD~1:song.yaml)"
 
 
 def add_arguments(p) -> None:
-    p.add_argument("a", metavar="A", help="session file or REV:path")
+    p.add_argument("a", metavar="A", nargs="?", help="session file or REV:path")
     p.add_argument("b", metavar="B", nargs="?", help="session file or REV:path")
-    p.add_argument("rest", nargs="*", help="(git external diff: the other arguments git passes)")
+    p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="changes as a JSON list")
     p.add_argument("--variant", metavar="NAME", help="compare this variant of both")
     p.add_argument("--exit-code", action="store_true", help="exit 1 when there are changes (like git diff)")
-    p.add_argument("--git-external", action="store_true",
-                   help="called by git as a diff driver: PATH OLD-FILE OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE")
+    # REMAINDER: argparse hands every later argument over as it is, even one that looks like an option
+    p.add_argument("--git-external", nargs=argparse.REMAINDER, metavar="GIT-ARG",
+                   help="called by git as a diff driver (last, followed by git's arguments: PATH OLD-FILE "
+                        "OLD-HEX OLD-MODE NEW-FILE NEW-HEX NEW-MODE)")
 
 
 def run(args) -> int:
@@ -27,20 +33,23 @@ def run(args) -> int:
     import sys
     from pathlib import Path
 
-    from mixgraph.errors import SessionInvalid, UserError
-    from mixgraph.recall.diff import diff_sessions, format_changes, load_spec
+    from mixgraph.errors import SessionInvalid, UserError, printable
+    from mixgraph.session.diff import diff_sessions, format_changes, load_spec
 
-    if args.git_external:
-        argv = [x for x in (args.a, args.b, *args.rest) if x is not None]
+    if args.git_external is not None:
+        argv = args.git_external
+        if args.a is not None:
+            raise UserError("--git-external takes git's arguments after it, and no A or B before it",
+                            hint="Set it up with: git config diff.mixgraph.command 'mixgraph diff --git-external'")
         if len(argv) == 1:  # git passes only the path of an unmerged file
-            sys.stdout.write(f"* Unmerged path {argv[0]}\n")
+            sys.stdout.write(printable(f"* Unmerged path {argv[0]}") + "\n")
             return 0
         if len(argv) < 7:
             raise UserError("--git-external expects the 7 arguments git passes to a diff driver",
                             hint="Set it up with: git config diff.mixgraph.command 'mixgraph diff --git-external'")
         path, old_file, new_file = argv[0], argv[1], argv[4]
         base = Path(path).parent.resolve()
-        sys.stdout.write(f"mixgraph diff a/{path} b/{path}\n")
+        sys.stdout.write(printable(f"mixgraph diff a/{path} b/{path}") + "\n")
         try:
             old = load_spec(old_file, args.variant, display=f"a/{path}", session_dir=base)
             new = load_spec(new_file, args.variant, display=f"b/{path}", session_dir=base)
@@ -59,7 +68,7 @@ def run(args) -> int:
     if args.json:
         sys.stdout.write(json.dumps([c.to_dict() for c in changes], indent=2) + "\n")
     else:
-        sys.stdout.write(format_changes(changes))
+        sys.stdout.write(printable(format_changes(changes)))
     return 1 if (args.exit_code and changes) else 0
 
 
@@ -68,15 +77,20 @@ def _text_diff(path: str, old_file: str, new_file: str, err) -> None:
     import os
     import sys
 
+    from mixgraph.errors import printable
+
     def lines(f: str) -> list[str]:
+        # lines end at a newline only (str.splitlines also splits at form feeds, \x1c-\x1e, U+2028...)
         if f == os.devnull:
             return []
         with open(f, encoding="utf-8", errors="replace") as fh:
-            return fh.read().splitlines(keepends=True)
+            parts = fh.read().split("\n")
+        return [x + "\n" for x in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
     first = err.diagnostics[0] if err.diagnostics else None
-    where = f"{first.file}:{first.line}:{first.col}: {first.message}" if first is not None and first.line \
-        else err.message
-    sys.stdout.write(f"(not a valid session: {where} Text diff follows.)\n")
+    where = f"{first.location}: {first.message}" if first is not None else err.message
+    out = [f"(not a valid session: {where} Text diff follows.)\n"]
     for line in difflib.unified_diff(lines(old_file), lines(new_file), f"a/{path}", f"b/{path}"):
-        sys.stdout.write(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    # the text of a broken file can hold anything; the terminal gets it with its controls escaped
+    sys.stdout.write(printable("".join(out)))

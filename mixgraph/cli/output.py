@@ -1,10 +1,13 @@
-"""Shared terminal output for the CLI: diagnostics in the house style."""
+"""Shared terminal output for the CLI: diagnostics in the house style.
+
+Everything printed here passes through :func:`~mixgraph.errors.printable`: messages quote names from
+the session file, which must not reach the terminal as control sequences."""
 
 from __future__ import annotations
 
 import sys
 
-from mixgraph.errors import MAX_LISTED, Diagnostic, MixgraphError
+from mixgraph.errors import MAX_LISTED, Diagnostic, MixgraphError, printable
 
 _LINES_CACHE: dict[str, list[str] | None] = {}
 
@@ -29,14 +32,14 @@ def format_diagnostics(diags: list[Diagnostic], with_source: bool = True) -> str
         out.append(d.format(_source_lines(d.file) if with_source and d.line else None))
     if len(diags) > MAX_LISTED:
         out.append(f"... and {len(diags) - MAX_LISTED} more")
-    return "\n".join(out)
+    return printable("\n".join(out))
 
 
 def print_diagnostics(err: MixgraphError, stream=None) -> None:
     stream = stream or sys.stderr
-    print(f"error: {err.message}", file=stream)
+    print(printable(f"error: {err.message}"), file=stream)
     if err.hint:
-        print(err.hint, file=stream)
+        print(printable(err.hint), file=stream)
     if err.diagnostics:
         print("", file=stream)
         print(format_diagnostics(err.diagnostics), file=stream)

@@ -23,10 +23,13 @@ import re
 import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
-from mixgraph.errors import UserError
+from pydantic import BaseModel
+
+from mixgraph.errors import MediaError, SessionInvalid, UserError
 from mixgraph.session import pipeline
+from mixgraph.session.loader import YamlProblem, read_text
 from mixgraph.session.models import PROCESSOR_MODELS, Session
 
 KIND = {"tracks": "track", "buses": "bus", "returns": "return", "outputs": "output", "variants": "variant"}
@@ -61,13 +64,25 @@ class Change:
 
 def load_spec(spec: str, variant: str | None = None, *, display: str | None = None,
               session_dir: Path | None = None) -> Session | None:
-    """A resolved session from a file path or ``REV:path``; None for ``/dev/null`` (git's empty side)."""
+    """A resolved session from a file path or ``REV:path``; None for ``/dev/null`` (git's empty side).
+
+    With ``session_dir`` (git's external diff) ``spec`` is always a file, read with that folder as its
+    session folder: git names the old side by a temporary file whose name means nothing."""
     if spec == os.devnull:
         return None
+    if session_dir is not None:
+        file = display or spec
+        try:
+            text = read_text(spec)
+        except YamlProblem as problem:
+            # a file that cannot be read is named as git gave it; a problem in it (not UTF-8,
+            # binary) is placed in the session's own name
+            if {d.code for d in problem.diagnostics} <= {"file.missing", "file.unreadable"}:
+                raise MediaError(problem.diagnostics[0].message, problem.diagnostics) from None
+            raise SessionInvalid(file, [d.with_position(file, d.line, d.col) for d in problem.diagnostics]) from None
+        return pipeline.expand(pipeline.load_text(text, file, session_dir=session_dir), variant)
     if os.path.exists(spec):
-        ls = pipeline.load(spec, check_media=False, display=display) if session_dir is None else \
-            pipeline.load_text(Path(spec).read_text(encoding="utf-8"), display or spec, session_dir=session_dir)
-        return pipeline.expand(ls, variant)
+        return pipeline.expand(pipeline.load(spec, check_media=False, display=display), variant)
     if ":" in spec:
         rev, _, path = spec.partition(":")
         text = git_show(rev, path)
@@ -80,7 +95,18 @@ def load_spec(spec: str, variant: str | None = None, *, display: str | None = No
 
 
 def git_show(rev: str, path: str) -> str:
-    """The text of ``path`` at ``rev`` (``""`` = the index), resolved like ``git show REV:./path``."""
+    """The text of ``path`` at ``rev`` (``""`` = the index), resolved like ``git show REV:./path``.
+
+    Read with ``git cat-file blob``: it takes exactly one object name and no paths, so nothing but
+    that name reaches git from the command line, and a folder is refused instead of listed. A
+    revision that starts with '-' is refused here: git would read it as an option (``--output=F``
+    writes a file), and cat-file's syntax has no ``--`` to end the options before it."""
+    if rev.startswith("-"):
+        raise UserError(f"{rev}:{path}: a revision cannot start with '-'",
+                        hint="Name a commit, branch or tag, as in HEAD~1:song.yaml.")
+    if not path or path.endswith(("/", os.sep)):
+        raise UserError(f"{rev}:{path}: no session file after the revision",
+                        hint=f"Name the file in that revision, e.g. {rev or 'HEAD'}:song.yaml.")
     p = Path(path)
     folder = p.parent if str(p.parent) not in ("", ".") else Path(".")
     if not folder.is_dir():
@@ -89,8 +115,8 @@ def git_show(rev: str, path: str) -> str:
     else:
         rel = p.name
     try:
-        res = subprocess.run(["git", "-C", str(folder), "show", f"{rev}:./{rel}"], capture_output=True,
-                             timeout=60)
+        res = subprocess.run(["git", "-C", str(folder), "cat-file", "blob", f"{rev}:./{rel}"],
+                             capture_output=True, stdin=subprocess.DEVNULL, timeout=60)
     except (OSError, subprocess.SubprocessError) as exc:
         raise UserError(f"{rev}:{path}: cannot run git ({exc})", hint="Install git, or compare two files.") from None
     if res.returncode != 0:
@@ -99,7 +125,7 @@ def git_show(rev: str, path: str) -> str:
         msg = fatal[0].removeprefix("fatal: ").rstrip(".")
         raise UserError(f"{rev}:{path}: git cannot show it ({msg})", hint=_git_hint(msg, rev, path))
     try:
-        return res.stdout.decode("utf-8")
+        return res.stdout.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UserError(f"{rev}:{path}: not a UTF-8 text file") from None
 
@@ -113,6 +139,8 @@ def _git_hint(msg: str, rev: str, path: str) -> str:
         return f"The file is not in {rev or 'the index'}; git log --oneline --follow -- {path} lists its revisions."
     if "invalid object name" in msg or "unknown revision" in msg or "bad revision" in msg:
         return f"No revision '{rev}' here; git log --oneline -- {path} lists the ones that changed the file."
+    if msg.endswith("bad file"):  # the name is a folder (or a submodule) in that revision
+        return f"{path} is not a file in {rev or 'the index'}: name a session file."
     return "Check the revision and the path (git log --oneline -- FILE)."
 
 
@@ -134,17 +162,21 @@ def fmt(value: Any, unit: str | None = None) -> str:
     if isinstance(value, float):
         value = int(value) if value.is_integer() else round(value, 6)
     if isinstance(value, (list, dict)):
-        return _compact(value)
+        return _compact(value, unit)
     text = str(value)
     return f"{text} {unit}" if unit and isinstance(value, (int, float)) else text
 
 
-def _compact(value: Any) -> str:
+def _compact(value: Any, unit: str | None = None) -> str:
+    """A nested value on one line; a list of numbers takes its unit once (``[200, 2000] Hz``), a
+    mapping's values the units of their own keys."""
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_compact(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {_compact(v, unit_of(str(k)))}" for k, v in value.items()) + "}"
     if isinstance(value, list):
-        return "[" + ", ".join(_compact(v) for v in value) + "]"
-    return fmt(value)
+        text = "[" + ", ".join(_compact(v) for v in value) + "]"
+        numbers = value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+        return f"{text} {unit}" if unit and numbers else text
+    return fmt(value, unit)
 
 
 def _delta(old: Any, new: Any, unit: str | None) -> str:
@@ -264,7 +296,9 @@ def _keys(a: dict, b: dict) -> list:
 
 
 def _diff_fields(kind: str, name: str, path: str, a: Any, b: Any, head: str, label: str = "") -> list[Change]:
-    """Leaves of two nested values; lists compared whole unless they hold mappings of equal length."""
+    """Leaves of two nested values. Lists of mappings (EQ bands, multiband bands) are compared item by
+    item: aligned on their ``type`` where every item has one (a band of another type is a
+    replacement), else by position; lists of anything else are compared whole."""
     if isinstance(a, dict) and isinstance(b, dict):
         out: list[Change] = []
         for k in _keys(a, b):
@@ -272,12 +306,26 @@ def _diff_fields(kind: str, name: str, path: str, a: Any, b: Any, head: str, lab
                 sub = f"{label}.{k}" if label else str(k)
                 out += _diff_fields(kind, name, f"{path}.{k}", a.get(k), b.get(k), head, sub)
         return out
-    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b) and all(isinstance(x, dict) for x in a + b):
-        out = []
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            if x != y:
-                out += _diff_fields(kind, name, f"{path}[{i}]", x, y, head, f"{label}[{i}]")
-        return out
+    if isinstance(a, list) and isinstance(b, list) and a + b and all(isinstance(x, dict) for x in a + b):
+        if all("type" in x for x in a + b):
+            pairs = _lcs([str(x["type"]) for x in a], [str(x["type"]) for x in b])
+        else:
+            pairs = [(i, i) for i in range(min(len(a), len(b)))]
+        matched_a = {i for i, _ in pairs}
+        matched_b = {j for _, j in pairs}
+        items: list[tuple[int, list[Change]]] = []  # listed by index: a replacement reads - then +
+        for i, x in enumerate(a):
+            if i not in matched_a:
+                items.append((i, [Change("remove", kind, name, f"{path}[{i}]", x, None, None,
+                                         f"-{head[1:]} {label}[{i}] {_item(x)}")]))
+        for j, y in enumerate(b):
+            if j not in matched_b:
+                items.append((j, [Change("add", kind, name, f"{path}[{j}]", None, y, None,
+                                         f"+{head[1:]} {label}[{j}] {_item(y)}")]))
+        for i, j in pairs:
+            if a[i] != b[j]:
+                items.append((j, _diff_fields(kind, name, f"{path}[{j}]", a[i], b[j], head, f"{label}[{j}]")))
+        return [c for _, cs in sorted(items, key=lambda t: t[0]) for c in cs]
     return [_change(kind, name, path, a, b, f"{head} {label}".rstrip())]
 
 
@@ -311,28 +359,69 @@ def _lcs(a: list[str], b: list[str]) -> list[tuple[int, int]]:
 
 def _settings(p: dict) -> str:
     """The parameters of a processor that differ from its defaults, for an added/removed line."""
-    model = PROCESSOR_MODELS.get(p["type"])
-    bits = []
-    for k, v in p.items():
-        if k in ("type", "id", "bypass"):
-            continue
-        field = model.model_fields.get("from_" if k == "from" else k) if model else None
-        default = field.get_default(call_default_factory=True) if field is not None and not field.is_required() \
-            else object()
-        if v == default:
-            continue
-        if k == "bands" and isinstance(v, list):
-            bits.append(", ".join(_band(b) for b in v))
-        else:
-            bits.append(f"{k} {fmt(v, unit_of(k))}")
+    bits = _params(p, PROCESSOR_MODELS.get(p.get("type", "")), skip=("type", "id", "bypass"))
     return f" ({', '.join(bits)})" if bits else ""
 
 
-def _band(b: dict) -> str:
-    text = f"{b['type']} {fmt(b.get('freq_hz'), 'Hz')}"
-    if "gain_db" in b:
-        text += f" {'+' if b['gain_db'] > 0 else ''}{fmt(b['gain_db'], 'dB')}"
-    return text
+def _params(d: dict, model: type[BaseModel] | None, skip: tuple[str, ...] = ()) -> list[str]:
+    """``key value unit`` for each entry of ``d`` that differs from ``model``'s default (every entry
+    without a model); nested mappings and lists of them are summarised with their own models."""
+    fields = {(f.alias or n): f for n, f in model.model_fields.items()} if model is not None else {}
+    bits = []
+    for k, v in d.items():
+        if k in skip:
+            continue
+        field = fields.get(k)
+        if field is not None and not field.is_required() and v == field.get_default(call_default_factory=True):
+            continue
+        if isinstance(v, dict):
+            bits.append(f"{k} {_item(v, _nested_model(field, v))}")
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            items = ", ".join(_item(x, _nested_model(field, x)) for x in v)
+            # EQ bands read as a list of filters; other lists keep their name
+            bits.append(items if k == "bands" and all("type" in x for x in v) else f"{k} [{items}]")
+        else:
+            bits.append(f"{k} {fmt(v, unit_of(k))}")
+    return bits
+
+
+def _item(d: dict, model: type[BaseModel] | None = None) -> str:
+    """One band or other nested mapping: ``bell 1000 Hz +3 dB q 2``, ``{threshold_db -20 dB, ratio 2}``."""
+    if model is None:
+        model = _nested_model(None, d)
+    if "type" in d:
+        text = str(d["type"])
+        if isinstance(d.get("freq_hz"), (int, float)):
+            text += f" {fmt(d['freq_hz'], 'Hz')}"
+        if isinstance(d.get("gain_db"), (int, float)):
+            text += f" {'+' if d['gain_db'] > 0 else ''}{fmt(d['gain_db'], 'dB')}"
+        rest = _params(d, model, skip=("type", "freq_hz", "gain_db"))
+        return " ".join([text, *rest])
+    bits = _params(d, model)
+    return "{" + (", ".join(bits) if bits else "defaults") + "}"
+
+
+def _nested_model(field: Any, item: dict) -> type[BaseModel] | None:
+    """The model of a mapping held by ``field`` (a sidechain, an EQ or multiband band): among the
+    models its annotation names, the one whose ``type`` literal is the item's type and whose fields
+    hold all the item's keys. Without a field, such a model anywhere in the processors' fields."""
+    found: list[type[BaseModel]] = []
+
+    def walk(t: Any) -> None:
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            found.append(t)
+        for arg in get_args(t):
+            walk(arg)
+
+    for f in [field] if field is not None else [f for m in PROCESSOR_MODELS.values() for f in m.model_fields.values()]:
+        walk(f.annotation)
+    for m in found:
+        names = {f.alias or n for n, f in m.model_fields.items()}
+        t = m.model_fields.get("type")
+        kinds = get_args(t.annotation) if t is not None else ()
+        if set(item) <= names and (item.get("type") in kinds if "type" in item else t is None):
+            return m
+    return None
 
 
 def _diff_chain(kind: str, name: str, path: str, a: list, b: list) -> list[Change]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -10,10 +11,10 @@ import sys
 import pytest
 
 from mixgraph.cli import main
-from mixgraph.recall.diff import _lcs
+from mixgraph.session.diff import _lcs
 from tests.conftest import REPO
 
-GOLDEN = REPO / "tests/recall/golden/diff_quickstart.txt"
+GOLDEN = REPO / "tests/session/golden/diff_quickstart.txt"
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
@@ -39,8 +40,10 @@ def edit(text: str) -> str:
 
 
 def git(cwd, *args):
+    # the diff driver git starts ('python -m mixgraph') must import this checkout, not an installed copy
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd, check=True,
-                          capture_output=True, text=True).stdout
+                          capture_output=True, text=True, env=env).stdout
 
 
 @pytest.fixture
@@ -300,8 +303,8 @@ def test_git_driver_reads_both_sides_in_the_folder_of_the_session(tmp_path, caps
         "~ track vox_harmony_2: gain_db -10 dB -> -12 dB (-2 dB)",
         "~ bus vocals: gain_db 0 dB -> -3 dB (-3 dB)",
     ]
-    out = subprocess.run(["git", "diff"], cwd=song, check=True, capture_output=True, text=True)
-    assert out.stdout.splitlines() == ["mixgraph diff a/songs/one/session.yaml b/songs/one/session.yaml", *expected]
+    out = git(song, "diff")
+    assert out.splitlines() == ["mixgraph diff a/songs/one/session.yaml b/songs/one/session.yaml", *expected]
     # the same from the command line, from the top of the repository and from the song's folder
     monkeypatch.chdir(tmp_path)
     assert run(capsys, "diff", "HEAD:songs/one/session.yaml", "songs/one/session.yaml")[1].splitlines() == expected
