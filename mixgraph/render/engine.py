@@ -34,6 +34,7 @@ from mixgraph.dsp.registry import create
 from mixgraph.errors import RenderError
 from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
 from mixgraph.render import warmup
+from mixgraph.units import db_to_gain
 
 SILENCE = 10.0 ** (-120.0 / 20.0)  # -120 dBFS: "silent" for tail: auto
 SILENCE_HOLD_S = 0.1  # silent this long after the timeline: the tail is over
@@ -334,134 +335,170 @@ class Engine:
         self.block = int(block_size)
         self.jobs = max(1, jobs or DEFAULT_JOBS)
 
-    # ------------------------------------------------------------------ mix stage
     def run_mix(self, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]], spill_dir: str | None = None,
                 progress: Callable[[float], None] | None = None,
                 node_observers: dict[str, Callable[[np.ndarray], None]] | None = None) -> MixResult:
-        plan = self.plan
-        sr = plan.sample_rate
-        runners: dict[str, NodeRunner] = {}
-        pool: ThreadPoolExecutor | None = None
+        """Every node, block by block, up to the premaster (spilled to a float64 file in
+        ``spill_dir``); each tap's consumers get its samples, each observed node's observer its output."""
+        run = _MixRun(self, tap_consumers, spill_dir, node_observers or {})
         try:
-            for node in plan.nodes:
-                runners[node.id] = NodeRunner(node, plan, self.block)
-            warmup.maybe_start()  # the command line's first render: a helper compiles its last kernels
-            master_lines = [DelayLine(2, i.delay_samples) for i in plan.master.inputs]
-            master_gains = [10.0 ** (i.level_db / 20.0) for i in plan.master.inputs]
-            master_src = SourceStream(plan.master.source, sr) if plan.master.source else None
-            timeline = max([r.source.end for r in runners.values() if r.source is not None]
-                           + ([master_src.end] if master_src else []) + [0])
-            if timeline == 0:
-                raise RenderError("Nothing to render: the session has no sources.")
-            d_pm = plan.master.premaster_latency_samples
-            taps = {t.name: t for t in plan.taps}
-            sinks: dict[str, TapSink] = {}
-            for name, consumers in tap_consumers.items():
-                if name in ("master", "premaster"):
-                    continue
-                tap = taps[name]
-                sinks[name] = TapSink(tap.trim_samples, consumers)
-            fd, spill_path = tempfile.mkstemp(prefix=".mixgraph-premaster-", suffix=".f64", dir=spill_dir)
-            spill = os.fdopen(fd, "wb")
-            pm_sink = TapSink(d_pm, [lambda x: spill.write(np.ascontiguousarray(x.T))]
-                              + list(tap_consumers.get("premaster", [])))
-            max_trim = max([d_pm] + [s.trim for s in sinks.values()])
-            if plan.tail == "auto":
-                hold = int(max(SILENCE_HOLD_S, longest_gap_s(plan)) * sr)
-                cap = timeline + int(MAX_AUTO_TAIL_S * sr)
-            else:
-                hold = 0
-                cap = timeline + int(round(float(plan.tail) * sr))
-            last_loud = -1
-            length = timeline if plan.tail == "auto" else cap
-            pos = 0
-            # the calling thread is one of the workers (see run_parallel)
-            pool = ThreadPoolExecutor(self.jobs - 1, thread_name_prefix="mixgraph-node") if self.jobs > 1 else None
-            levels = [[plan.node(nid) for nid in ids if nid != "master"] for ids in plan.levels]
-            observers = node_observers or {}
-            for nid in observers:
-                runners[nid].count_levels = False
-
-            def deliver(pm: np.ndarray, stems: dict[str, np.ndarray], length: int) -> None:
-                # blocks are fresh arrays no node writes to again, so another thread may read them
-                pm_sink.length = length
-                pm_sink.push(pm)
-                for name, sink in sinks.items():
-                    sink.length = length
-                    sink.push(stems[name])
-
-            def run_node(nd, pos, n, bufs):
-                # each node's meter runs in the same worker as the node (a node's blocks still
-                # reach its meter in timeline order: levels are processed one after another)
-                res = runners[nd.id].run(pos, n, bufs)
-                observe = observers.get(nd.id)
-                if observe is not None:
-                    observe(res[1])
-                return res
-
-            # with threads, the premaster meter, the spill and the stem writers take block k as one
-            # more task of the pool beside block k+1's first level, so blocks reach them in order,
-            # one behind. A thread of their own (a Handoff) made three busy threads on the two
-            # cores of the benchmark machine: 16x180 mix stage 2.96-3.01 s, 2.75-2.82 s this way.
-            held: tuple | None = None  # the block the sink takes next, with threads
-            while pos < length + max_trim:
-                n = self.block
-                bufs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-                for li, level in enumerate(levels):
-                    if pool is not None and (len(level) > 1 or (li == 0 and held is not None)):
-                        tasks = [(lambda nd=nd, pos=pos, n=n, bufs=bufs: run_node(nd, pos, n, bufs)) for nd in level]
-                        sink = li == 0 and held is not None
-                        if sink:
-                            tasks.insert(0, lambda args=held: deliver(*args))
-                            held = None
-                        results = run_parallel(pool, self.jobs - 1, tasks)[int(sink):]
-                    else:
-                        results = [run_node(nd, pos, n, bufs) for nd in level]
-                    for nd, res in zip(level, results, strict=True):
-                        bufs[nd.id] = res
-                if master_src is not None:
-                    pm = master_src.block(pos, n)
-                    if pm.shape[0] == 1:
-                        pm = np.vstack((pm[0], pm[0]))
-                else:
-                    pm = sum_inputs(plan.master.inputs, master_lines, master_gains, bufs, n)
-                # tail: auto -> extend while the premaster or any tapped stem is above -120 dBFS
-                # (a stem written on its own may ring on where the mix does not, e.g. a muted
-                # reverb return printed as a stem)
-                if plan.tail == "auto":
-                    for sig, trim in [(pm, d_pm)] + [(bufs[taps[name].node][1], sink.trim)
-                                                     for name, sink in sinks.items()]:
-                        loud = np.flatnonzero(np.max(np.abs(sig), axis=0) > SILENCE)
-                        if loud.size:
-                            last_loud = max(last_loud, pos + int(loud[-1]) - trim)
-                    length = min(cap, max(timeline, last_loud + 1 + hold))
-                stems = {name: bufs[taps[name].node][1] for name in sinks}
-                if pool is not None:
-                    held = (pm, stems, length)
-                else:
-                    deliver(pm, stems, length)
-                pos += n
-                if progress is not None:
-                    progress(min(1.0, pos / max(1, length + max_trim)))
-            if held is not None:
-                deliver(*held)
-            if pool is not None:
-                pool.shutdown()
-            spill.close()
-            stats = {nid: {**({"peak": r.peak, "clipped": r.clipped} if r.count_levels else {}),
-                           "gain_reduction": gain_reduction_stats(r.node.chain, r.gr)}
-                     for nid, r in runners.items()}
-            notes = [r.source.note for r in runners.values() if r.source is not None and r.source.note]
-            if master_src is not None:
-                if master_src.note:
-                    notes.append(master_src.note)
-                master_src.close()
-            return MixResult(length, timeline, spill_path, stats, notes)
+            return run.run(progress)
         finally:
-            if pool is not None:
-                pool.shutdown(wait=True, cancel_futures=True)
-            for r in runners.values():
-                r.close()
+            run.close()
+
+
+class _Length:
+    """How long the render is: the timeline plus ``tail_s``, or with ``tail_s: auto`` the timeline
+    extended while the premaster or any tapped stem rings above -120 dBFS (a stem written on its own
+    may ring on where the mix does not, e.g. a muted reverb return printed as a stem), capped."""
+
+    def __init__(self, plan: RenderPlan, timeline: int):
+        sr = plan.sample_rate
+        self.auto = plan.tail == "auto"
+        self.timeline = timeline
+        if self.auto:
+            self.hold = int(max(SILENCE_HOLD_S, longest_gap_s(plan)) * sr)
+            self.cap = timeline + int(MAX_AUTO_TAIL_S * sr)
+            self.length = timeline
+        else:
+            self.hold = 0
+            self.cap = timeline + int(round(float(plan.tail) * sr))
+            self.length = self.cap
+        self.last_loud = -1
+
+    def update(self, pos: int, signals: list[tuple[np.ndarray, int]]) -> int:
+        if self.auto:
+            for sig, trim in signals:
+                loud = np.flatnonzero(np.max(np.abs(sig), axis=0) > SILENCE)
+                if loud.size:
+                    self.last_loud = max(self.last_loud, pos + int(loud[-1]) - trim)
+            self.length = min(self.cap, max(self.timeline, self.last_loud + 1 + self.hold))
+        return self.length
+
+
+class _MixRun:
+    """One run of the mix stage (see Engine.run_mix)."""
+
+    def __init__(self, engine: Engine, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]],
+                 spill_dir: str | None, observers: dict[str, Callable[[np.ndarray], None]]):
+        plan = self.plan = engine.plan
+        sr = plan.sample_rate
+        self.block, self.jobs = engine.block, engine.jobs
+        self.runners: dict[str, NodeRunner] = {}
+        self.pool: ThreadPoolExecutor | None = None
+        self.spill = None
+        self.master_src = None
+        self.observers = observers
+        for node in plan.nodes:
+            self.runners[node.id] = NodeRunner(node, plan, self.block)
+        warmup.maybe_start()  # the command line's first render: a helper compiles its last kernels
+        self.master_lines = [DelayLine(2, i.delay_samples) for i in plan.master.inputs]
+        self.master_gains = [db_to_gain(i.level_db) for i in plan.master.inputs]
+        self.master_src = SourceStream(plan.master.source, sr) if plan.master.source else None
+        timeline = max([r.source.end for r in self.runners.values() if r.source is not None]
+                       + ([self.master_src.end] if self.master_src else []) + [0])
+        if timeline == 0:
+            raise RenderError("Nothing to render: the session has no sources.")
+        self.length = _Length(plan, timeline)
+        self.taps = {t.name: t for t in plan.taps}
+        self.sinks = {name: TapSink(self.taps[name].trim_samples, consumers)
+                      for name, consumers in tap_consumers.items() if name not in ("master", "premaster")}
+        fd, self.spill_path = tempfile.mkstemp(prefix=".mixgraph-premaster-", suffix=".f64", dir=spill_dir)
+        self.spill = os.fdopen(fd, "wb")
+        spill = self.spill
+        self.pm_sink = TapSink(plan.master.premaster_latency_samples,
+                               [lambda x: spill.write(np.ascontiguousarray(x.T))]
+                               + list(tap_consumers.get("premaster", [])))
+        self.max_trim = max([self.pm_sink.trim] + [s.trim for s in self.sinks.values()])
+        # the calling thread is one of the workers (see run_parallel)
+        if self.jobs > 1:
+            self.pool = ThreadPoolExecutor(self.jobs - 1, thread_name_prefix="mixgraph-node")
+        self.levels = [[plan.node(nid) for nid in ids if nid != "master"] for ids in plan.levels]
+        for nid in observers:
+            self.runners[nid].count_levels = False
+
+    def deliver(self, pm: np.ndarray, stems: dict[str, np.ndarray], length: int) -> None:
+        # blocks are fresh arrays no node writes to again, so another thread may read them
+        self.pm_sink.length = length
+        self.pm_sink.push(pm)
+        for name, sink in self.sinks.items():
+            sink.length = length
+            sink.push(stems[name])
+
+    def run_node(self, nd: NodePlan, pos: int, n: int, bufs: dict) -> tuple:
+        # each node's meter runs in the same worker as the node (a node's blocks still reach its
+        # meter in timeline order: levels are processed one after another)
+        res = self.runners[nd.id].run(pos, n, bufs)
+        observe = self.observers.get(nd.id)
+        if observe is not None:
+            observe(res[1])
+        return res
+
+    def nodes_block(self, pos: int, n: int, held: tuple | None) -> dict[str, tuple]:
+        """Every node's block at ``pos``, level by level. With threads, the sinks (premaster meter,
+        spill, stem writers) take the previous block ``held`` as one more task beside the first
+        level, so blocks reach them in order, one behind, without a busy thread of their own."""
+        bufs: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for li, level in enumerate(self.levels):
+            sink = li == 0 and held is not None
+            if self.pool is not None and (len(level) > 1 or sink):
+                tasks = [(lambda nd=nd: self.run_node(nd, pos, n, bufs)) for nd in level]
+                if sink:
+                    tasks.insert(0, lambda args=held: self.deliver(*args))
+                results = run_parallel(self.pool, self.jobs - 1, tasks)[int(sink):]
+            else:
+                if sink:
+                    self.deliver(*held)
+                results = [self.run_node(nd, pos, n, bufs) for nd in level]
+            for nd, res in zip(level, results, strict=True):
+                bufs[nd.id] = res
+        return bufs
+
+    def premaster(self, pos: int, n: int, bufs: dict) -> np.ndarray:
+        if self.master_src is not None:
+            pm = self.master_src.block(pos, n)
+            return np.vstack((pm[0], pm[0])) if pm.shape[0] == 1 else pm
+        return sum_inputs(self.plan.master.inputs, self.master_lines, self.master_gains, bufs, n)
+
+    def run(self, progress: Callable[[float], None] | None) -> MixResult:
+        held: tuple | None = None  # with threads: the block the sinks take next
+        pos = 0
+        length = self.length.length
+        while pos < length + self.max_trim:
+            n = self.block
+            bufs = self.nodes_block(pos, n, held)
+            held = None
+            pm = self.premaster(pos, n, bufs)
+            stems = {name: bufs[self.taps[name].node][1] for name in self.sinks}
+            length = self.length.update(pos, [(pm, self.pm_sink.trim)]
+                                        + [(stems[name], sink.trim) for name, sink in self.sinks.items()])
+            if self.pool is not None:
+                held = (pm, stems, length)
+            else:
+                self.deliver(pm, stems, length)
+            pos += n
+            if progress is not None:
+                progress(min(1.0, pos / max(1, length + self.max_trim)))
+        if held is not None:
+            self.deliver(*held)
+        self.spill.close()
+        stats = {nid: {**({"peak": r.peak, "clipped": r.clipped} if r.count_levels else {}),
+                       "gain_reduction": gain_reduction_stats(r.node.chain, r.gr)}
+                 for nid, r in self.runners.items()}
+        notes = [r.source.note for r in self.runners.values() if r.source is not None and r.source.note]
+        if self.master_src is not None and self.master_src.note:
+            notes.append(self.master_src.note)
+        return MixResult(length, self.length.timeline, self.spill_path, stats, notes)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+        for r in self.runners.values():
+            r.close()
+        if self.master_src is not None:
+            self.master_src.close()
+        if self.spill is not None and not self.spill.closed:
+            self.spill.close()
 
 
 class Handoff:
