@@ -1,11 +1,9 @@
 """Reverb: convolution with an impulse response, or an algorithmic feedback delay network.
 
-Convolution, zero latency and independent of the caller's block size: the first
-``PARTITION`` taps of the IR run as a direct FIR (numba, fixed summation order); the rest
-runs as a uniformly partitioned overlap-save convolution (partitions of ``PARTITION``
-samples, a frequency-domain delay line; Wefers, "Partitioned convolution algorithms for
-real-time auralization", 2015) computed at fixed absolute chunk boundaries, so the output
-is the same for any block cut and equals ``scipy.signal.fftconvolve`` to about -300 dB. Algorithmic: ``kernels.fdn`` (8 lines, Householder feedback, per-line
+Convolution: ``convolution.Convolver``, zero latency and the same bits for any block cut
+(a short direct FIR, then non-uniformly partitioned overlap-save levels), equal to
+``scipy.signal.fftconvolve`` to about -300 dB; a mono input or a mono IR is convolved once and
+the wet signal duplicated. Algorithmic: ``kernels.fdn`` (8 lines, Householder feedback, per-line
 gains for the RT60 ``decay_s``, one-pole damping). Output is always stereo.
 """
 
