@@ -24,7 +24,9 @@ import numpy as np
 from numba import njit
 
 #: partition sizes (samples): the head FIR covers taps [0, SIZES[0]); level i uses partitions
-#: of SIZES[i] samples for taps [SIZES[i], SIZES[i + 1]), the last level for the rest
+#: of SIZES[i] samples for taps [SIZES[i], SIZES[i + 1]), the last level for the rest. Chosen by
+#: measuring IRs of 0.5 s to 60 s: a shorter head FIR costs more in per-chunk Python than it saves
+#: in taps, and a fourth, larger level saved nothing measurable at 60 s
 SIZES = (256, 4096, 65536)
 
 
@@ -103,13 +105,14 @@ class _Level:
         for m in range(k):
             hs[m] = np.fft.rfft(segment[:, m * b : (m + 1) * b], n=2 * b, axis=-1)
         self.hs = hs.view(np.float64)
-        self.xs = np.empty((k, in_channels, b + 1), dtype=np.complex128)
         self.acc = np.empty((self.co, 2 * (b + 1)))
         self.reset()
 
     def reset(self) -> None:
         b = self.size
-        self.xs[...] = 0.0
+        # fresh zeros, not a fill: the pages are zeroed lazily, so a long IR's delay line costs
+        # nothing up front, and a short render never touches most of it
+        self.xs = np.zeros((self.k, self.ci, b + 1), dtype=np.complex128)
         self.window = np.zeros((self.ci, 2 * b))  # the previous chunk, then the one filling
         self.fill = 0  # samples of the current chunk so far
         self.newest = self.k - 1  # ring slot of the newest input spectrum
