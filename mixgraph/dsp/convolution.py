@@ -145,14 +145,14 @@ class _Level:
 class Convolver:
     """Streaming zero-latency convolution of (in_channels, n) blocks with ``ir`` (channels,
     taps): ``process`` returns (max(in_channels, ir channels), n), the output channels paired
-    as in ``head_fir``. ``sizes``: see ``SIZES`` (each size a multiple of the one before)."""
+    as in ``head_fir``. ``sizes``: see ``SIZES`` (each a larger multiple of the one before)."""
 
     def __init__(self, ir: np.ndarray, in_channels: int, sizes: tuple[int, ...] = SIZES):
         ir = np.atleast_2d(np.asarray(ir, dtype=np.float64))
         if ir.shape[1] == 0:
             ir = np.zeros((ir.shape[0], 1))
-        if any(s < 1 for s in sizes) or any(b % a for a, b in zip(sizes, sizes[1:], strict=False)):
-            raise ValueError(f"partition sizes must be positive, each a multiple of the one before: {sizes}")
+        if not sizes or sizes[0] < 1 or any(b <= a or b % a for a, b in zip(sizes, sizes[1:], strict=False)):
+            raise ValueError(f"partition sizes must be positive, each a larger multiple of the one before: {sizes}")
         length = ir.shape[1]
         self.in_channels = in_channels
         self.out_channels = max(in_channels, ir.shape[0])

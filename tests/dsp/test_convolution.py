@@ -146,5 +146,6 @@ def test_a_unit_impulse_returns_the_ir_and_nothing_before_it():
 def test_empty_ir_gives_silence_and_sizes_are_checked():
     y = Convolver(np.zeros((1, 0)), 2).process(np.ones((2, 10)))
     assert y.shape == (2, 10) and not y.any()
-    with pytest.raises(ValueError, match="multiple"):
-        Convolver(np.ones((1, 10)), 1, sizes=(4, 6))
+    for sizes in ((4, 6), (4, 4), (0, 4), ()):
+        with pytest.raises(ValueError, match="multiple"):
+            Convolver(np.ones((1, 10)), 1, sizes=sizes)
