@@ -79,17 +79,16 @@ def test_error_and_diff_output_escape_names(tmp_path, capsys):
     # print_error: a session file name with ESC in it
     code, out, err = run(capsys, "diff", tmp_path / "x\x1b[2J.yaml", tmp_path / "y.yaml")
     assert code == 1 and "\x1b" not in err and "x\\x1b[2J.yaml: no such session file" in err
-    # the diff lines: a source and an output path from the session
+    # the diff lines: a source path from the session
     (tmp_path / "a.yaml").write_text(SONG)
-    (tmp_path / "b.yaml").write_text(SONG.replace("a.wav", "\"a\\e]0;title\\a.wav\"")
-                                     + 'outputs:\n  x: {path: "r/\\e[31mred.wav"}\n')
+    (tmp_path / "b.yaml").write_text(SONG.replace("a.wav", "\"a\\e]0;title\\a.wav\""))
     code, out, err = run(capsys, "diff", tmp_path / "a.yaml", tmp_path / "b.yaml")
     assert code == 0, err
-    assert out.splitlines() == [
-        "~ track a: source a.wav -> a\\x1b]0;title\\x07.wav",
-        "- output master (renders/{name}{variant}-master.wav, tap master)",
-        "+ output x (r/\\x1b[31mred.wav, tap master)",
-    ]
+    assert out.splitlines() == ["~ track a: source a.wav -> a\\x1b]0;title\\x07.wav"]
+    # an output path with a control character is refused (at its line), and the refusal escapes it
+    (tmp_path / "c.yaml").write_text(SONG + 'outputs:\n  x: {path: "r/\\e[31mred.wav"}\n')
+    code, out, err = run(capsys, "diff", tmp_path / "a.yaml", tmp_path / "c.yaml")
+    assert code == 2 and "\x1b" not in err and "control character (U+001B)" in err
 
 
 # --------------------------------------------------------------------------- git's external diff
