@@ -17,6 +17,7 @@ _WHERE = {
     "render_session": "mixgraph.api.render",
     "meter_file": "mixgraph.api.meter",
     "master_file": "mixgraph.api.master",
+    "init_song": "mixgraph.api.init",
 }
 
 __all__ = sorted(_WHERE)

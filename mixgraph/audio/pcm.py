@@ -31,9 +31,8 @@ def decode_pcm(buf: np.ndarray, width: int, out: np.ndarray) -> None:
 
     One kernel per width, one loop per channel layout (stereo; mono, or any count), the sign
     extended without a branch: the width must be a constant inside a loop for the compiler to
-    keep it fast, and a sign branch mispredicts on audio (16 stereo 24-bit stems of 180 s:
-    0.12 s against 0.51 s). A kernel per width: a session of 24-bit stems compiles only that one
-    on its first render (0.15 s against 0.37 s for all three in one)."""
+    keep it fast, and a sign branch mispredicts on audio. A kernel per width, so a session of
+    24-bit stems compiles only that one on its first render (measurements: benchmarks/README.md)."""
     if width == 3:
         _decode24(buf, out)
     elif width == 2:

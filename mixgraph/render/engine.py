@@ -316,13 +316,11 @@ class MixResult:
 #: frames per block when none is given: large enough that the per-block Python overhead of a
 #: node (and the threads' hand-offs of the GIL) is small next to its DSP, small enough that a
 #: stereo block (1 MB of float64) stays in a core's L2 cache and 16 stereo tracks a few tens of
-#: MB per block. 16x180 workload, --jobs 2: 4.60-4.63 s and 231-232 MB peak at 65536 frames,
-#: 5.28-5.42 s and 209 MB at 32768, 4.71-4.75 s and 281 MB at 131072.
+#: MB per block (the sizes measured against each other: benchmarks/README.md).
 DEFAULT_BLOCK = 65536
-#: threads per graph level when none is given: 2 (fewer on a 1-core machine). With fewer numpy
-#: calls per node, two threads now pay off on the 2-core benchmark machine (16x180 workload:
-#: 9.66 s against 10.35 s with one; 16x30: 2.21 s against 2.38 s); more threads than that were
-#: not measured, and the nodes still hold the GIL between their compiled kernels.
+#: threads per graph level when none is given: 2 (fewer on a 1-core machine): two threads pay off
+#: on the 2-core benchmark machine; more were not measured, and the nodes still hold the GIL
+#: between their compiled kernels.
 DEFAULT_JOBS = max(1, min(2, os.cpu_count() or 1))
 
 
