@@ -18,6 +18,7 @@ from mixgraph.graph.plan import RenderPlan
 from mixgraph.mastering.solver import LoudnessSolve
 from mixgraph.mastering.stage import (
     COMPILED,
+    GroupKey,
     MasterContext,
     master_stage,
     master_warnings,
@@ -26,6 +27,16 @@ from mixgraph.mastering.stage import (
 from mixgraph.meter import MeterResult
 from mixgraph.render.engine import Engine, MixResult
 from mixgraph.render.node_meter import NodeMeter
+
+
+@dataclass(frozen=True)
+class MasterReference:
+    """What a variant is mastered with by default: the session's own master input gains (per rate
+    and loudness) and its length, so alt mixes line up with the main master and null against it
+    where they share material."""
+
+    gains: dict[GroupKey, float]
+    length: int
 
 
 @dataclass
@@ -55,6 +66,12 @@ class RenderResult:
     #: provenance sidecars and report files written with the outputs
     sidecars: list[str] = field(default_factory=list)
     report_files: list[str] = field(default_factory=list)
+    #: this render's master gains and length (what its variants are mastered with)
+    reference: MasterReference | None = None
+    #: the gains came from the session's master, not this render's own solve
+    reference_used: bool = False
+    #: every group's loudness solve: "-8 LUFS / -0.3 dBTP at 48000 Hz" -> solve
+    solves: dict[str, LoudnessSolve] = field(default_factory=dict)
 
     @property
     def realtime_factor(self) -> float:
@@ -74,7 +91,7 @@ class _Mix:
 
 
 def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: Engine, meta: dict[str, str],
-               tmp: str, node_meters: bool, progress) -> _Mix:
+               tmp: str, node_meters: bool, progress, length: int | None) -> _Mix:
     """Every node, block by block; stems and premaster taps written, the premaster spilled."""
     writers: dict[str, OutputWriter] = {}
     consumers: dict[str, list] = {}
@@ -88,7 +105,7 @@ def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: En
     consumers.setdefault("premaster", []).append(pm_meter.process)
     meters = {n.id: NodeMeter(plan.sample_rate, 2) for n in plan.nodes} if node_meters else {}
     mix = engine.run_mix(consumers, spill_dir=tmp, progress=(lambda f: progress("mix", f)) if progress else None,
-                         node_observers={k: m.process for k, m in meters.items()})
+                         node_observers={k: m.process for k, m in meters.items()}, length=length)
     return _Mix(mix, pm_meter.result(), writers, meters)
 
 
@@ -121,12 +138,17 @@ def _stage_provenance(result: RenderResult, files: OutputFiles, tx: Transaction,
 def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None = None,
                    out_dir: str | Path | None = None, block_size: int | None = None, jobs: int | None = None,
                    progress: Callable[[str, float], None] | None = None, node_meters: bool = True,
-                   report_files: bool = True, extra_files: ExtraFiles | None = None) -> RenderResult:
+                   report_files: bool = True, extra_files: ExtraFiles | None = None,
+                   reference: MasterReference | None = None, write: bool = True) -> RenderResult:
     """Render every output of a session (or of a compiled plan) and write its files.
 
     Every file (audio, sidecars, reports, ``extra_files``) is written to a temporary and renamed
     into place together once all are complete (see ``mixgraph.atomic``): an error or interrupt
-    at any point before that leaves the previous files as they were."""
+    at any point before that leaves the previous files as they were. ``write=False`` renders and
+    measures without writing anything.
+
+    A variant is mastered with the session's own master gains and length (``reference``; rendered
+    first when not given) unless it sets ``master_gain: own``."""
     t0 = time.perf_counter()
     if isinstance(path_or_plan, RenderPlan):
         plan, file, shash = path_or_plan, "<plan>", None
@@ -134,20 +156,25 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
     else:
         r: ResolvedPlan = resolve_plan(path_or_plan, variant, out_dir=out_dir)
         plan, file, shash, files = r.plan, r.file, r.session_hash, r.files
+        if variant is not None and reference is None and r.loaded.session.variants[variant].master_gain == "base":
+            reference = render_session(path_or_plan, block_size=block_size, jobs=jobs, node_meters=False,
+                                       report_files=False, write=False).reference
     engine = Engine(plan, block_size=block_size, jobs=jobs)
     meta = file_metadata(plan, shash)
     recover(files.journal_dir, files.journal_name, {str(p) for p in files.all_paths()})
     with Transaction(files.journal_dir, files.journal_name) as tx, \
             tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
-        mix = _mix_stage(plan, files, tx, engine, meta, tmp, node_meters, progress)
+        mix = _mix_stage(plan, files, tx, engine, meta, tmp, node_meters, progress,
+                         reference.length if reference is not None else None)
         stage = master_stage(MasterContext(plan, mix.result.spill_path, mix.result.length, mix.premaster,
-                                           files.audio, meta, tx, tmp, engine.block, engine.jobs > 1, progress))
+                                           files.audio, meta, tx, tmp, engine.block, engine.jobs > 1, progress,
+                                           reference.gains if reference is not None else None))
         writers = {**mix.writers, **stage.writers}
         written = [writers[o.name].finish() for o in plan.outputs]
         for w in writers.values():
             tx.stage(files.audio[w.out.name], w.tmp)
         outputs = _metered(written, writers, stage.as_written)
-        warnings, notes = master_warnings(plan, outputs)
+        warnings, notes = master_warnings(plan, outputs, fixed_gain=reference is not None)
         warnings = list(plan.warnings) + [
             f"{printable(o.written.path)}: {o.written.clipped_samples} samples beyond full scale were clipped"
             for o in outputs if o.written.clipped_samples] + warnings
@@ -156,7 +183,14 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
             master=stage.master, node_levels={k: m.result() for k, m in mix.node_meters.items()},
             node_stats=mix.result.node_stats, master_stats={"gain_reduction": stage.stats}, loudness=stage.solve,
             render_seconds=time.perf_counter() - t0, duration_s=mix.result.length / plan.sample_rate,
-            notes=list(mix.result.notes) + notes, warnings=warnings, session_hash=shash)
+            notes=list(mix.result.notes) + notes, warnings=warnings, session_hash=shash,
+            reference=MasterReference(stage.gains, mix.result.length), reference_used=reference is not None,
+            solves={k.label(): v for k, v in stage.solves.items()})
+        if reference is not None:
+            result.notes.append("mastered with the session's master gain and length (master_gain: base), so "
+                                "it lines up with the main master")
+        if not write:
+            return result  # the transaction's temporaries go with it
         _stage_provenance(result, files, tx, report_files)
         for path, text in (extra_files(result) if extra_files else {}).items():
             tx.stage_text(path, text)

@@ -23,7 +23,7 @@ def add_arguments(p) -> None:
                    help="skip loudness/true-peak metering of every track and bus (faster; peaks still counted)")
 
 
-def _render(args, variant, err, extra_files):
+def _render(args, variant, err, extra_files, reference=None):
     import sys
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -32,7 +32,7 @@ def _render(args, variant, err, extra_files):
 
     kw = dict(variant=variant, out_dir=args.out_dir, block_size=args.block_size, jobs=args.jobs,
               node_meters=not args.no_node_meters, report_files=not args.no_report_files,
-              extra_files=extra_files)
+              extra_files=extra_files, reference=reference)
     if args.quiet or not sys.stderr.isatty():
         return render_session(args.session, **kw)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
@@ -85,7 +85,10 @@ def run(args) -> int:
         if len(variants) > 1:
             out.rule(variant or "session")
         recorder = lock_recorder(args.session, check)
-        result = _render(args, variant, err, recorder)
+        # with --all-variants the session renders first: its master gains and length are what the
+        # variants are mastered with (master_gain: base), so they need no render of their own
+        base = results[0].reference if results and results[0].variant is None else None
+        result = _render(args, variant, err, recorder, base if variant is not None else None)
         results.append(result)
         render_terminal(build_report(result), out)
         for p in result.report_files:

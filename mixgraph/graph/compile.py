@@ -465,8 +465,12 @@ def make_plan(ctx: Context) -> RenderPlan:
         dither = out.dither
         if dither == "auto":
             dither = "tpdf" if out.bit_depth == 16 else "none"
+        oloud = None
+        if out.loudness is not None:
+            target, ceiling = resolved_loudness(out.loudness)
+            oloud = LoudnessPlan(target, ceiling, out.loudness.tolerance_lu, out.loudness.max_gain_reduction_db)
         outputs.append(OutputPlan(name, str((ctx.session_dir / rel).resolve()), rel, out.tap, fmt or "wav",
-                                  out.sample_rate or s.sample_rate, out.bit_depth, dither))
+                                  out.sample_rate or s.sample_rate, out.bit_depth, dither, oloud))
     levels: dict[int, list[str]] = {}
     for nid in ctx.order:
         levels.setdefault(ctx.levels[nid], []).append(nid)

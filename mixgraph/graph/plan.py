@@ -151,6 +151,8 @@ class OutputPlan:
     sample_rate: int
     bit_depth: int | str  # 16, 24 or "32f"
     dither: str  # "none", "tpdf", "tpdf-shaped" ("auto" resolved by the compiler)
+    #: this master's own loudness (None: the master's); presets resolved
+    loudness: LoudnessPlan | None = None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from mixgraph.dsp.automation import Lane
-from mixgraph.graph.plan import RenderPlan
+from mixgraph.graph.plan import ProcStep, RenderPlan
 from mixgraph.render.engine import (
     ChainRunner,
     GainReductionStat,
@@ -23,19 +23,21 @@ FRAME_BYTES = 2 * 8  # a stereo float64 frame of the spill
 
 def master_pass(plan: RenderPlan, spill_path: str, length: int, gain_db: float,
                 consumers: list[Callable[[np.ndarray], None]], *, sample_rate: int | None = None,
-                block_size: int, threaded: bool) -> list[GainReductionStat]:
+                block_size: int, threaded: bool, chain: tuple[ProcStep, ...] | None = None
+                ) -> list[GainReductionStat]:
     """Master gain + ``gain_db`` + chain over the premaster spill; feeds ``length`` samples of the
     master point (the chain's latency trimmed) to ``consumers``; returns the chain's dynamics.
 
     ``sample_rate``: the spill's rate when it is not the session's (a deliverable at another rate
     is mastered at its own rate, so its limiter holds the ceiling on the file as written).
     ``threaded``: the consumers (writers, meter) take block k in a thread of their own while the
-    chain runs block k+1."""
+    chain runs block k+1. ``chain``: the master chain to run (default the plan's)."""
     sr = sample_rate or plan.sample_rate
     m = plan.master
-    chain = ChainRunner(m.chain, sr, 2, block_size, Path(plan.session_dir))
+    steps = m.chain if chain is None else chain
+    runner = ChainRunner(steps, sr, 2, block_size, Path(plan.session_dir))
     lanes = {k: Lane(v, sr) for k, v in m.automation.items()}
-    latency = sum(p.latency_samples for p in chain.procs)
+    latency = sum(p.latency_samples for p in runner.procs)
     sink = TapSink(latency, consumers)
     sink.length = length
     total = length + latency
@@ -50,6 +52,6 @@ def master_pass(plan: RenderPlan, spill_path: str, length: int, gain_db: float,
                 x = x * db_to_gain(lanes["gain_db"].values_at(pos, n) + gain_db)
             else:
                 x = x * db_to_gain(m.gain_db + gain_db)
-            out.submit(chain.process(x, pos, {}))
+            out.submit(runner.process(x, pos, {}))
             pos += n
-    return gain_reduction_stats(m.chain, chain.gr_stats)
+    return gain_reduction_stats(steps, runner.gr_stats)

@@ -76,17 +76,31 @@ def _next_gain(g: float, loud: float, target: float, lo, hi, last) -> float:
     return g + max(-MAX_STEP_DB, min(MAX_STEP_DB, (target - loud) / slope))
 
 
+def _start(goal: float, start_lufs: float, known: list[tuple[float, float]]):
+    """The first gain to try, and the bracket the known (gain, loudness) points of the same chain
+    already give: a second target on one chain starts where the first one's passes left off."""
+    if not known:
+        return goal - start_lufs, None, None, None
+    below = [p for p in known if p[1] < goal]
+    above = [p for p in known if p[1] >= goal]
+    lo = max(below, key=lambda p: p[1]) if below else None
+    hi = min(above, key=lambda p: p[1]) if above else None
+    near = min(known, key=lambda p: abs(p[1] - goal))
+    return _next_gain(near[0], near[1], goal, lo, hi, None), lo, hi, near
+
+
 def solve_gain(measure: Callable[[float], Measurement], start_lufs: float | None, target: Target,
-               progress: Callable[[float], None] | None = None) -> LoudnessSolve:
+               progress: Callable[[float], None] | None = None,
+               known: list[tuple[float, float]] | None = None) -> LoudnessSolve:
     """The input gain (dB) whose pass is closest to ``target``; ``start_lufs`` is the premaster's
-    integrated loudness (the first guess is the difference). Raises RenderError when the target
-    cannot be reached within the limiting budget or the iterations."""
+    integrated loudness (the first guess is the difference). ``known``: (gain, loudness) pairs
+    measured on the same chain before (another target's passes). Raises RenderError when the
+    target cannot be reached within the limiting budget or the iterations."""
     if start_lufs is None:
         raise RenderError("The mix is silent (below the -70 LUFS gate): there is nothing to bring to "
                           f"{target.target_lufs:g} LUFS.")
     goal = target.target_lufs
-    g = goal - start_lufs
-    lo = hi = last = None  # (gain, loudness) below / above the target, and the previous pass
+    g, lo, hi, last = _start(goal, start_lufs, list(known or ()))
     best: LoudnessSolve | None = None
     for it in range(1, MAX_ITERATIONS + 1):
         m = measure(g)

@@ -1,7 +1,8 @@
 """The master stage: every master-tapped deliverable from the one premaster spill.
 
-Deliverables are grouped by sample rate; each rate is mastered at that rate (the premaster
-resampled once), so its limiter holds the ceiling on the file as written. Every pass of the
+Deliverables are grouped by sample rate and loudness (an output may carry its own target and
+ceiling: one mix, many masters). Each rate is mastered at that rate (the premaster resampled
+once), so its limiter holds the ceiling on the file as written. Every pass of the
 solver writes that rate's deliverables to temporaries and meters them as written, so the pass the
 solver accepts is the final one (no extra pass); only the pass closest to the target is kept.
 """
@@ -17,8 +18,8 @@ from mixgraph.atomic import Transaction
 from mixgraph.audio.resample import resample_spill
 from mixgraph.audio.writer import OutputWriter
 from mixgraph.dsp.kernels.iir import sosfilt_zi
-from mixgraph.errors import RenderError
-from mixgraph.graph.plan import OutputPlan, RenderPlan
+from mixgraph.errors import RenderError, printable
+from mixgraph.graph.plan import LoudnessPlan, OutputPlan, ProcStep, RenderPlan
 from mixgraph.mastering.chain import master_pass
 from mixgraph.mastering.solver import LoudnessSolve, Measurement, Target, solve_gain
 from mixgraph.meter import Meter, MeterResult
@@ -38,6 +39,21 @@ def loudness_meter(rate: int) -> Meter:
     return Meter(rate, 2, true_peak=False, light=True, **COMPILED)
 
 
+@dataclass(frozen=True)
+class GroupKey:
+    """Deliverables mastered together: one sample rate, one loudness target and ceiling."""
+
+    rate: int
+    loudness: LoudnessPlan | None
+    #: the outputs' own loudness (its ceiling then drives the chain's last limiter)
+    own: bool = False
+
+    def label(self) -> str:
+        if self.loudness is None:
+            return f"{self.rate} Hz"
+        return f"{self.loudness.target_lufs:g} LUFS / {self.loudness.ceiling_dbtp:g} dBTP at {self.rate} Hz"
+
+
 @dataclass
 class MasterContext:
     """What the master stage needs of the render around it."""
@@ -53,6 +69,8 @@ class MasterContext:
     block_size: int
     threaded: bool
     progress: Callable[[str, float], None] | None = None
+    #: input gains to use instead of solving (a variant mastered like the session's own master)
+    fixed_gains: dict[GroupKey, float] | None = None
 
 
 @dataclass
@@ -61,9 +79,12 @@ class MasterStage:
 
     writers: dict[str, OutputWriter] = field(default_factory=dict)
     as_written: dict[str, MeterResult] = field(default_factory=dict)  # name -> meter of the file as written
-    solve: LoudnessSolve | None = None
-    master: MeterResult | None = None  # the master at the session's rate
+    solve: LoudnessSolve | None = None  # the session's master (its rate, master.loudness)
+    master: MeterResult | None = None
     stats: list[GainReductionStat] = field(default_factory=list)
+    #: every group's input gain and solve (a variant is mastered with the session's gains)
+    gains: dict[GroupKey, float] = field(default_factory=dict)
+    solves: dict[GroupKey, LoudnessSolve] = field(default_factory=dict)
 
 
 @dataclass
@@ -78,19 +99,31 @@ def _limiter_gr(stats: list[GainReductionStat]) -> tuple[float, float]:
     return max((s.max_db for s in lim), default=0.0), max((s.mean_db for s in lim), default=0.0)
 
 
-class _RateJob:
-    """The deliverables of one sample rate: passes over its spill, the closest one kept."""
+def group_chain(plan: RenderPlan, key: GroupKey) -> tuple[ProcStep, ...]:
+    """The master chain for a group: with the outputs' own ceiling, the chain's last limiter holds
+    that ceiling (a club master at -0.3 dBTP from a chain written for -1 dBTP streaming)."""
+    chain = plan.master.chain
+    if not key.own or key.loudness is None:
+        return chain
+    last = max((i for i, st in enumerate(chain) if st.kind == "limiter"), default=None)
+    if last is None:
+        return chain
+    st = chain[last]
+    st = replace(st, params={**st.params, "ceiling_dbtp": key.loudness.ceiling_dbtp})
+    return chain[:last] + (st,) + chain[last + 1:]
 
-    def __init__(self, ctx: MasterContext, rate: int, outs: list[OutputPlan]):
-        self.ctx, self.rate, self.outs = ctx, rate, outs
-        plan = ctx.plan
-        self.spill, self.length = ctx.spill_path, ctx.length
-        if rate != plan.sample_rate:
-            self.spill = os.path.join(ctx.tmp_dir, f"premaster-{rate}.f64")
-            self.length = resample_spill(ctx.spill_path, ctx.length, plan.sample_rate, rate, self.spill)
-        lp = plan.master.loudness
-        self.target = lp.target_lufs if lp is not None else None
+
+class _GroupJob:
+    """The deliverables of one group: passes over its rate's spill, the closest one kept."""
+
+    def __init__(self, ctx: MasterContext, key: GroupKey, outs: list[OutputPlan], spill: str, length: int,
+                 known: list[tuple[float, float]]):
+        self.ctx, self.key, self.outs = ctx, key, outs
+        self.spill, self.length = spill, length
+        self.chain = group_chain(ctx.plan, key)
+        self.target = key.loudness.target_lufs if key.loudness is not None else None
         self.kept: dict[float, _Pass] = {}
+        self.known = known  # (gain, loudness) of every pass over this rate and chain
 
     def miss(self, r: MeterResult) -> float:
         if self.target is None or r.integrated_lufs is None:
@@ -104,11 +137,11 @@ class _RateJob:
 
     def run_pass(self, g: float) -> _Pass:
         ctx = self.ctx
-        ws = [OutputWriter(o, ctx.targets[o.name], self.rate, 2, ctx.plan.seed, metadata=ctx.metadata,
+        ws = [OutputWriter(o, ctx.targets[o.name], self.key.rate, 2, ctx.plan.seed, metadata=ctx.metadata,
                            tmp=ctx.tx.new_temp(ctx.targets[o.name])) for o in self.outs]
         done = _Pass(ws, None, [])  # type: ignore[arg-type]
         try:
-            meter = programme_meter(self.rate)
+            meter = programme_meter(self.key.rate)
             # the master is metered as the first lossless file holds it (after dither and
             # quantisation): the master's numbers are the delivered file's, with no second read
             primary = next((w for w in ws if w.lossless), None)
@@ -117,8 +150,8 @@ class _RateJob:
                 primary.meter = meter
             else:
                 consumers.append(meter.process)
-            done.stats = master_pass(ctx.plan, self.spill, self.length, g, consumers, sample_rate=self.rate,
-                                     block_size=ctx.block_size, threaded=ctx.threaded)
+            done.stats = master_pass(ctx.plan, self.spill, self.length, g, consumers, sample_rate=self.key.rate,
+                                     block_size=ctx.block_size, threaded=ctx.threaded, chain=self.chain)
             result = meter.result()
             if primary is not None:  # the file holds no overs: count what was clipped to get there
                 result = replace(result, clipped_samples=primary.clipped)
@@ -126,6 +159,8 @@ class _RateJob:
         except BaseException:
             self._discard(done)
             raise
+        if result.integrated_lufs is not None:
+            self.known.append((g, result.integrated_lufs))
         self._keep_closest(g, done)
         return done
 
@@ -148,16 +183,20 @@ class _RateJob:
         gr_max, gr_mean = _limiter_gr(p.stats)
         return Measurement(p.result.integrated_lufs, p.result.true_peak_dbtp, gr_max, gr_mean)
 
-    def run(self) -> tuple[_Pass, LoudnessSolve | None]:
+    def run(self) -> tuple[_Pass, LoudnessSolve | None, float]:
         ctx = self.ctx
-        lp = ctx.plan.master.loudness
+        lp = self.key.loudness
         solve = None
         gain = 0.0
+        fixed = (ctx.fixed_gains or {}).get(self.key)
         try:
-            if lp is not None:
+            if fixed is not None:
+                gain = fixed
+            elif lp is not None:
                 target = Target(lp.target_lufs, lp.ceiling_dbtp, lp.tolerance_lu, lp.max_gain_reduction_db)
                 report = (lambda f: ctx.progress("loudness", f)) if ctx.progress else None
-                solve = solve_gain(self.measure, ctx.premaster.integrated_lufs, target, report)
+                prior = list(self.known)
+                solve = solve_gain(self.measure, ctx.premaster.integrated_lufs, target, report, known=prior)
                 gain = solve.gain_db
             if gain not in self.kept:
                 self.run_pass(gain)
@@ -168,12 +207,11 @@ class _RateJob:
             self.kept.clear()
         if solve is not None:
             solve.true_peak_dbtp = chosen.result.true_peak_dbtp
-        return chosen, solve
+        return chosen, solve, gain
 
 
-def check_ceiling(plan: RenderPlan, master: MeterResult) -> None:
+def check_ceiling(plan: RenderPlan, master: MeterResult, lp: LoudnessPlan | None) -> None:
     """A master over its ceiling is an error: nothing is written."""
-    lp = plan.master.loudness
     if lp is None or master.true_peak_dbtp <= lp.ceiling_dbtp + 1e-9:
         return
     has_limiter = any(st.kind == "limiter" for st in plan.master.chain)
@@ -182,50 +220,81 @@ def check_ceiling(plan: RenderPlan, master: MeterResult) -> None:
                       f"above the ceiling {lp.ceiling_dbtp:g} dBTP; nothing was written.", hint=hint)
 
 
-def deliverable_rates(plan: RenderPlan) -> list[int]:
-    """The session's rate first (its master is the report's), then every other master rate."""
+def groups(plan: RenderPlan) -> dict[GroupKey, list[OutputPlan]]:
+    """The master deliverables by (rate, loudness): the session's own master (its rate, the
+    master's loudness) first, even with no file of its own, since the report describes it."""
     sr = plan.sample_rate
-    return sorted({o.sample_rate for o in plan.outputs if o.tap == "master"} | {sr}, key=lambda r: (r != sr, r))
+    out: dict[GroupKey, list[OutputPlan]] = {GroupKey(sr, plan.master.loudness): []}
+    for o in plan.outputs:
+        if o.tap != "master":
+            continue
+        key = GroupKey(o.sample_rate, plan.master.loudness)
+        if o.loudness is not None:
+            own = GroupKey(o.sample_rate, o.loudness, True)
+            ml = plan.master.loudness
+            # the master's own target and ceiling on the master's own chain: one solve, not two
+            same = ml is not None and (ml.target_lufs, ml.ceiling_dbtp) == (o.loudness.target_lufs,
+                                                                           o.loudness.ceiling_dbtp)
+            if not (same and group_chain(plan, own) == plan.master.chain):
+                key = own
+        out.setdefault(key, []).append(o)
+    return out
 
 
 def master_stage(ctx: MasterContext) -> MasterStage:
-    """Master every master-tapped output; their files wait in ``ctx.tx`` for the render's commit."""
+    """Master every master-tapped output; their files wait in ``ctx.tx`` for the render's commit.
+    The premaster is resampled once per rate, and the passes of every group at one rate share what
+    they measured, so a second target on the same chain needs fewer passes."""
     plan = ctx.plan
     stage = MasterStage()
-    for rate in deliverable_rates(plan):
-        outs = [o for o in plan.outputs if o.tap == "master" and o.sample_rate == rate]
-        chosen, solve = _RateJob(ctx, rate, outs).run()
+    spills: dict[int, tuple[str, int]] = {plan.sample_rate: (ctx.spill_path, ctx.length)}
+    known: dict[tuple, list[tuple[float, float]]] = {}
+    for key, outs in groups(plan).items():
+        if key.rate not in spills:
+            path = os.path.join(ctx.tmp_dir, f"premaster-{key.rate}.f64")
+            spills[key.rate] = (path, resample_spill(ctx.spill_path, ctx.length, plan.sample_rate, key.rate, path))
+        points = known.setdefault((key.rate, repr(group_chain(plan, key))), [])
+        chosen, solve, gain = _GroupJob(ctx, key, outs, *spills[key.rate], points).run()
         for o, w in zip(outs, chosen.writers, strict=True):
             stage.writers[o.name] = w
             if w.meter is not None:
                 stage.as_written[o.name] = chosen.result
-        check_ceiling(plan, chosen.result)
-        if rate == plan.sample_rate:
+        check_ceiling(plan, chosen.result, key.loudness)
+        stage.gains[key] = gain
+        if solve is not None:
+            stage.solves[key] = solve
+        if key == GroupKey(plan.sample_rate, plan.master.loudness):
             stage.solve, stage.master, stage.stats = solve, chosen.result, chosen.stats
     return stage
 
 
-def master_warnings(plan: RenderPlan, outputs) -> tuple[list[str], list[str]]:
-    """(warnings, notes) about the master files as written: ceiling, target, lossy previews."""
+def master_warnings(plan: RenderPlan, outputs, *, fixed_gain: bool = False) -> tuple[list[str], list[str]]:
+    """(warnings, notes) about the master files as written; RenderError for a lossless master over
+    its ceiling (nothing is written). ``fixed_gain``: a variant mastered with the session's gain,
+    whose loudness differs from the target by design (an instrumental is quieter)."""
     warnings: list[str] = []
     notes: list[str] = []
-    lp = plan.master.loudness
-    if lp is None:
-        return warnings, notes
+    by_name = {o.name: o for o in plan.outputs}
     for o in outputs:
         if o.written.tap != "master":
             continue
+        lp = by_name[o.written.name].loudness or plan.master.loudness
+        if lp is None:
+            continue
         m = o.meter
+        path = printable(o.written.path)
         if o.written.format in ("ogg", "mp3"):
             if m.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
-                notes.append(f"{o.written.path}: the lossy preview decodes to {m.true_peak_dbtp:.2f} dBTP "
+                notes.append(f"{path}: the lossy preview decodes to {m.true_peak_dbtp:.2f} dBTP "
                              f"(codec overshoot over the {lp.ceiling_dbtp:g} dBTP master); it is a preview, "
                              "not a deliverable for true-peak limits")
             continue
         if m.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
-            warnings.append(f"{o.written.path}: true peak {m.true_peak_dbtp:.2f} dBTP is above the "
-                            f"ceiling {lp.ceiling_dbtp:g} dBTP")
-        if m.integrated_lufs is not None and abs(m.integrated_lufs - lp.target_lufs) > lp.tolerance_lu:
-            warnings.append(f"{o.written.path}: {m.integrated_lufs:.2f} LUFS is outside "
+            raise RenderError(f"{path}: true peak {m.true_peak_dbtp:.2f} dBTP as written, above the ceiling "
+                              f"{lp.ceiling_dbtp:g} dBTP; nothing was written.",
+                              hint="Lower the limiter's ceiling or the target, or give this output its own "
+                                   "loudness with a lower ceiling_dbtp.")
+        if not fixed_gain and m.integrated_lufs is not None and abs(m.integrated_lufs - lp.target_lufs) > lp.tolerance_lu:
+            warnings.append(f"{path}: {m.integrated_lufs:.2f} LUFS is outside "
                             f"{lp.target_lufs:g} +- {lp.tolerance_lu:g} LU")
     return warnings, notes

@@ -335,10 +335,12 @@ class Engine:
 
     def run_mix(self, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]], spill_dir: str | None = None,
                 progress: Callable[[float], None] | None = None,
-                node_observers: dict[str, Callable[[np.ndarray], None]] | None = None) -> MixResult:
+                node_observers: dict[str, Callable[[np.ndarray], None]] | None = None,
+                length: int | None = None) -> MixResult:
         """Every node, block by block, up to the premaster (spilled to a float64 file in
-        ``spill_dir``); each tap's consumers get its samples, each observed node's observer its output."""
-        run = _MixRun(self, tap_consumers, spill_dir, node_observers or {})
+        ``spill_dir``); each tap's consumers get its samples, each observed node's observer its output.
+        ``length``: render exactly this many samples (a variant written at the session's length)."""
+        run = _MixRun(self, tap_consumers, spill_dir, node_observers or {}, length)
         try:
             return run.run(progress)
         finally:
@@ -350,11 +352,14 @@ class _Length:
     extended while the premaster or any tapped stem rings above -120 dBFS (a stem written on its own
     may ring on where the mix does not, e.g. a muted reverb return printed as a stem), capped."""
 
-    def __init__(self, plan: RenderPlan, timeline: int):
+    def __init__(self, plan: RenderPlan, timeline: int, fixed: int | None = None):
         sr = plan.sample_rate
-        self.auto = plan.tail == "auto"
+        self.auto = plan.tail == "auto" and fixed is None
         self.timeline = timeline
-        if self.auto:
+        if fixed is not None:
+            self.hold = 0
+            self.cap = self.length = fixed
+        elif self.auto:
             self.hold = int(max(SILENCE_HOLD_S, longest_gap_s(plan)) * sr)
             self.cap = timeline + int(MAX_AUTO_TAIL_S * sr)
             self.length = timeline
@@ -378,7 +383,8 @@ class _MixRun:
     """One run of the mix stage (see Engine.run_mix)."""
 
     def __init__(self, engine: Engine, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]],
-                 spill_dir: str | None, observers: dict[str, Callable[[np.ndarray], None]]):
+                 spill_dir: str | None, observers: dict[str, Callable[[np.ndarray], None]],
+                 fixed_length: int | None = None):
         plan = self.plan = engine.plan
         sr = plan.sample_rate
         self.block, self.jobs = engine.block, engine.jobs
@@ -397,7 +403,7 @@ class _MixRun:
                        + ([self.master_src.end] if self.master_src else []) + [0])
         if timeline == 0:
             raise RenderError("Nothing to render: the session has no sources.")
-        self.length = _Length(plan, timeline)
+        self.length = _Length(plan, timeline, fixed_length)
         self.taps = {t.name: t for t in plan.taps}
         self.sinks = {name: TapSink(self.taps[name].trim_samples, consumers)
                       for name, consumers in tap_consumers.items() if name not in ("master", "premaster")}

@@ -477,6 +477,16 @@ class Output(Model):
     format: Literal["wav", "flac", "aiff", "ogg", "mp3"] | None = Field(
         None, description="File format (default: from the path's extension)."
     )
+    loudness: Loudness | None = Field(
+        None, description="This master's own loudness target and ceiling, over master.loudness (a "
+        "'master' tap only): one mix, many masters, all from the one premaster.")
+
+    @model_validator(mode="after")
+    def _loudness_on_master(self) -> Output:
+        if self.loudness is not None and self.tap != "master":
+            raise ValueError("'loudness' is for outputs of the 'master' tap (a stem or the mix print is "
+                             "not mastered).")
+        return self
 
 
 class Variant(Model):
@@ -487,6 +497,10 @@ class Variant(Model):
         default_factory=dict, description="Dotted path -> value, e.g. 'buses.vocals.gain_db: 1.0'."
     )
     outputs: dict[Name, Output] | None = Field(None, description="Outputs of this variant (default: the session's).")
+    master_gain: Literal["base", "own"] = Field(
+        "base", description="base: mastered with the input gain solved for the session's own master and "
+        "written at its length, so an instrumental or TV mix lines up with (and nulls against) the main "
+        "master; own: this variant's own loudness solve and length.")
 
 
 def _default_outputs() -> dict[str, Output]:

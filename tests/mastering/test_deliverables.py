@@ -1,0 +1,135 @@
+"""One mix, many masters; alt mixes that line up with the main master.
+
+Loudness is checked with pyloudnorm (an independent BS.1770 implementation) and the true peak with
+a 16x polyphase reference (scipy.signal.resample_poly), both on the files as written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyloudnorm
+import pytest
+import soundfile as sf
+import yaml
+from scipy.signal import resample_poly
+
+from mixgraph.api.render import render_session
+
+SR = 48000
+
+
+def true_peak_16x(x: np.ndarray) -> float:
+    """dBTP by 16x oversampling (long Kaiser-windowed polyphase interpolation)."""
+    up = resample_poly(x, 16, 1, axis=0, window=("kaiser", 10.0))
+    return 20 * np.log10(np.max(np.abs(up)))
+
+
+def lufs(path) -> float:
+    x, sr = sf.read(path, dtype="float64")
+    return pyloudnorm.Meter(sr).integrated_loudness(x)
+
+
+def stems(folder, seconds=12.0):
+    """Drums-like clicks through the whole song; a 'vocal' (a 440 Hz tone with vibrato) only in
+    the second half, so an instrumental shares the first half with the main mix."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(3)
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    beat = np.zeros(n)
+    for k in range(0, n, SR // 2):
+        m = min(n - k, 2400)
+        beat[k:k + m] += 0.3 * np.exp(-np.arange(m) / 300.0) * rng.standard_normal(m)
+    bed = 0.1 * rng.standard_normal(n) + 0.2 * np.sin(2 * np.pi * 110 * t)
+    vocal = np.where(t > seconds / 2, 0.25 * np.sin(2 * np.pi * 440 * t + 3 * np.sin(2 * np.pi * 5 * t)), 0.0)
+    for name, x in (("beat", beat), ("bed", bed), ("vocal", vocal)):
+        sf.write(folder / f"{name}.wav", np.stack([x, x], axis=1), SR, subtype="FLOAT")
+
+
+def session(tmp_path, outputs, variants=None, loudness=None):
+    stems(tmp_path / "stems")
+    doc = {"mixgraph": 1, "name": "song", "sample_rate": SR, "sources_dir": "stems", "tail_s": 0.5,
+           "tracks": {n: {"source": f"{n}.wav"} for n in ("beat", "bed", "vocal")},
+           "master": {"chain": [{"type": "compressor", "threshold_db": -16, "ratio": 2, "attack_ms": 10,
+                                 "release_ms": 150},
+                                {"type": "limiter", "ceiling_dbtp": -1.0}],
+                      "loudness": loudness or {"target_lufs": -14.0, "max_gain_reduction_db": 24}},
+           "outputs": outputs}
+    if variants:
+        doc["variants"] = variants
+    path = tmp_path / "song.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def test_each_output_reaches_its_own_target_under_its_own_ceiling(tmp_path):
+    outs = {"stream": {"path": "out/stream.wav", "loudness": {"preset": "streaming"}},
+            "club": {"path": "out/club.wav", "loudness": {"target_lufs": -8.0, "ceiling_dbtp": -0.3,
+                                                          "max_gain_reduction_db": 30}},
+            "broadcast": {"path": "out/bc.wav", "sample_rate": 44100, "bit_depth": 16,
+                          "loudness": {"preset": "broadcast"}}}
+    r = render_session(session(tmp_path, outs), node_meters=False)
+    expect = {"stream.wav": (-14.0, -1.0), "club.wav": (-8.0, -0.3), "bc.wav": (-23.0, -1.0)}
+    for name, (target, ceiling) in expect.items():
+        x, sr = sf.read(tmp_path / "out" / name, dtype="float64")
+        assert lufs(tmp_path / "out" / name) == pytest.approx(target, abs=0.1), name
+        assert true_peak_16x(x) <= ceiling + 0.05, name
+    assert sf.info(tmp_path / "out/bc.wav").samplerate == 44100
+    assert len(r.solves) >= 3  # the session's master and the three deliverables' own solves
+    club = next(s for k, s in r.solves.items() if k.startswith("-8 LUFS"))
+    assert club.ceiling_dbtp == -0.3
+
+
+def test_a_second_target_on_the_same_chain_starts_from_the_first_ones_passes(tmp_path):
+    """Targets share the chain's measured (gain, loudness) curve: later solves need fewer passes."""
+    outs = {"a": {"path": "out/a.wav", "loudness": {"target_lufs": -13.0, "ceiling_dbtp": -1.0}},
+            "b": {"path": "out/b.wav", "loudness": {"target_lufs": -13.5, "ceiling_dbtp": -1.0}}}
+    r = render_session(session(tmp_path, outs), node_meters=False)
+    first = r.solves["-13 LUFS / -1 dBTP at 48000 Hz"]
+    second = r.solves["-13.5 LUFS / -1 dBTP at 48000 Hz"]
+    assert second.iterations <= first.iterations
+    assert lufs(tmp_path / "out/b.wav") == pytest.approx(-13.5, abs=0.1)
+
+
+def test_loudness_on_a_stem_output_is_refused_at_its_line(tmp_path):
+    from mixgraph.errors import SessionInvalid
+
+    path = session(tmp_path, {"mix": {"path": "out/mix.wav", "tap": "premaster",
+                                      "loudness": {"target_lufs": -14}}})
+    with pytest.raises(SessionInvalid) as exc:
+        render_session(path)
+    d = exc.value.diagnostics[0]
+    assert "master" in d.message and d.line is not None
+
+
+def test_an_instrumental_is_mastered_with_the_main_gain_and_length_and_nulls_where_they_share(tmp_path):
+    outs = {"master": {"path": "out/{name}{variant}.wav", "bit_depth": "32f"}}
+    path = session(tmp_path, outs, variants={"instrumental": {"mute": ["vocal"]},
+                                             "own": {"mute": ["vocal"], "master_gain": "own"}})
+    main = render_session(path, node_meters=False)
+    inst = render_session(path, variant="instrumental", node_meters=False)
+    own = render_session(path, variant="own", node_meters=False)
+    assert inst.reference_used and not own.reference_used
+    assert inst.reference.gains == main.reference.gains  # the main master's input gain, not its own
+    a, _ = sf.read(tmp_path / "out/song.wav", dtype="float64")
+    b, _ = sf.read(tmp_path / "out/song-instrumental.wav", dtype="float64")
+    assert a.shape == b.shape  # the same length, so it cuts against the main master
+    # the first half (no vocal in either) nulls: float files, the same gain, the same chain state
+    half = int(0.45 * a.shape[0])
+    assert np.max(np.abs(a[:half] - b[:half])) < 1e-6
+    # the instrumental is quieter than the main master, as it should be, not re-normalised to -14
+    assert lufs(tmp_path / "out/song-instrumental.wav") < lufs(tmp_path / "out/song.wav") - 0.5
+    # the opted-out variant solves its own gain: back on the target
+    assert lufs(tmp_path / "out/song-own.wav") == pytest.approx(-14.0, abs=0.1)
+
+
+def test_a_master_file_over_its_ceiling_is_an_error_and_nothing_is_written(tmp_path):
+    """Without a limiter the master cannot hold its ceiling at a loud target: refused, no files."""
+    from mixgraph.errors import RenderError
+
+    path = session(tmp_path, {"master": {"path": "out/m.wav"}}, loudness={"target_lufs": -6.0})
+    doc = yaml.safe_load(path.read_text())
+    doc["master"]["chain"] = []
+    path.write_text(yaml.safe_dump(doc))
+    with pytest.raises(RenderError, match="ceiling"):
+        render_session(path, node_meters=False)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
