@@ -176,7 +176,7 @@ def check_ceiling(plan: RenderPlan, master: MeterResult) -> None:
     lp = plan.master.loudness
     if lp is None or master.true_peak_dbtp <= lp.ceiling_dbtp + 1e-9:
         return
-    has_limiter = any(st.kind == "limiter" for st in plan.master.chain)
+    has_limiter = any(st.type == "limiter" for st in plan.master.chain)
     hint = None if has_limiter else "Add a limiter at the end of the master chain."
     raise RenderError(f"At {lp.target_lufs:g} LUFS the master's true peak is {master.true_peak_dbtp:.2f} dBTP, "
                       f"above the ceiling {lp.ceiling_dbtp:g} dBTP; nothing was written.", hint=hint)
