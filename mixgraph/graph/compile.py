@@ -291,6 +291,10 @@ def propagate_channels(ctx: Context) -> None:
                           code="graph.channels")
                 chans.append((ch, ch))
                 continue
+            if proc.type == "polarity" and proc.channels != "both" and ch == 1:
+                ctx.error(node.chain_paths[k] + ("channels",), f"The signal here is mono: polarity "
+                          f"'{proc.channels}' inverts all of it.", "Use channels: both, or pan it first.",
+                          code="graph.channels", severity="warning")
             out = _instance(proc, ctx.session.sample_rate, ch).output_channels(ch)
             chans.append((ch, out))
             ch = out

@@ -79,6 +79,12 @@ def test_width_after_a_pan_on_a_mono_source_is_fine(capsys, folder):
     assert validate(capsys, folder, text)[0] == 0
 
 
+def test_one_sided_polarity_on_a_mono_signal_is_a_warning(capsys, folder):
+    text = HEAD + "tracks:\n  v:\n    source: mono.wav\n    chain: [{type: polarity, channels: left}]\n"
+    code, report = validate(capsys, folder, text)
+    assert code == 0 and any("polarity 'left' inverts all of it" in w for w in report["warnings"])
+
+
 def test_width_is_the_only_kind_that_refuses_mono():
     # the compiler reads the DSP's declaration; if another kind starts refusing mono it is caught too
     from mixgraph.dsp.registry import _REGISTRY, processor_class
