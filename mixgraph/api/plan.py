@@ -17,6 +17,7 @@ from mixgraph.errors import Diagnostic, MediaError, MixgraphError
 from mixgraph.graph.compile import compile_session as compile_plan
 from mixgraph.graph.plan import RenderPlan
 from mixgraph.session import pipeline
+from mixgraph.session.loader import format_path
 from mixgraph.session.models import Session
 from mixgraph.session.pipeline import LoadedSession
 from mixgraph.session.validate import source_paths
@@ -45,12 +46,40 @@ def _probe(session: Session, ls: LoadedSession) -> dict[str, MediaInfo]:
         except MediaError as err:
             where = ls.position(ypath)
             file, line, col = where if where else (ls.file, None, None)
-            problems.append(Diagnostic(err.message, file, line, col, ".".join(map(str, ypath)), err.hint,
+            problems.append(Diagnostic(err.message, file, line, col, format_path(ypath), err.hint,
                                        code="file.media"))
     if problems:
         head = problems[0].message if len(problems) == 1 else f"{ls.file}: {len(problems)} file problems"
         raise MediaError(head, problems)
     return media
+
+
+def _positions(ls: LoadedSession, variant: str | None):
+    """``ls.position`` for the compiler, with what a variant brings (a ``set`` patch, its own
+    outputs) placed at the variant's lines instead of the base session's."""
+    v = ls.session.variants.get(variant) if variant is not None else None
+    if v is None:
+        return ls.position
+    from mixgraph.session.expand import parse_dotted
+
+    sets = []
+    for dotted in v.set:
+        try:
+            sets.append((parse_dotted(dotted), dotted))
+        except ValueError:
+            continue
+    own_outputs = set(v.outputs or {})
+    vpath = ("variants", variant)
+
+    def position(path: tuple):
+        for parts, dotted in sets:
+            if tuple(path[:len(parts)]) == parts:
+                return ls.position(vpath + ("set", dotted)) or ls.position(path)
+        if len(path) > 1 and path[0] == "outputs" and path[1] in own_outputs:
+            return ls.position(vpath + tuple(path)) or ls.position(path)
+        return ls.position(path)
+
+    return position
 
 
 def resolve_plan(path: str | Path, variant: str | None = None, *, out_dir: str | Path | None = None,
@@ -63,7 +92,7 @@ def resolve_plan(path: str | Path, variant: str | None = None, *, out_dir: str |
     channels = {name: media[str(p)].channels for name, p in
                 ((n, ls.session_dir / session.sources_dir / t.source) for n, t in session.tracks.items())}
     plan = compile_plan(session, session_file=ls.file, session_dir=ls.session_dir, variant=variant,
-                        positions=ls.position, source_channels=channels, media=media)
+                        positions=_positions(ls, variant), source_channels=channels, media=media)
     files = plan_output_files(plan, ls, session, out_dir=out_dir)
     return ResolvedPlan(plan, ls.file, pipeline.session_hash(session), ls, session, media, files)
 

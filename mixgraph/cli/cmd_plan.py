@@ -25,7 +25,7 @@ def describe(plan) -> str:
                 for i in m.inputs:
                     lines.append(f"    <- {i.source} ({i.kind}{', delay ' + str(i.delay_samples) + ' smp' if i.delay_samples else ''})")
                 for st in m.chain:
-                    lines.append(f"    [{st.kind}{' ' + st.id if st.id else ''}] latency {st.latency_samples} smp")
+                    lines.append(f"    [{st.type}{' ' + st.id if st.id else ''}] latency {st.latency_samples} smp")
                 if m.loudness:
                     lines.append(f"    loudness target {m.loudness.target_lufs:g} LUFS, ceiling {m.loudness.ceiling_dbtp:g} dBTP")
                 lines.append(f"    total latency {m.latency_samples} smp ({1000 * m.latency_samples / sr:.2f} ms), trimmed at the output")
@@ -39,8 +39,9 @@ def describe(plan) -> str:
             if n.input_delay_samples:
                 lines.append(f"    input delay {n.input_delay_samples} smp (sidechain alignment)")
             for st in n.chain:
-                key = f" key {st.key.source} delay {st.key.delay_samples}" if st.key else ""
-                lines.append(f"    [{st.kind}{' ' + st.id if st.id else ''}] {st.channels_in}->{st.channels_out} ch, latency {st.latency_samples} smp{key}")
+                sc = st.sidechain
+                key = f" key {sc.source} delay {sc.delay_samples}" if sc else ""
+                lines.append(f"    [{st.type}{' ' + st.id if st.id else ''}] {st.channels_in}->{st.channels_out} ch, latency {st.latency_samples} smp{key}")
             lines.append(f"    fader {n.gain_db:+g} dB, pan {n.pan:+g}")
     lines.append("outputs:")
     for o in plan.outputs:

@@ -2,8 +2,13 @@
 
 An ordered tuple of small passes over a shared context. Each pass collects all
 its problems; compilation stops after the first pass that found errors and
-raises them together (``SessionInvalid``), each with the file:line:col of the
-YAML that declared the offending node or edge.
+raises them together, each with the file:line:col of the YAML that declared
+the offending node, edge or value: ``SessionInvalid`` (exit 2) for the session,
+``MediaError`` (exit 1) for what the probed media headers make impossible.
+
+Every refusal of the render that needs no samples lives here (routing, channels,
+frequencies at every rate a chain runs at, media durations and channels, output
+formats), so a session ``validate`` accepts is one the render can run.
 """
 
 from __future__ import annotations
@@ -16,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mixgraph.errors import Diagnostic, SessionInvalid, did_you_mean
+from mixgraph.errors import Diagnostic, MediaError, SessionInvalid, did_you_mean
 from mixgraph.graph.ir import Edge, Graph, Node, node_id
 from mixgraph.graph.plan import (
     PLAN_FORMAT_VERSION,
-    KeyInput,
     LoudnessPlan,
     MasterPlan,
     NodeInput,
@@ -28,12 +32,14 @@ from mixgraph.graph.plan import (
     OutputPlan,
     ProcStep,
     RenderPlan,
+    SidechainPlan,
     SourcePlan,
     TapPlan,
+    dsp_kwargs,
 )
 from mixgraph.mastering.presets import resolved_loudness
-from mixgraph.session.models import NON_DSP_FIELDS, Session
-from mixgraph.session.validate import fill_output_path
+from mixgraph.session.models import MAX_TIMELINE_S, NON_DSP_FIELDS, Session
+from mixgraph.session.validate import fill_output_path, source_paths
 
 Positions = Callable[[tuple], "tuple[str, int, int] | None"]
 
@@ -58,6 +64,8 @@ class Context:
     media: Mapping[str, Any] = field(default_factory=dict)
     graph: Graph | None = None
     diags: list[Diagnostic] = field(default_factory=list)
+    #: problems of the media (exit 1), raised after a pass without session problems
+    media_diags: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     levels: dict[str, int] = field(default_factory=dict)
@@ -69,11 +77,14 @@ class Context:
     proc_channels: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
     def error(self, path: tuple, message: str, hint: str | None = None, code: str = "graph",
-              severity: str = "error") -> None:
+              severity: str = "error", media: bool = False) -> None:
         pos = self.positions(path) if self.positions else None
         file, line, col = pos if pos else (self.session_file, None, None)
         d = Diagnostic(message, file, line, col, _fmt(path), hint, severity=severity, code=code)
-        (self.diags if severity == "error" else self.warnings).append(d)
+        if severity != "error":
+            self.warnings.append(d)
+        else:
+            (self.media_diags if media else self.diags).append(d)
 
 
 # --------------------------------------------------------------------------- passes
@@ -133,11 +144,29 @@ def build_graph(ctx: Context) -> None:
             elif src == nid:
                 ctx.error(path, "A node cannot key its own processor from its own output.",
                           "Remove 'sidechain' to use the node's own signal.", code="graph.self-key")
+            elif nid == "master":
+                # the master chain runs after the mix, over the premaster print alone (and once
+                # per deliverable rate): no other node's signal exists there
+                ctx.error(path, "The master chain cannot take a sidechain key: it runs over the "
+                          "finished mix print, after every track and bus.",
+                          "Remove 'sidechain', or key the processor on a bus that feeds the master.",
+                          code="graph.master-key")
             else:
                 edges.append(Edge(src, nid, "sidechain", path, proc_index=k))
     taps: dict[str, tuple] = {}
     for name, out in s.outputs.items():
         taps.setdefault(out.tap, ("outputs", name, "tap"))
+    if m.source is not None and (s.tracks or s.buses or s.returns):
+        # the engine would master the file and silently drop the whole mix
+        ctx.error(("master", "source"), "A master with a 'source' masters that file; it cannot also mix "
+                  "tracks, buses or returns.", "Remove 'source', or the tracks, buses and returns.",
+                  code="graph.master-source")
+    elif m.source is None and not s.tracks:
+        # a warning for now: the render refuses it (exit 1), but sessions without sources are
+        # how the value checks are tested (tests/session/test_values.py)
+        ctx.error(("tracks",), "The session has nothing to render: no tracks and no 'master.source'.",
+                  "Add a track with a source, or give the master a mixdown to master.", code="graph.empty",
+                  severity="warning")
     ctx.graph = Graph(nodes, edges, taps)
 
 
@@ -262,22 +291,186 @@ def propagate_channels(ctx: Context) -> None:
                           code="graph.channels")
                 chans.append((ch, ch))
                 continue
+            if proc.type == "polarity" and proc.channels != "both" and ch == 1:
+                ctx.error(node.chain_paths[k] + ("channels",), f"The signal here is mono: polarity "
+                          f"'{proc.channels}' inverts all of it.", "Use channels: both, or pan it first.",
+                          code="graph.channels", severity="warning")
             out = _instance(proc, ctx.session.sample_rate, ch).output_channels(ch)
             chans.append((ch, out))
             ch = out
         ctx.proc_channels[nid] = chans
-        node.channels = 2  # the fader (pan / balance) always gives stereo
+
+
+#: channel counts of an impulse response the reverb takes (mono: one IR for both sides)
+IR_CHANNELS = (1, 2)
+#: sample rates libsndfile's MPEG layer III encoder takes (it refuses to open the file at any other)
+MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+#: the highest rate libvorbis has an encoder setup for; above it libsndfile 1.2 crashes the process
+#: (SIGSEGV) on opening the file instead of failing
+OGG_MAX_RATE = 200000
+
+
+def check_media(ctx: Context) -> None:
+    """What the media headers make impossible: channel counts, a trim past a file's end, a
+    timeline longer than MAX_TIMELINE_S. Without media (a session compiled in code) it is skipped."""
+    if not ctx.media:
+        return
+    s = ctx.session
+    sr = s.sample_rate
+    for ypath, p in source_paths(s, ctx.session_dir):
+        info = ctx.media.get(str(p))
+        if info is None:
+            continue
+        if ypath[-1] == "ir":
+            if info.channels not in IR_CHANNELS:
+                ctx.error(ypath, f"The impulse response has {info.channels} channels; the reverb takes a mono "
+                          "or stereo IR.", "Export the IR as mono or stereo.", code="media.channels", media=True)
+            continue
+        if info.channels not in (1, 2):
+            ctx.error(ypath, f"The file has {info.channels} channels; mixgraph takes mono or stereo sources.",
+                      "Export it as mono or stereo stems.", code="media.channels", media=True)
+        if ypath[0] == "master":
+            if info.duration_s > MAX_TIMELINE_S:
+                ctx.error(ypath, f"The mixdown lasts {info.duration_s:g} s, longer than the {MAX_TIMELINE_S} s "
+                          "(24 h) a session may last.", code="media.timeline", media=True)
+            continue
+        name = ypath[1]
+        t = s.tracks[name]
+        fsr = info.sample_rate
+        # the frames the render reads, rounded as audio.sources.SourceStream rounds them
+        first = int(round(t.trim.start_s * fsr))
+        last = info.frames if t.trim.end_s is None else min(info.frames, int(round(t.trim.end_s * fsr)))
+        if first >= last:
+            ctx.error(("tracks", name, "trim", "start_s"),
+                      f"The trim leaves no audio: it starts at {t.trim.start_s:g} s, and the file lasts "
+                      f"{info.duration_s:g} s.", "Start the trim inside the file.", code="media.trim", media=True)
+            continue
+        length = last - first if fsr == sr else int(round((last - first) * sr / fsr))
+        if length == 0:
+            ctx.error(ypath, f"The used part of the file is shorter than one sample at the session's {sr} Hz.",
+                      code="media.trim", media=True)
+            continue
+        end_s = t.start_s + length / sr
+        if end_s > MAX_TIMELINE_S:
+            ctx.error(("tracks", name, "start_s"), f"This track would end at {end_s:g} s (start_s plus the "
+                      f"{length / sr:g} s it plays of its file), after the {MAX_TIMELINE_S} s (24 h) a session "
+                      "may last.", "Trim the source or place it earlier.", code="media.timeline", media=True)
+
+
+def _output_format(out, rel: str) -> str:
+    ext = os.path.splitext(rel)[1].lstrip(".").lower()
+    return out.format or {"aif": "aiff", "oga": "ogg"}.get(ext, ext) or "wav"
+
+
+def check_outputs(ctx: Context) -> None:
+    """Formats the writer cannot open at their bit depth or sample rate."""
+    s = ctx.session
+    for name, out in s.outputs.items():
+        fmt = _output_format(out, fill_output_path(out.path, s, name, ctx.variant))
+        rate = out.sample_rate or s.sample_rate
+        rate_path = ("outputs", name, "sample_rate") if out.sample_rate else ("outputs", name, "path")
+        whose = "" if out.sample_rate else " (the session's sample_rate)"
+        if fmt == "flac" and out.bit_depth == "32f":
+            ctx.error(("outputs", name, "bit_depth"), "FLAC has no 32-bit float format.",
+                      "Use bit_depth 16 or 24, or write a .wav.", code="graph.format")
+        if fmt == "mp3" and rate not in MP3_RATES:
+            ctx.error(rate_path, f"MP3 cannot be written at {rate} Hz{whose}.",
+                      f"Give the output a sample_rate of {', '.join(map(str, MP3_RATES))}.", code="graph.format")
+        if fmt == "ogg" and rate > OGG_MAX_RATE:
+            ctx.error(rate_path, f"Ogg Vorbis cannot be written at {rate} Hz{whose}; at most {OGG_MAX_RATE} Hz.",
+                      "Give the output a lower sample_rate.", code="graph.format")
+
+
+def _frequencies(proc) -> list[tuple[tuple, float]]:
+    """(path in the processor, Hz) of every frequency that designs a filter of ``proc``."""
+    out: list[tuple[tuple, float]] = []
+    for i, band in enumerate(getattr(proc, "bands", None) or ()):
+        f = getattr(band, "freq_hz", None)  # an EQ's bands (a multiband's bands have none)
+        if f is not None:
+            out.append((("bands", i, "freq_hz"), f))
+    for i, f in enumerate(getattr(proc, "crossovers_hz", None) or ()):
+        out.append((("crossovers_hz", i), f))
+    if proc.type != "eq":
+        for name in ("freq_hz", "highcut_hz"):
+            f = getattr(proc, name, None)
+            if f is not None:
+                out.append(((name,), f))
+    sc = getattr(proc, "sidechain", None)
+    if sc is not None and sc.highpass_hz is not None:
+        out.append((("sidechain", "highpass_hz"), sc.highpass_hz))
+    return out
+
+
+def master_rates(session: Session) -> dict[int, list[str]]:
+    """Every rate the master chain runs at -> the outputs mastered at it: the session's rate (the
+    report's master) and each master-tapped output's rate (each is mastered at its own rate)."""
+    rates: dict[int, list[str]] = {session.sample_rate: []}
+    for name, out in session.outputs.items():
+        if out.tap == "master":
+            rates.setdefault(out.sample_rate or session.sample_rate, []).append(name)
+    return rates
+
+
+def check_frequencies(ctx: Context) -> None:
+    """Every filter frequency, and every automated one, below Nyquist at each rate its chain runs
+    at: a biquad designed above Nyquist is unstable (the render's output turns to NaN)."""
+    s = ctx.session
+    mrates = master_rates(s)
+
+    def where(rate: int, master: bool) -> str:
+        names = mrates.get(rate, []) if master else []
+        if not names:
+            return f"the session's sample_rate {rate} Hz"
+        if len(names) == 1:
+            return f"{rate} Hz, the rate output '{names[0]}' is mastered at"
+        return f"{rate} Hz, the rate outputs {', '.join(repr(n) for n in names)} are mastered at"
+
+    def check(path: tuple, f: float, master: bool) -> None:
+        rates = sorted(mrates) if master else [s.sample_rate]
+        low = next((r for r in rates if f >= r / 2.0), None)
+        if low is None:
+            return
+        hint = ("Each deliverable rate is mastered at its own rate: lower the frequency below "
+                f"{low / 2:g} Hz, or raise that output's sample_rate." if master and mrates.get(low)
+                else "Lower the frequency or raise the session's sample_rate.")
+        ctx.error(path, f"{f:g} Hz is not below Nyquist ({low / 2:g} Hz) at {where(low, master)}.", hint,
+                  code="graph.nyquist")
+
+    for node in ctx.graph.nodes.values():
+        master = node.kind == "master"
+        ids = {}
+        for proc, ppath in zip(node.chain, node.chain_paths, strict=True):
+            for sub, f in _frequencies(proc):
+                check(ppath + sub, f, master)
+            if proc.id:
+                ids[proc.id] = proc
+        for key, points in node.strip.automation.items():
+            pid, _, param = key.partition(".")
+            if pid not in ids or not param.endswith("freq_hz"):
+                continue
+            for j, (_t, v) in enumerate(points):
+                check(node.yaml_path + ("automation", key, j), float(v), master)
 
 
 _INSTANCE_CACHE: dict[str, object] = {}
 
 
-def step_params(proc) -> dict:
-    params = proc.model_dump(mode="json", exclude=set(NON_DSP_FIELDS))
+def _sidechain_highpass(proc) -> float | None:
     sc = getattr(proc, "sidechain", None)
-    if sc is not None and sc.highpass_hz is not None:
-        params["sidechain_highpass_hz"] = sc.highpass_hz
-    return params
+    return None if sc is None else sc.highpass_hz
+
+
+def session_params(proc) -> dict:
+    """A processor's parameters as the plan carries them: the session's, less the fields that are
+    not DSP parameters (``NON_DSP_FIELDS``: type, id, bypass, the sidechain's routing)."""
+    return proc.model_dump(mode="json", exclude=set(NON_DSP_FIELDS))
+
+
+def step_params(proc) -> dict:
+    """The DSP constructor's arguments of a session processor (through ``plan.dsp_kwargs``)."""
+    hp = _sidechain_highpass(proc)
+    sc = SidechainPlan("", hp) if hp is not None else None
+    return dsp_kwargs(ProcStep(proc.type, session_params(proc), sidechain=sc))
 
 
 def _instance(proc, sample_rate: int, channels: int):
@@ -359,7 +552,10 @@ def schedule(ctx: Context) -> None:
 PASSES: tuple[Callable[[Context], None], ...] = (
     build_graph,
     check_routing,
+    check_outputs,
+    check_frequencies,
     propagate_channels,
+    check_media,
     schedule,
     compute_latency,
 )
@@ -389,11 +585,11 @@ def _steps(ctx: Context, node: Node) -> tuple[ProcStep, ...]:
     chans = ctx.proc_channels.get(node.id, [])
     steps = []
     for k, proc in enumerate(node.chain):
-        key = None
+        sc = None
         if k in keys:
-            key = KeyInput(keys[k].src, ctx.key_delays[node.id].get(k, 0))
+            sc = SidechainPlan(keys[k].src, _sidechain_highpass(proc), ctx.key_delays[node.id].get(k, 0))
         cin, cout = chans[k] if k < len(chans) else (2, 2)
-        steps.append(ProcStep(proc.type, step_params(proc), proc.id, ctx.proc_latency[node.id][k], key,
+        steps.append(ProcStep(proc.type, session_params(proc), proc.id, ctx.proc_latency[node.id][k], sc,
                               proc_auto.get(k, {}), cin, cout))
     return tuple(steps)
 
@@ -432,9 +628,9 @@ def make_plan(ctx: Context) -> RenderPlan:
         nodes.append(NodePlan(
             id=nid, kind=node.kind, level=ctx.levels[nid], inputs=_inputs(ctx, nid), source=src,
             input_delay_samples=ctx.input_delay[nid], chain=_steps(ctx, node), channels_in=node.channels_in,
-            channels=2, gain_db=node.strip.gain_db, pan=node.strip.pan,
+            gain_db=node.strip.gain_db, pan=node.strip.pan,
             width=getattr(node.strip, "width", 1.0), mute=node.mute, automation=fader,
-            latency_samples=ctx.latency[nid], parallel_group=ctx.levels[nid]))
+            latency_samples=ctx.latency[nid]))
     m = s.master
     mnode = g.nodes["master"]
     mfader, _ = _automation(m, {})
@@ -460,8 +656,7 @@ def make_plan(ctx: Context) -> RenderPlan:
     outputs = []
     for name, out in s.outputs.items():
         rel = fill_output_path(out.path, s, name, ctx.variant)
-        ext = os.path.splitext(rel)[1].lstrip(".").lower()
-        fmt = out.format or {"aif": "aiff", "oga": "ogg"}.get(ext, ext)
+        fmt = _output_format(out, rel)
         dither = out.dither
         if dither == "auto":
             dither = "tpdf" if out.bit_depth == 16 else "none"
@@ -469,7 +664,7 @@ def make_plan(ctx: Context) -> RenderPlan:
         if out.loudness is not None:
             target, ceiling = resolved_loudness(out.loudness)
             oloud = LoudnessPlan(target, ceiling, out.loudness.tolerance_lu, out.loudness.max_gain_reduction_db)
-        outputs.append(OutputPlan(name, str((ctx.session_dir / rel).resolve()), rel, out.tap, fmt or "wav",
+        outputs.append(OutputPlan(name, str((ctx.session_dir / rel).resolve()), rel, out.tap, fmt,
                                   out.sample_rate or s.sample_rate, out.bit_depth, dither, oloud))
     levels: dict[int, list[str]] = {}
     for nid in ctx.order:
@@ -478,7 +673,7 @@ def make_plan(ctx: Context) -> RenderPlan:
         format_version=PLAN_FORMAT_VERSION, session_name=s.name, variant=ctx.variant, sample_rate=s.sample_rate,
         session_dir=str(ctx.session_dir.resolve()), nodes=tuple(nodes),
         levels=tuple(tuple(v) for _, v in sorted(levels.items())), master=master, taps=tuple(taps),
-        outputs=tuple(outputs), tail=s.tail_s, timeline_samples=0, seed=session_seed(s),
+        outputs=tuple(outputs), tail_s=s.tail_s, seed=session_seed(s),
         warnings=tuple(d.format() for d in ctx.warnings))
 
 
@@ -486,9 +681,19 @@ def compile_session(session: Session, *, session_file: str | None = None, sessio
                     variant: str | None = None, positions: Positions | None = None,
                     source_channels: Mapping[str, int] | None = None,
                     media: Mapping[str, Any] | None = None) -> RenderPlan:
+    """The render plan of a validated, expanded session; SessionInvalid (exit 2) or MediaError
+    (exit 1, media problems only) with every problem of the first pass that found any.
+
+    ``media``: the header (``audio.probe.MediaInfo``) of every file the session reads, keyed by
+    ``str(path)`` as ``session.validate.source_paths`` yields it; without it the media checks
+    are skipped."""
     ctx = Context(session, session_file, Path(session_dir), variant, positions, source_channels or {}, media or {})
     for p in PASSES:
         p(ctx)
         if ctx.diags:
             raise SessionInvalid(session_file, ctx.diags)
+        if ctx.media_diags:
+            d = ctx.media_diags
+            head = d[0].message if len(d) == 1 else f"{session_file}: {len(d)} file problems"
+            raise MediaError(head, d)
     return make_plan(ctx)

@@ -34,7 +34,6 @@ class Node:
     chain_paths: list = field(default_factory=list)  # yaml path of each active processor
     mute: bool = False
     channels_in: int = 2
-    channels: int = 2
 
 
 @dataclass

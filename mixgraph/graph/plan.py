@@ -16,9 +16,12 @@ Signal flow of one node, in this order (the engine follows it exactly)::
 
 Latency: ``NodePlan.latency_samples`` is the delay of the node's "post" point
 relative to the timeline, once the compiler's compensation delays are in.
-Every NodeInput/KeyInput carries ``delay_samples`` so all inputs of a sum
-arrive aligned.  A tap is trimmed by ``trim_samples`` (its node's latency) so
+Every NodeInput and SidechainPlan carries ``delay_samples`` so all inputs of a
+sum, and a key with the signal it keys, arrive aligned.  A tap is trimmed by ``trim_samples`` (its node's latency) so
 every output starts at time zero.
+
+Names are the session's (``type``, ``tail_s``, a nested ``sidechain``); the one
+place the DSP spells a parameter differently is ``dsp_kwargs``.
 
 The master node is special: its inputs sum to the "premaster" point (the mix
 print); then ``master_gain_db`` + the loudness solver's gain, then the master
@@ -34,7 +37,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-PLAN_FORMAT_VERSION = 1
+#: 2: ProcStep.kind -> type, ProcStep.key -> sidechain (with highpass_hz, out of params),
+#: RenderPlan.tail -> tail_s; NodePlan.channels, NodePlan.parallel_group and
+#: RenderPlan.timeline_samples removed (nothing read them)
+PLAN_FORMAT_VERSION = 2
 
 NodeKind = Literal["track", "bus", "return", "master"]
 EdgeKind = Literal["main", "send", "sidechain"]
@@ -66,22 +72,23 @@ class NodeInput:
 
 
 @dataclass(frozen=True)
-class KeyInput:
-    """A sidechain key feeding one processor of a node."""
+class SidechainPlan:
+    """A processor's external key: the session's ``sidechain`` with ``from`` resolved."""
 
-    source: str  # node id whose "post" point is the key
+    source: str  # node id whose "post" point is the key (the session's ``from``: "kick" -> "track:kick")
+    highpass_hz: float | None = None  # high-pass on the key signal (the DSP's sidechain_highpass_hz)
     delay_samples: int = 0  # compensation so key and signal are aligned at the processor
 
 
 @dataclass(frozen=True)
 class ProcStep:
-    """One processor of a chain: DSP kind and constructor parameters (same names as YAML)."""
+    """One processor of a chain: its ``type`` and parameters, as the session names them."""
 
-    kind: str
-    params: dict[str, Any]  # constructor kwargs; 'ir' is a path, the engine loads it
+    type: str
+    params: dict[str, Any]  # the session's parameters; 'ir' is a path, the engine loads it
     id: str | None = None
     latency_samples: int = 0
-    key: KeyInput | None = None
+    sidechain: SidechainPlan | None = None
     #: parameter -> [[time_s, value], ...]; names as the DSP 'params' mapping
     automation: dict[str, list[list[float]]] = field(default_factory=dict)
     channels_in: int = 2
@@ -97,8 +104,7 @@ class NodePlan:
     source: SourcePlan | None = None  # tracks only
     input_delay_samples: int = 0  # extra delay on the whole input (sidechain alignment)
     chain: tuple[ProcStep, ...] = ()
-    channels_in: int = 2  # channels entering the chain (a mono source stays mono)
-    channels: int = 2  # channels of the "post" point (always 2 after panning)
+    channels_in: int = 2  # channels entering the chain (a mono source stays mono); "post" is stereo
     gain_db: float = 0.0
     pan: float = 0.0
     width: float = 1.0
@@ -106,7 +112,6 @@ class NodePlan:
     #: fader automation: "gain_db" / "pan" -> breakpoints
     automation: dict[str, list[list[float]]] = field(default_factory=dict)
     latency_samples: int = 0  # latency of the "post" point
-    parallel_group: int = 0  # nodes of a level with the same group may run in parallel
 
 
 @dataclass(frozen=True)
@@ -167,9 +172,7 @@ class RenderPlan:
     master: MasterPlan
     taps: tuple[TapPlan, ...]
     outputs: tuple[OutputPlan, ...]
-    tail: float | Literal["auto"] = "auto"
-    #: samples of the timeline (last source end), before tail and latency flush
-    timeline_samples: int = 0
+    tail_s: float | Literal["auto"] = "auto"
     seed: int = 0  # dither seed, derived from the session hash
     warnings: tuple[str, ...] = ()
 
@@ -199,6 +202,17 @@ class RenderPlan:
             _strip_absolute(self.to_dict()), sort_keys=True, separators=(",", ":"), ensure_ascii=False
         )
         return hashlib.sha256(canon.encode("utf-8")).hexdigest()
+
+
+def dsp_kwargs(step: ProcStep) -> dict[str, Any]:
+    """The DSP constructor's keyword arguments of a step: its parameters, plus the sidechain's
+    ``highpass_hz`` as ``sidechain_highpass_hz``. The one mapping between the plan's names (the
+    session's) and the DSP's: the DSP keeps one flat argument list, the key's routing is the
+    graph's business."""
+    kwargs = dict(step.params)
+    if step.sidechain is not None and step.sidechain.highpass_hz is not None:
+        kwargs["sidechain_highpass_hz"] = step.sidechain.highpass_hz
+    return kwargs
 
 
 def _strip_absolute(data: Any) -> Any:

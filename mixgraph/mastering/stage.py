@@ -105,7 +105,7 @@ def group_chain(plan: RenderPlan, key: GroupKey) -> tuple[ProcStep, ...]:
     chain = plan.master.chain
     if not key.own or key.loudness is None:
         return chain
-    last = max((i for i, st in enumerate(chain) if st.kind == "limiter"), default=None)
+    last = max((i for i, st in enumerate(chain) if st.type == "limiter"), default=None)
     if last is None:
         return chain
     st = chain[last]
@@ -214,7 +214,7 @@ def check_ceiling(plan: RenderPlan, master: MeterResult, lp: LoudnessPlan | None
     """A master over its ceiling is an error: nothing is written."""
     if lp is None or master.true_peak_dbtp <= lp.ceiling_dbtp + 1e-9:
         return
-    has_limiter = any(st.kind == "limiter" for st in plan.master.chain)
+    has_limiter = any(st.type == "limiter" for st in plan.master.chain)
     hint = None if has_limiter else "Add a limiter at the end of the master chain."
     raise RenderError(f"At {lp.target_lufs:g} LUFS the master's true peak is {master.true_peak_dbtp:.2f} dBTP, "
                       f"above the ceiling {lp.ceiling_dbtp:g} dBTP; nothing was written.", hint=hint)

@@ -32,7 +32,7 @@ from mixgraph.dsp.base import GRStats
 from mixgraph.dsp.basic import apply_pan, apply_width, pan_gains
 from mixgraph.dsp.registry import create
 from mixgraph.errors import RenderError
-from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan
+from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan, dsp_kwargs
 from mixgraph.render import warmup
 from mixgraph.units import db_to_gain
 
@@ -49,10 +49,10 @@ def longest_gap_s(plan: RenderPlan) -> float:
     steps = [st for n in plan.nodes for st in n.chain] + list(plan.master.chain)
     for st in steps:
         p = st.params
-        if st.kind == "delay":
+        if st.type == "delay":
             ms = p.get("time_ms") or note_to_ms(p["note"], p["tempo_bpm"])
             gap = max(gap, ms * 1e-3)
-        elif st.kind == "reverb":
+        elif st.type == "reverb":
             gap = max(gap, p.get("predelay_ms", 0.0) * 1e-3)
     return gap + SILENCE_HOLD_S
 
@@ -91,16 +91,16 @@ class ChainRunner:
     def __post_init__(self):
         ch = self.channels_in
         for st in self.steps:
-            params = dict(st.params)
-            if st.kind == "reverb" and params.get("ir"):
+            params = dsp_kwargs(st)
+            if st.type == "reverb" and params.get("ir"):
                 params["ir"] = load_ir(self.session_dir / params["ir"], self.sample_rate)
-            p = create(st.kind, **params)
+            p = create(st.type, **params)
             p.prepare(self.sample_rate, ch, self.block_size)
             self.procs.append(p)
             p.gr_stats = GRStats(self.sample_rate)  # dynamics fold their gain reduction into it
             self.gr_stats.append(p.gr_stats)
             self.lanes.append({k: Lane(v, self.sample_rate) for k, v in st.automation.items()})
-            self.key_lines.append(DelayLine(2, st.key.delay_samples) if st.key else None)
+            self.key_lines.append(DelayLine(2, st.sidechain.delay_samples) if st.sidechain else None)
             ch = p.output_channels(ch)
         self.channels_out = ch
 
@@ -108,7 +108,7 @@ class ChainRunner:
         n = x.shape[1]
         for st, p, lanes, kl in zip(self.steps, self.procs, self.lanes, self.key_lines, strict=True):
             params = {k: lane.values_at(pos, n) for k, lane in lanes.items()}
-            key = kl.process(keys[st.key.source]) if kl is not None else None
+            key = kl.process(keys[st.sidechain.source]) if kl is not None else None
             x = p.process(x, key=key, params=params)
         return x
 
@@ -137,7 +137,7 @@ class NodeRunner:
                 self.post_gains = np.array([[self.gain * float(gl)], [self.gain * float(gr)]])
             else:
                 self.post_gains = np.array([[self.gain], [self.gain]])
-        self.has_keys = any(st.key for st in node.chain)
+        self.has_keys = any(st.sidechain for st in node.chain)
         self.gr = self.chain.gr_stats
         self.peak = 0.0
         self.clipped = 0
@@ -155,7 +155,8 @@ class NodeRunner:
         else:
             x = sum_inputs(node.inputs, self.in_lines, self.in_gains, bufs, n)
         x = self.input_delay.process(x)
-        keys = {st.key.source: bufs[st.key.source][1] for st in node.chain if st.key} if self.has_keys else {}
+        keys = ({st.sidechain.source: bufs[st.sidechain.source][1] for st in node.chain if st.sidechain}
+                if self.has_keys else {})
         pre = self.chain.process(x, pos, keys)
         if node.mute:
             z = np.zeros((2, n))
@@ -300,8 +301,8 @@ class GainReductionStat:
 
 
 def gain_reduction_stats(steps: tuple[ProcStep, ...], grs: list[GRStats]) -> list[GainReductionStat]:
-    return [GainReductionStat(st.kind, st.id, i, g.max, g.mean, tuple(g.per_second))
-            for i, (st, g) in enumerate(zip(steps, grs, strict=True)) if st.kind in DYNAMICS_KINDS]
+    return [GainReductionStat(st.type, st.id, i, g.max, g.mean, tuple(g.per_second))
+            for i, (st, g) in enumerate(zip(steps, grs, strict=True)) if st.type in DYNAMICS_KINDS]
 
 
 @dataclass
@@ -354,7 +355,7 @@ class _Length:
 
     def __init__(self, plan: RenderPlan, timeline: int, fixed: int | None = None):
         sr = plan.sample_rate
-        self.auto = plan.tail == "auto" and fixed is None
+        self.auto = plan.tail_s == "auto" and fixed is None
         self.timeline = timeline
         if fixed is not None:
             self.hold = 0
@@ -365,7 +366,7 @@ class _Length:
             self.length = timeline
         else:
             self.hold = 0
-            self.cap = timeline + int(round(float(plan.tail) * sr))
+            self.cap = timeline + int(round(float(plan.tail_s) * sr))
             self.length = self.cap
         self.last_loud = -1
 

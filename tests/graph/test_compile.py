@@ -100,7 +100,7 @@ def test_late_sidechain_key_delays_the_keyed_signal():
     plan = compile_session(s)
     bass = plan.node("track:bass")
     assert bass.input_delay_samples == plan.node("track:kick").latency_samples == 48 + 8
-    assert bass.chain[0].key.delay_samples == 0
+    assert bass.chain[0].sidechain.delay_samples == 0
 
 
 def test_same_session_same_plan_and_hash_regardless_of_key_order():
@@ -270,7 +270,7 @@ def test_declared_latencies_align_every_sum_send_and_key(latency_compressor):
         {"track:b": ("pre", 0), "track:c": ("post", 30)}
     d = plan.node("track:d")
     assert [st.latency_samples for st in d.chain] == [100, 0]
-    assert (d.input_delay_samples, d.chain[1].key.source, d.chain[1].key.delay_samples) == (0, "track:k", 100)
+    assert (d.input_delay_samples, d.chain[1].sidechain.source, d.chain[1].sidechain.delay_samples) == (0, "track:k", 100)
     assert {i.source: i.delay_samples for i in plan.master.inputs} == \
         {"bus:bus": 0, "return:verb": 70, "track:d": 0, "track:k": 100}
     assert {t.name: t.trim_samples for t in plan.taps} == {"master": 100, "premaster": 100, "track:b": 30}
@@ -331,7 +331,7 @@ def test_bypassed_processors_are_dropped_and_automation_is_split(tmp_path):
         {"type": "eq", "id": "tone", "bands": [{"type": "bell", "freq_hz": 1000, "gain_db": 2}]}],
         "automation": {"gain_db": [[0, 0], [1, -6]], "tone.bands.0.gain_db": [[0, 2], [2, 4]]}}})
     n = compile_session(s, session_dir=tmp_path).node("track:v")
-    assert [st.kind for st in n.chain] == ["eq"]
+    assert [st.type for st in n.chain] == ["eq"]
     assert n.automation == {"gain_db": [[0.0, 0.0], [1.0, -6.0]]}
     assert n.chain[0].automation == {"bands.0.gain_db": [[0.0, 2.0], [2.0, 4.0]]}
     assert n.source.rel_path == "v.wav" and n.source.path == str((tmp_path / "v.wav").resolve())
