@@ -162,11 +162,9 @@ def build_graph(ctx: Context) -> None:
                   "tracks, buses or returns.", "Remove 'source', or the tracks, buses and returns.",
                   code="graph.master-source")
     elif m.source is None and not s.tracks:
-        # a warning for now: the render refuses it (exit 1), but sessions without sources are
-        # how the value checks are tested (tests/session/test_values.py)
+        # the render would refuse it, so validate does
         ctx.error(("tracks",), "The session has nothing to render: no tracks and no 'master.source'.",
-                  "Add a track with a source, or give the master a mixdown to master.", code="graph.empty",
-                  severity="warning")
+                  "Add a track with a source, or give the master a mixdown to master.", code="graph.empty")
     ctx.graph = Graph(nodes, edges, taps)
 
 

@@ -301,6 +301,7 @@ def test_ogg_above_200_khz_is_refused(capsys, folder):
     assert d["message"] == "Ogg Vorbis cannot be written at 384000 Hz; at most 200000 Hz."
 
 
-def test_a_session_with_nothing_to_render_is_warned_about(capsys, folder):
+def test_a_session_with_nothing_to_render_is_refused(capsys, folder):
+    """The render refuses it (nothing to render), so validate does too."""
     code, report = validate(capsys, folder, HEAD)
-    assert code == 0 and any("nothing to render" in w for w in report["warnings"])
+    assert code == 2 and any("nothing to render" in d["message"] for d in report["diagnostics"])

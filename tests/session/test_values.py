@@ -29,6 +29,16 @@ def validate(capsys, tmp_path, text: str, name: str = "s.yaml"):
     return code, json.loads(out)[0]["diagnostics"]
 
 
+def kick(tmp_path) -> str:
+    """A real 0.1 s source in ``tmp_path`` and the track that plays it: a session the static check
+    accepts needs something to render."""
+    import numpy as np
+    import soundfile as sf
+
+    sf.write(tmp_path / "k.wav", np.zeros((4800, 2)), 48000, subtype="PCM_16")
+    return "tracks:\n  kick: {source: k.wav}\n"
+
+
 def at(text: str, needle: str, nth: int = 1) -> tuple[int, int]:
     """1-based (line, col) of the nth occurrence of ``needle`` in ``text``: where a diagnostic must point."""
     i = -1
@@ -261,8 +271,8 @@ def test_master_lanes(capsys, tmp_path):
     text = HEAD + "master:\n  automation: {pan: [[0, 1]]}\n"
     code, ln, cl, p, msg = first(capsys, tmp_path, text)
     assert (code, (ln, cl), p) == (2, at(text, "pan"), "master.automation.pan") and "on the master (automatable: gain_db" in msg
-    code, diags = validate(capsys, tmp_path, HEAD + "buses:\n  b: {automation: {width: [[0, 1], [1, 2]], "
-                           "pan: [[0, -1]]}}\nmaster:\n  automation: {gain_db: [[0, -3]]}\n")
+    code, diags = validate(capsys, tmp_path, HEAD + kick(tmp_path) + "buses:\n  b: {automation: {width: "
+                           "[[0, 1], [1, 2]], pan: [[0, -1]]}}\nmaster:\n  automation: {gain_db: [[0, -3]]}\n")
     assert (code, diags) == (0, [])
 
 
@@ -357,7 +367,7 @@ def test_output_path_policy(capsys, tmp_path, value, fragment):
 @pytest.mark.parametrize("value", ["renders/{name}{variant}.WAV", "a.aif", "b.oga", "c/d/e.flac", "mix.mp3",
                                    "./mix.ogg", "x.aiff"])
 def test_output_paths_that_are_fine(capsys, tmp_path, value):
-    code, diags = validate(capsys, tmp_path, HEAD + f"outputs:\n  main:\n    path: '{value}'\n")
+    code, diags = validate(capsys, tmp_path, HEAD + kick(tmp_path) + f"outputs:\n  main:\n    path: '{value}'\n")
     assert (code, diags) == (0, [])
 
 
