@@ -66,8 +66,9 @@ def test_json_is_deterministic_and_rounded():
     assert data["series"]["mix_short_term_lufs"][:3] == [None, None, -20.5]
     kick = next(n for n in data["nodes"] if n["node"] == "track:kick")
     assert kick["kind"] == "track"
-    assert kick["gain_reduction"] == [{"kind": "compressor", "index": 1, "max_db": 6.5, "mean_db": 2.25,
-                                       "processor_id": "kick-comp"}]
+    assert kick["gain_reduction"] == [
+        {"kind": "compressor", "index": 1, "processor_id": "kick-comp", "max_db": 6.5, "mean_db": 2.25, "acted": True},
+        {"kind": "gate", "index": 2, "processor_id": None, "max_db": 0.04, "mean_db": 0.0, "acted": False}]
 
 
 def test_non_finite_numbers_are_null_not_invalid_json():
