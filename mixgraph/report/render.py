@@ -252,8 +252,27 @@ def _nan(ys) -> list[float]:
     return [float("nan") if y is None else float(y) for y in ys or ()]
 
 
+def plot_notes(report: Report | Mapping) -> dict[str, str]:
+    """Plot name -> the words said instead of a plot that would be empty or only show noise."""
+    r = as_dict(report)
+    s = r["series"]
+    notes = {}
+    if not any(v is not None for key in ("mix_short_term_lufs", "master_short_term_lufs") for v in s.get(key) or ()):
+        notes["loudness"] = "Too short to measure: short-term loudness needs a 3 s window."
+    gr = [g for g in s.get("limiter_gr_db") or () if g is not None]
+    lims = [g for g in r.get("master_chain") or () if g["kind"] == "limiter"]
+    if (lims and not lims[0]["acted"]) or (not lims and gr and max(gr) < NEVER_ACTED_DB):
+        notes["limiter"] = f"The master limiter never acted (gain reduction under {NEVER_ACTED_DB:g} dB)."
+    elif lims and not gr:
+        notes["limiter"] = "Too short to measure: the limiter's gain reduction is plotted per whole second."
+    elif not gr:
+        notes["limiter"] = "No limiter on the master."
+    return notes
+
+
 def plots(report: Report | Mapping) -> dict[str, str]:
-    """The three plots as ``data:`` PNG URIs: 'loudness', 'spectrum', 'limiter'.
+    """The plots as ``data:`` PNG URIs: 'loudness', 'spectrum', 'limiter' (except those
+    ``plot_notes`` puts in words).
 
     Uses ``matplotlib.figure.Figure`` with the Agg canvas directly (no pyplot): no global
     backend switch and no figure registry, so it is safe inside a notebook or a thread."""
@@ -268,6 +287,7 @@ def plots(report: Report | Mapping) -> dict[str, str]:
     r = as_dict(report)
     s = r["series"]
     out = {}
+    notes = plot_notes(r)
 
     fig, ax = subplots()
     step = s.get("step_s") or 1.0
@@ -278,16 +298,14 @@ def plots(report: Report | Mapping) -> dict[str, str]:
     lo = r.get("loudness")
     if lo:
         ax.axhline(lo["target_lufs"], color="grey", linestyle="--", linewidth=1, label="target")
-    if not any(v is not None for key in ("mix_short_term_lufs", "master_short_term_lufs") for v in s.get(key) or ()):
-        ax.text(0.5, 0.5, "too short to measure (short-term loudness needs 3 s)", ha="center", va="center",
-                transform=ax.transAxes)
     ax.set_xlabel("time (s)")
     ax.set_ylabel("short-term loudness (LUFS)")
     ax.set_title("Short-term loudness (3 s window)")
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right")
-    out["loudness"] = _png(fig)
+    if "loudness" not in notes:
+        out["loudness"] = _png(fig)
 
     fig, ax = subplots()
     mix_sp = s.get("mix_spectrum_db") or {}
@@ -306,28 +324,18 @@ def plots(report: Report | Mapping) -> dict[str, str]:
         ax.legend(loc="lower left")
     out["spectrum"] = _png(fig)
 
-    fig, ax = subplots()
-    gr = _nan(s.get("limiter_gr_db"))
-    gstep = s.get("limiter_gr_step_s") or 1.0
-    lims = [g for g in r.get("master_chain") or () if g["kind"] == "limiter"]
-    never = any(not g["acted"] for g in lims[:1]) if lims else bool(gr) and max(gr) < NEVER_ACTED_DB
-    if never:
-        ax.text(0.5, 0.5, f"the master limiter never acted (gain reduction under {NEVER_ACTED_DB:g} dB)",
-                ha="center", va="center", transform=ax.transAxes)
-    elif gr:
+    if "limiter" not in notes:
+        fig, ax = subplots()
+        gr = _nan(s.get("limiter_gr_db"))
+        gstep = s.get("limiter_gr_step_s") or 1.0
         # one step per value: repeat the last value at the end so the last step is drawn too
         ax.fill_between([k * gstep for k in range(len(gr) + 1)], [-g for g in gr + gr[-1:]], 0.0, step="post",
                         alpha=0.6)
-    elif lims:
-        ax.text(0.5, 0.5, "too short to measure (no whole second)", ha="center", va="center",
-                transform=ax.transAxes)
-    else:
-        ax.text(0.5, 0.5, "no limiter on the master", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("gain (dB)")
-    ax.set_title(f"Master limiter gain reduction (max per {gstep:g} s)")
-    ax.grid(alpha=0.3)
-    out["limiter"] = _png(fig)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("gain (dB)")
+        ax.set_title(f"Master limiter gain reduction (max per {gstep:g} s)")
+        ax.grid(alpha=0.3)
+        out["limiter"] = _png(fig)
     return out
 
 
@@ -335,7 +343,7 @@ def render_html(report: Report | Mapping, with_plots: bool = True) -> str:
     """One self-contained HTML page: inline CSS, plots as inline base64 PNG, no external URLs."""
     r = as_dict(report)
     return _env().get_template("report.html.j2").render(r=r, rows=ROWS, title=_title(r),
-                                                        plots=plots(r) if with_plots else {})
+                                                        plots=plots(r) if with_plots else {}, notes=plot_notes(r))
 
 
 # ----------------------------------------------------------------------------- files
