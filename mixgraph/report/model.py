@@ -243,7 +243,7 @@ def _clean(v: Any, key: str = "") -> Any:
 def meter_dict(m) -> dict:
     """Every figure of a MeterResult except the plot series (those live in ``series``); a figure
     the programme is too short for is null, with the reason in ``not_measured``."""
-    short = too_short(m)
+    short = dict(m.get("not_measured") or {}) if isinstance(m, Mapping) else too_short(m)
     d = asdict(m) if not isinstance(m, Mapping) else dict(m)
     d.pop("short_term_series", None)
     d.pop("series_step_s", None)
