@@ -126,8 +126,11 @@ def _stage_provenance(result: RenderResult, files: OutputFiles, tx: Transaction,
     file = None if result.session_file == "<plan>" else result.session_file
     for o in result.outputs:
         p = files.sidecars[o.written.name]
+        # the master stats are those of the session-rate pass: another rate's pass is not kept
+        own_pass = o.written.tap == "master" and o.written.sample_rate == result.plan.sample_rate
+        gr = result.master_stats.get("gain_reduction") if own_pass else None
         tx.stage_text(p, sidecar_text(result.plan, session_file=file, session_sha256=result.session_hash,
-                                      written=o.written, meter=o.meter, git=git))
+                                      written=o.written, meter=o.meter, git=git, gain_reduction=gr))
         result.sidecars.append(str(p))
     if report_files:
         for suffix, text in report_texts(build_report(result)).items():

@@ -7,7 +7,8 @@ Two places carry it:
   hashes, written as WAV/AIFF INFO strings or FLAC/OGG Vorbis comments by libsndfile;
 * a sidecar ``<output file>.json`` next to it (``sidecar_text``): the session and plan hashes,
   the git commit and dirty flag when the session lives in a git repository, the mixgraph version,
-  the sha256 of the samples, and the achieved loudness and true peak.
+  the sha256 of the samples, the achieved loudness and true peak, and for a master output the
+  gain reduction of each dynamics processor of the master chain that made it.
 
 Nothing here has a clock in it: the same render writes the same sidecar bytes.
 """
@@ -16,13 +17,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from mixgraph.graph.plan import RenderPlan
 from mixgraph.version import __version__
 
-SIDECAR_VERSION = 1
+SIDECAR_VERSION = 2
+#: a processor whose largest gain reduction stays under this never acted (as in the report)
+NEVER_ACTED_DB = 0.05
 
 
 def file_metadata(plan: RenderPlan, session_sha256: str | None) -> dict[str, str]:
@@ -59,9 +63,12 @@ def git_info(folder: str | Path) -> dict[str, Any] | None:
 
 
 def sidecar_text(plan: RenderPlan, *, session_file: str | None, session_sha256: str | None, written: Any,
-                 meter: Any, git: dict[str, Any] | None) -> str:
+                 meter: Any, git: dict[str, Any] | None, gain_reduction: Sequence[Any] | None = None) -> str:
     """The JSON of ``<output>.json`` for one written output (``audio.writer.WrittenOutput``) and the
-    meter of the file as written (``meter.MeterResult``)."""
+    meter of the file as written (``meter.MeterResult``).
+
+    ``gain_reduction``: the master chain's ``render.engine.GainReductionStat`` list of the pass that
+    wrote this file (a master output); ``master_chain_gain_reduction`` is null without it."""
     w, m = written, meter
     data: dict[str, Any] = {
         "sidecar_version": SIDECAR_VERSION,
@@ -85,9 +92,21 @@ def sidecar_text(plan: RenderPlan, *, session_file: str | None, session_sha256: 
         "true_peak_dbtp": _round(m.true_peak_dbtp),
         "loudness_target_lufs": plan.master.loudness.target_lufs
         if plan.master.loudness is not None and w.tap == "master" else None,
+        "master_chain_gain_reduction": None if gain_reduction is None else [_gr(g) for g in gain_reduction],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 def _round(x: float | None) -> float | None:
     return None if x is None else round(float(x), 3)
+
+
+def _gr(g: Any) -> dict[str, Any]:
+    """One processor's gain reduction over the file, dB (max, mean over all samples), and a
+    multiband's bands, low band first."""
+    d: dict[str, Any] = {"kind": g.kind, "id": g.id, "index": g.index, "max_db": _round(g.max_db),
+                         "mean_db": _round(g.mean_db), "never_acted": g.max_db < NEVER_ACTED_DB}
+    bands = getattr(g, "bands", ()) or ()
+    if bands:
+        d["bands"] = [_gr(b) for b in bands]
+    return d

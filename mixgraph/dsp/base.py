@@ -144,6 +144,8 @@ class GRStats:
         self.per_second: list[float] = []
         #: the kernels' fold state: max, sum, samples into the current second, its max
         self.state = np.zeros(4)
+        #: a multiband's per-band figures, low band first (the processor's own are their maximum)
+        self.bands: list[GRStats] = []
 
     def maxima_buffer(self, frames: int) -> np.ndarray:
         """Room for the per-second maxima that ``frames`` more frames can complete."""

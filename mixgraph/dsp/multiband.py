@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mixgraph.dsp.base import Processor
+from mixgraph.dsp.base import GRStats, Processor
 from mixgraph.dsp.biquad import BUTTERWORTH_Q, highpass, lowpass
 from mixgraph.dsp.dynamics import Compressor
 from mixgraph.dsp.kernels.iir import sosfilt_zi as sosfilt
@@ -60,6 +60,18 @@ class Multiband(Processor):
             c.prepare(fs, ch, self.max_block)
             self.comps.append(c)
         self._gr = np.zeros(0)
+        self._bands_of: GRStats | None = None
+
+    def _band_stats(self) -> None:
+        # the caller's stats get one entry per band, folded by each band's compressor, so the
+        # report can say which band does the work (the processor's own figure is their maximum)
+        stats = self.gr_stats
+        if stats is None or stats is self._bands_of:
+            return
+        stats.bands = [GRStats(self.sample_rate) for _ in self.comps]
+        for c, b in zip(self.comps, stats.bands, strict=True):
+            c.gr_stats = b
+        self._bands_of = stats
 
     def _reset(self) -> None:
         for f in self.lows + self.highs:
@@ -72,6 +84,7 @@ class Multiband(Processor):
             c.reset()
 
     def _process(self, x, key, params):
+        self._band_stats()
         rest = x
         out = np.zeros_like(x)
         grs = []

@@ -298,11 +298,18 @@ class GainReductionStat:
     max_db: float
     mean_db: float
     per_second: tuple[float, ...]
+    #: a multiband's bands, low band first (kind "band", index = band number)
+    bands: tuple[GainReductionStat, ...] = ()
+
+
+def _stat(kind: str, pid: str | None, i: int, g: GRStats) -> GainReductionStat:
+    return GainReductionStat(kind, pid, i, g.max, g.mean, tuple(g.per_second),
+                             tuple(_stat("band", None, k, b) for k, b in enumerate(g.bands)))
 
 
 def gain_reduction_stats(steps: tuple[ProcStep, ...], grs: list[GRStats]) -> list[GainReductionStat]:
-    return [GainReductionStat(st.type, st.id, i, g.max, g.mean, tuple(g.per_second))
-            for i, (st, g) in enumerate(zip(steps, grs, strict=True)) if st.type in DYNAMICS_KINDS]
+    return [_stat(st.type, st.id, i, g) for i, (st, g) in enumerate(zip(steps, grs, strict=True))
+            if st.type in DYNAMICS_KINDS]
 
 
 @dataclass

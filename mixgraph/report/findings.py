@@ -1,9 +1,9 @@
 """Plain-language findings an engineer acts on, each with a severity and its numbers.
 
-``find(mix, master, nodes, outputs, ceiling_dbtp=...)`` reads meter readings
-(``MeterResult`` or anything with its attributes), node levels and output infos of
-``mixgraph.report.model``. ``master`` is None when the session has no master stage.
-Every threshold is a named constant below.
+``find(mix, master, nodes, outputs, ceiling_dbtp=..., loudness=..., master_chain=...)`` reads meter
+readings (``MeterResult`` or anything with its attributes), node levels, output infos, the
+loudness solve and the master chain's gain reduction of ``mixgraph.report.model``. ``master`` is
+None when the session has no master stage. Every threshold is a named constant below.
 """
 
 from __future__ import annotations
@@ -12,7 +12,9 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-#: a master quieter than this (integrated) is still at mix level; release masters sit around -14..-7 LUFS
+#: a master with no loudness target quieter than this (integrated) is still at mix level; release
+#: masters sit around -14..-7 LUFS. A master that met an explicit target (-16 Apple, -23 EBU R128)
+#: is mastered whatever its level.
 UNMASTERED_BELOW_LUFS = -16.0
 #: a track bus or return peaking above this before the master is clipping (a float bus does not clip,
 #: but any converter, plug-in or fixed-point export of that bus will)
@@ -21,6 +23,13 @@ BUS_PEAK_LIMIT_DBFS = 0.0
 DEFAULT_CEILING_DBTP = -1.0
 #: loudness range (EBU Tech 3342) under this is squashed
 SQUASHED_LRA_LU = 4.0
+#: LRA is the 10th..95th percentile spread of 3 s short-term values: under 30 s of programme there
+#: are fewer than ten independent (non-overlapping) 3 s windows, so each percentile is set by one or
+#: two phrases rather than by the programme's dynamics, and the figure is not judged
+MIN_LRA_PROGRAMME_S = 30.0
+#: the shortest programme each figure needs: its window (BS.1770 400 ms block, EBU 3 s short-term)
+MIN_PROGRAMME_S = {"integrated_lufs": 0.4, "momentary_max_lufs": 0.4, "plr_db": 0.4,
+                   "short_term_max_lufs": 3.0, "lra_lu": MIN_LRA_PROGRAMME_S}
 #: the mono fold-down losing more than this much loudness (or a negative correlation) is poor mono compatibility
 MONO_LOSS_LU = 3.0
 MIN_CORRELATION = 0.0
@@ -29,6 +38,23 @@ MIN_CORRELATION = 0.0
 LOW_END_RANGE_DB = (-7.0, -0.7)
 #: peak-to-loudness ratio (true peak - integrated) under this is over-limited
 OVER_LIMITED_PLR_DB = 6.0
+#: input gain into the master chain above this: a mix printed with the usual headroom (about
+#: -20 LUFS) reaches even a -9 LUFS club target with 11 dB, so more means the mix itself is too
+#: quiet, and its noise floor, tails and hum come up by as much
+LARGE_INPUT_GAIN_DB = 20.0
+#: per-second peak gain reduction above which a master processor is working hard: past ~3 dB of
+#: limiting transients audibly dull, past ~4 dB of bus compression the master pumps (1-2 dB is usual)
+HARD_GR_DB = {"limiter": 3.0, "clipper": 3.0, "compressor": 4.0, "multiband": 4.0}
+#: ... for more than this share of the programme's seconds: working hard throughout, not on a few hits
+HARD_SHARE = 0.5
+#: a multiband band with this share of the bands' summed mean gain reduction does most of the work:
+#: the multiband acts as a one-band compressor (a static EQ or a plain compressor would do)
+BAND_SHARE = 0.75
+#: ... when that band's mean gain reduction is at least this (less is not work worth naming)
+BAND_MIN_MEAN_DB = 1.0
+#: a processor whose largest gain reduction stays under this never acted (far below audibility,
+#: and under the report's 0.01 dB rounding of a mean)
+NEVER_ACTED_DB = 0.05
 
 SEVERITIES = ("critical", "warning", "info")
 
@@ -50,10 +76,80 @@ def low_end_share_db(bands: dict[str, float]) -> float | None:
     return 10.0 * math.log10(p) if p > 0 else None
 
 
+def measured_seconds(m) -> float:
+    """Seconds of programme a reading's windowed figures rest on: its duration, or, when its
+    short-term series (1 value per step, the first 3 s window complete at 3 s) covers the whole
+    programme, the span of the values above the -70 LUFS absolute gate (silence does not count)."""
+    dur = float(m.duration_s or 0.0)
+    series = tuple(getattr(m, "short_term_series", ()) or ())
+    step = float(getattr(m, "series_step_s", 1.0) or 1.0)
+    if series and len(series) * step >= dur - step:
+        gated = sum(1 for v in series if v is not None and v > -70.0)
+        return min(dur, gated * step + (3.0 - step)) if gated else 0.0
+    return dur
+
+
+def too_short(m) -> dict[str, str]:
+    """Figure -> "too short to measure (...)" for each figure the programme is too short for."""
+    if m is None:
+        return {}
+    dur, gated = float(m.duration_s or 0.0), measured_seconds(m)
+    out = {}
+    for key, need in MIN_PROGRAMME_S.items():
+        have = gated if key == "lra_lu" else dur
+        if have < need:
+            what = f"{have:.1f} s above the gate" if key == "lra_lu" and have < dur else f"{dur:.1f} s"
+            out[key] = f"too short to measure ({what}; needs {need:g} s)"
+    return out
+
+
+def acted(g) -> bool:
+    """Whether a processor (a ``GainReduction``) ever reduced the gain by ``NEVER_ACTED_DB`` or more."""
+    return g.max_db is not None and g.max_db >= NEVER_ACTED_DB
+
+
+def hard_share(g) -> float | None:
+    """Share of the whole seconds in which processor ``g`` peaked above its ``HARD_GR_DB``."""
+    thr = HARD_GR_DB.get(g.kind)
+    ps = tuple(getattr(g, "per_second", ()) or ())
+    if thr is None or not ps:
+        return None
+    return sum(1 for v in ps if v > thr) / len(ps)
+
+
+def dominant_band(g) -> tuple[int, float] | None:
+    """(band index, its share of the bands' summed mean gain reduction) of a multiband's busiest band."""
+    bands = tuple(getattr(g, "bands", ()) or ())
+    total = sum(b.mean_db for b in bands)
+    if not bands or total <= 0:
+        return None
+    k = max(range(len(bands)), key=lambda i: bands[i].mean_db)
+    return k, bands[k].mean_db / total
+
+
+def band_range(g, k: int) -> str:
+    xs = tuple(getattr(g, "crossovers_hz", ()) or ())
+    if not xs:
+        return f"band {k + 1}"
+
+    def hz(f: float) -> str:
+        return f"{f / 1000:g} kHz" if f >= 1000 else f"{f:g} Hz"
+
+    if k == 0:
+        return f"band 1, below {hz(xs[0])}"
+    if k >= len(xs):
+        return f"band {k + 1}, above {hz(xs[-1])}"
+    return f"band {k + 1}, {hz(xs[k - 1])} - {hz(xs[k])}"
+
+
+def _name(g) -> str:
+    return g.kind + (f" '{g.processor_id}'" if getattr(g, "processor_id", None) else "")
+
+
 def _loudness_checks(m, subject: str) -> list[Finding]:
     out = []
     lra = m.lra_lu
-    if lra is not None and lra < SQUASHED_LRA_LU:
+    if lra is not None and lra < SQUASHED_LRA_LU and "lra_lu" not in too_short(m):
         out.append(Finding("warning", "squashed", subject,
                            f"The {subject} has a loudness range of {lra:.1f} LU, under {SQUASHED_LRA_LU:g} LU: "
                            "the dynamics are squashed. Ease off bus compression or limiting.",
@@ -98,21 +194,74 @@ def _loudness_checks(m, subject: str) -> list[Finding]:
     return out
 
 
-def find(mix, master, nodes: Iterable = (), outputs: Iterable = (), *,
-         ceiling_dbtp: float | None = None) -> list[Finding]:
-    """All findings, most severe first (stable order within a severity)."""
+def _chain_checks(chain: Iterable, subject: str) -> list[Finding]:
+    """A master processor working hard most of the time; a multiband whose one band does the work."""
+    out = []
+    for g in chain:
+        share = hard_share(g)
+        if subject == "master" and share is not None and share > HARD_SHARE:
+            thr = HARD_GR_DB[g.kind]
+            n = len(g.per_second)
+            out.append(Finding("warning", "chain-works-hard", subject,
+                               f"The master {_name(g)} reduces the gain by more than {thr:g} dB in "
+                               f"{share * 100:.0f} % of the seconds ({round(share * n)} of {n}; peak "
+                               f"{g.max_db:.1f} dB, mean {g.mean_db:.1f} dB): it works hard throughout, "
+                               "not on a few peaks. Lower the loudness target or this stage's drive, or "
+                               "control the peaks in the mix.",
+                               {"share": share, "threshold_db": thr, "max_share": HARD_SHARE,
+                                "max_db": g.max_db, "mean_db": g.mean_db, "seconds": n}))
+        dom = dominant_band(g) if g.kind == "multiband" else None
+        if dom is not None:
+            k, bshare = dom
+            b = g.bands[k]
+            if bshare >= BAND_SHARE and b.mean_db >= BAND_MIN_MEAN_DB:
+                where = "the master" if subject == "master" else subject
+                out.append(Finding("info", "multiband-one-band", subject,
+                                   f"The {_name(g)} on {where} does {bshare * 100:.0f} % of its work in "
+                                   f"{band_range(g, k)} (mean {b.mean_db:.1f} dB, peak {b.max_db:.1f} dB): "
+                                   "it acts as a one-band compressor there. A static EQ cut or a plain "
+                                   "compressor on that range would do the same with fewer crossovers.",
+                                   {"band": k, "share": bshare, "mean_db": b.mean_db, "max_db": b.max_db,
+                                    "min_share": BAND_SHARE, "min_mean_db": BAND_MIN_MEAN_DB}))
+    return out
+
+
+def find(mix, master, nodes: Iterable = (), outputs: Iterable = (), *, ceiling_dbtp: float | None = None,
+         loudness=None, master_chain: Iterable = ()) -> list[Finding]:
+    """All findings, most severe first (stable order within a severity).
+
+    ``loudness``: the loudness solve (``LoudnessInfo``) when the session sets a target; a master
+    that met it is mastered whatever its level. ``master_chain``: the master chain's
+    ``GainReduction`` entries."""
     out: list[Finding] = []
     mastered = master is not None
     final, subject = (master, "master") if mastered else (mix, "mix print")
     ceiling = DEFAULT_CEILING_DBTP if ceiling_dbtp is None else ceiling_dbtp
+    nodes = tuple(nodes)
 
     i = final.integrated_lufs
-    if i is not None and i < UNMASTERED_BELOW_LUFS:
+    if mastered and loudness is not None:
+        got, goal, tol = loudness.achieved_lufs, loudness.target_lufs, loudness.tolerance_lu
+        if got is not None and abs(got - goal) > tol + 1e-9:
+            out.append(Finding("warning", "off-target", "master",
+                               f"The master sits at {got:.1f} LUFS integrated, off its {goal:g} LUFS target by "
+                               f"{got - goal:+.1f} LU (tolerance {tol:g} LU).",
+                               {"integrated_lufs": got, "target_lufs": goal, "tolerance_lu": tol}))
+        g = loudness.gain_db
+        if g is not None and g > LARGE_INPUT_GAIN_DB:
+            out.append(Finding("warning", "large-input-gain", "master",
+                               f"The master needed {g:+.1f} dB of input gain to reach {goal:g} LUFS (more "
+                               f"than {LARGE_INPUT_GAIN_DB:g} dB): the mix is printed far too quiet, and its "
+                               "noise floor, reverb tails and hum come up by as much. Bring the mix up (faders "
+                               "or bus gain) before the master stage.",
+                               {"gain_db": g, "threshold_db": LARGE_INPUT_GAIN_DB, "target_lufs": goal}))
+    elif i is not None and i < UNMASTERED_BELOW_LUFS:
         if mastered:
             out.append(Finding("warning", "unmastered", "master",
-                               f"The master sits at {i:.1f} LUFS integrated: it is a mix level, not a master "
-                               f"(below {UNMASTERED_BELOW_LUFS:g} LUFS; streaming plays at -14). Set a loudness "
-                               "target on the master or raise its limiter drive.",
+                               f"The master sits at {i:.1f} LUFS integrated with no loudness target: it is a "
+                               f"mix level, not a master (below {UNMASTERED_BELOW_LUFS:g} LUFS; streaming plays "
+                               "at -14). Set a loudness target on the master (a preset, or -23 for broadcast) "
+                               "or raise its limiter drive.",
                                {"integrated_lufs": i, "threshold_lufs": UNMASTERED_BELOW_LUFS}))
         else:
             out.append(Finding("warning", "not-a-master", "mix print",
@@ -122,7 +271,7 @@ def find(mix, master, nodes: Iterable = (), outputs: Iterable = (), *,
                                {"integrated_lufs": i, "threshold_lufs": UNMASTERED_BELOW_LUFS}))
 
     for n in nodes:
-        if n.kind not in ("bus", "return"):
+        if n.kind not in ("bus", "return") or getattr(n, "muted", False):
             continue
         peak = n.sample_peak_dbfs
         over = peak is not None and math.isfinite(peak) and peak > BUS_PEAK_LIMIT_DBFS
@@ -152,4 +301,9 @@ def find(mix, master, nodes: Iterable = (), outputs: Iterable = (), *,
                                    {"true_peak_dbtp": otp, "ceiling_dbtp": ceiling}))
 
     out.extend(_loudness_checks(final, subject))
+    if mastered:
+        out.extend(_chain_checks(master_chain, "master"))
+    for n in nodes:
+        if not getattr(n, "muted", False):
+            out.extend(_chain_checks(n.gain_reduction, n.node))
     return sorted(out, key=lambda f: SEVERITIES.index(f.severity))

@@ -28,13 +28,15 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
-from mixgraph.report.findings import Finding, find
+from mixgraph.report.findings import HARD_GR_DB, Finding, acted, find, hard_share, too_short
 from mixgraph.report.platforms import PlatformRow, platform_table
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: dynamics processors whose gain reduction the report lists
-DYNAMICS_KINDS = ("compressor", "gate", "deesser", "limiter", "multiband")
+DYNAMICS_KINDS = ("compressor", "gate", "deesser", "limiter", "multiband", "clipper")
+#: what the solver's ``max_gain_reduction_db`` budget counts (mixgraph.mastering.solver.Measurement)
+BUDGET_COUNTS = "the largest gain reduction of the master limiter(s) only; compressors and other stages are not counted"
 
 # rounding: digits after the point per quantity (0.01 dB / LU is below audibility and meter tolerance)
 DB_DIGITS = 2
@@ -66,11 +68,22 @@ class Timing:
 
 @dataclass(frozen=True)
 class GainReduction:
-    kind: str  # processor kind ("compressor", "limiter", ...)
-    index: int  # position in the node's chain
+    kind: str  # processor kind ("compressor", "limiter", ...; "band" for a multiband's band)
+    index: int  # position in the node's chain (a band: its number, low band 0)
     max_db: float  # largest gain reduction, dB (positive = reduction)
     mean_db: float  # mean over all samples, dB
     processor_id: str | None = None  # the processor's ``id`` in the session, if it has one
+    per_second: Sequence[float] = ()  # the largest gain reduction of each whole second
+    bands: tuple[GainReduction, ...] = ()  # a multiband's bands, low band first
+    crossovers_hz: tuple[float, ...] = ()  # a multiband's crossovers
+
+    @classmethod
+    def from_stat(cls, g, crossovers_hz: Iterable[float] = ()) -> GainReduction:
+        """From a ``mixgraph.render.engine.GainReductionStat`` (duck-typed)."""
+        return cls(kind=g.kind, index=g.index, max_db=g.max_db, mean_db=g.mean_db, processor_id=g.id,
+                   per_second=tuple(g.per_second),
+                   bands=tuple(cls.from_stat(b) for b in getattr(g, "bands", ()) or ()),
+                   crossovers_hz=tuple(float(f) for f in crossovers_hz))
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,7 @@ class NodeLevels:
     crest_db: float | None
     clipped_samples: int
     gain_reduction: tuple[GainReduction, ...] = ()
+    muted: bool = False
 
     @property
     def kind(self) -> str:
@@ -89,12 +103,12 @@ class NodeLevels:
 
     @classmethod
     def from_meter(cls, node: str, meter, *, clipped_samples: int | None = None,
-                   gain_reduction: Iterable[GainReduction] = ()) -> NodeLevels:
+                   gain_reduction: Iterable[GainReduction] = (), muted: bool = False) -> NodeLevels:
         """From a ``MeterResult`` (or anything with its attributes) of the node's output."""
         return cls(node=node, sample_peak_dbfs=meter.sample_peak_dbfs, true_peak_dbtp=meter.true_peak_dbtp,
                    integrated_lufs=meter.integrated_lufs, crest_db=meter.crest_db,
                    clipped_samples=meter.clipped_samples if clipped_samples is None else clipped_samples,
-                   gain_reduction=tuple(gain_reduction))
+                   gain_reduction=tuple(gain_reduction), muted=muted)
 
 
 @dataclass(frozen=True)
@@ -108,6 +122,8 @@ class LoudnessInfo:
     limiter_gr_max_db: float
     limiter_gr_mean_db: float
     tolerance_lu: float = 0.1
+    #: the solver's limiting budget (``max_gain_reduction_db``); it counts ``BUDGET_COUNTS``
+    max_gain_reduction_db: float | None = None
 
 
 @dataclass(frozen=True)
@@ -151,6 +167,7 @@ class Report:
     mix: Any  # MeterResult of the premaster (mix print)
     master: Any | None  # MeterResult of the master point, None without a master stage
     loudness: LoudnessInfo | None
+    master_chain: tuple[GainReduction, ...]
     nodes: tuple[NodeLevels, ...]
     outputs: tuple[OutputInfo, ...]
     platforms: tuple[PlatformRow, ...]
@@ -184,7 +201,8 @@ class Report:
             "mastered": self.mastered,
             "mix": meter_dict(self.mix),
             "master": meter_dict(self.master) if self.master is not None else None,
-            "loudness": _clean(asdict(self.loudness)) if self.loudness is not None else None,
+            "loudness": _loudness_dict(self.loudness),
+            "master_chain": [_gr_dict(g, master=True) for g in self.master_chain],
             "nodes": [_node_dict(n) for n in self.nodes],
             "outputs": [_clean(asdict(o)) for o in self.outputs],
             "platforms": [_clean(asdict(p)) for p in self.platforms],
@@ -223,16 +241,48 @@ def _clean(v: Any, key: str = "") -> Any:
 
 
 def meter_dict(m) -> dict:
-    """Every figure of a MeterResult except the plot series (those live in ``series``)."""
+    """Every figure of a MeterResult except the plot series (those live in ``series``); a figure
+    the programme is too short for is null, with the reason in ``not_measured``."""
+    short = dict(m.get("not_measured") or {}) if isinstance(m, Mapping) else too_short(m)
     d = asdict(m) if not isinstance(m, Mapping) else dict(m)
     d.pop("short_term_series", None)
     d.pop("series_step_s", None)
-    return _clean(d)
+    for key in short:
+        d[key] = None
+    d = _clean(d)
+    d["not_measured"] = short
+    return d
+
+
+def _loudness_dict(lo: LoudnessInfo | None) -> dict | None:
+    if lo is None:
+        return None
+    d = _clean(asdict(lo))
+    d["budget_counts"] = BUDGET_COUNTS
+    return d
+
+
+def _gr_dict(g: GainReduction, master: bool = False) -> dict:
+    """A processor's gain reduction: max/mean, whether it ever acted; on the master the share of
+    seconds over its working-hard threshold; a multiband's bands. (Per-second values stay out:
+    the master limiter's are in ``series``.)"""
+    d = {"kind": g.kind, "index": g.index, "processor_id": g.processor_id,
+         "max_db": _num(g.max_db), "mean_db": _num(g.mean_db), "acted": acted(g)}
+    if master and g.kind in HARD_GR_DB:
+        share = hard_share(g)
+        d["hard_db"] = HARD_GR_DB[g.kind]
+        d["share_over_hard"] = _num(share, 3) if share is not None else None
+    if g.crossovers_hz:
+        d["crossovers_hz"] = [_num(f) for f in g.crossovers_hz]
+    if g.bands:
+        d["bands"] = [_gr_dict(b) for b in g.bands]
+    return d
 
 
 def _node_dict(n: NodeLevels) -> dict:
-    d = {"node": n.node, "kind": n.kind}
-    d.update(_clean({k: v for k, v in asdict(n).items() if k != "node"}))
+    d = {"node": n.node, "kind": n.kind, "muted": n.muted}
+    d.update(_clean({k: v for k, v in asdict(n).items() if k not in ("node", "gain_reduction", "muted")}))
+    d["gain_reduction"] = [_gr_dict(g) for g in n.gain_reduction]
     return d
 
 
@@ -252,7 +302,7 @@ def as_dict(report: Report | Mapping) -> dict:
 
 def build_report(session: SessionInfo | Any, plan_hash: str | None = None, *, premaster=None,
                  master=None, mastered: bool | None = None, loudness: LoudnessInfo | None = None,
-                 nodes: Iterable[NodeLevels] = (), outputs: Iterable[OutputInfo] = (),
+                 master_chain: Iterable[GainReduction] = (), nodes: Iterable[NodeLevels] = (), outputs: Iterable[OutputInfo] = (),
                  series: Series | None = None, timing: Timing | None = None,
                  warnings: Iterable[str] = (), notes: Iterable[str] = (),
                  ceiling_dbtp: float | None = None) -> Report:
@@ -286,34 +336,40 @@ def build_report(session: SessionInfo | Any, plan_hash: str | None = None, *, pr
     platforms: tuple[PlatformRow, ...] = ()
     if final.integrated_lufs is not None and final.true_peak_dbtp is not None and math.isfinite(final.true_peak_dbtp):
         platforms = tuple(platform_table(final.integrated_lufs, final.true_peak_dbtp))
-    finds = tuple(find(premaster, master if mastered else None, nodes, outputs, ceiling_dbtp=ceiling_dbtp))
+    master_chain = tuple(master_chain)
+    finds = tuple(find(premaster, master if mastered else None, nodes, outputs, ceiling_dbtp=ceiling_dbtp,
+                       loudness=loudness, master_chain=master_chain))
     return Report(session=session, plan_hash=plan_hash, mastered=mastered, mix=premaster, master=master,
-                  loudness=loudness, nodes=nodes, outputs=outputs, platforms=platforms, findings=finds,
+                  loudness=loudness, master_chain=master_chain, nodes=nodes, outputs=outputs, platforms=platforms, findings=finds,
                   warnings=tuple(warnings), notes=tuple(notes), series=series, timing=timing)
 
 
 def report_from_render(result) -> Report:
     """Adapt a ``mixgraph.api.render.RenderResult`` (duck-typed; this layer cannot import the API)."""
     plan = result.plan
+    plan_nodes = {n.id: n for n in plan.nodes}
     nodes = []
     for nid in sorted(set(result.node_levels) | set(result.node_stats)):
         st = result.node_stats.get(nid, {})
-        grs = tuple(GainReduction(kind=g.kind, index=g.index, max_db=g.max_db, mean_db=g.mean_db, processor_id=g.id)
-                    for g in st.get("gain_reduction", ()) if g.kind in DYNAMICS_KINDS)
+        pn = plan_nodes.get(nid)
+        grs = _grs(st.get("gain_reduction", ()), pn.chain if pn is not None else ())
+        muted = bool(getattr(pn, "mute", False))
         lv = result.node_levels.get(nid)
         if lv is not None:
-            nodes.append(NodeLevels.from_meter(nid, lv, clipped_samples=st.get("clipped"), gain_reduction=grs))
+            nodes.append(NodeLevels.from_meter(nid, lv, clipped_samples=st.get("clipped"), gain_reduction=grs,
+                                               muted=muted))
         else:  # node meters switched off: the engine still counts peaks and clips
             peak = st.get("peak")
             peak_db = 20 * math.log10(peak) if peak else float("-inf")
-            nodes.append(NodeLevels(nid, peak_db, None, None, None, st.get("clipped", 0), grs))
+            nodes.append(NodeLevels(nid, peak_db, None, None, None, st.get("clipped", 0), grs, muted))
     loud = None
     if result.loudness is not None:
         s = result.loudness
         loud = LoudnessInfo(target_lufs=s.target_lufs, ceiling_dbtp=s.ceiling_dbtp, achieved_lufs=s.achieved_lufs,
                             true_peak_dbtp=s.true_peak_dbtp, gain_db=s.gain_db, iterations=s.iterations,
                             limiter_gr_max_db=s.limiter_gr_max_db, limiter_gr_mean_db=s.limiter_gr_mean_db,
-                            tolerance_lu=s.tolerance_lu)
+                            tolerance_lu=s.tolerance_lu,
+                            max_gain_reduction_db=getattr(plan.master.loudness, "max_gain_reduction_db", None))
     outputs = []
     for o in result.outputs:
         w, m = o.written, o.meter
@@ -322,7 +378,8 @@ def report_from_render(result) -> Report:
                                   integrated_lufs=m.integrated_lufs, clipped_samples=w.clipped_samples,
                                   sha256=w.sha256, tap=w.tap, frames=w.frames))
     mastered = bool(plan.master.chain) or plan.master.loudness is not None
-    lim = [g for g in (result.master_stats or {}).get("gain_reduction", ()) if g.kind == "limiter"]
+    master_stats = (result.master_stats or {}).get("gain_reduction", ())
+    lim = [g for g in master_stats if g.kind == "limiter"]
     pm, ms = result.premaster, result.master
     series = Series(step_s=pm.series_step_s, mix_short_term_lufs=tuple(pm.short_term_series),
                     master_short_term_lufs=tuple(ms.short_term_series) if ms is not None else (),
@@ -332,7 +389,20 @@ def report_from_render(result) -> Report:
     return build_report(
         SessionInfo(name=plan.session_name, file=result.session_file, variant=plan.variant,
                     session_hash=getattr(result, "session_hash", None)),
-        plan.plan_hash(), premaster=pm, master=ms, mastered=mastered, loudness=loud, nodes=nodes,
+        plan.plan_hash(), premaster=pm, master=ms, mastered=mastered, loudness=loud,
+        master_chain=_grs(master_stats, plan.master.chain), nodes=nodes,
         outputs=outputs, series=series, timing=Timing(result.render_seconds, result.duration_s),
         warnings=result.warnings, notes=result.notes,
         ceiling_dbtp=plan.master.loudness.ceiling_dbtp if plan.master.loudness else None)
+
+
+def _grs(stats: Iterable, chain: Sequence) -> tuple[GainReduction, ...]:
+    """The report's entries of a chain's ``GainReductionStat`` list (a multiband with its crossovers)."""
+    out = []
+    for g in stats:
+        if g.kind not in DYNAMICS_KINDS:
+            continue
+        step = chain[g.index] if 0 <= g.index < len(chain) else None
+        xs = step.params.get("crossovers_hz", ()) if step is not None and g.kind == "multiband" else ()
+        out.append(GainReduction.from_stat(g, xs))
+    return tuple(out)

@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from mixgraph.atomic import write_text
+from mixgraph.report.findings import NEVER_ACTED_DB
 from mixgraph.report.model import Report, as_dict, to_json
 
 #: the figures of a reading shown side by side for mix and master: label, key, unit
@@ -53,6 +54,52 @@ def signed(v, unit: str = "dB") -> str:
     return "n/a" if v is None else f"{v:+.1f} {unit}"
 
 
+def figure(reading: Mapping | None, key: str, unit: str = "", digits: int = 2, brief: bool = False) -> str:
+    """One figure of a reading, or why it was not measured ("too short to measure (...)"; with
+    ``brief`` without the parenthesis, for the narrow terminal panels)."""
+    if not reading:
+        return "n/a"
+    why = (reading.get("not_measured") or {}).get(key)
+    if why:
+        return why.split(" (")[0] if brief else why
+    return fmt(reading.get(key), unit, digits)
+
+
+def gr_text(g: Mapping) -> str:
+    """'never acted', or 'max X dB / mean Y dB', with a multiband's bands after it."""
+    if not g["acted"]:
+        text = "never acted"
+    else:
+        text = f"max {fmt(g['max_db'], 'dB')} / mean {fmt(g['mean_db'], 'dB')}"
+    bands = g.get("bands") or ()
+    if bands:
+        text += " (bands max/mean: " + ", ".join(
+            f"{b['index'] + 1}: " + (f"{fmt(b['max_db'])}/{fmt(b['mean_db'], 'dB')}" if b["acted"] else "never acted")
+            for b in bands) + ")"
+    return text
+
+
+def processor_name(g: Mapping) -> str:
+    return f"{g['kind']} #{g['index']}" + (f" '{g['processor_id']}'" if g.get("processor_id") else "")
+
+
+def share_text(g: Mapping) -> str:
+    """Share of the seconds over the working-hard threshold, for the master chain's table."""
+    if "hard_db" not in g or not g["acted"]:
+        return ""
+    share = g.get("share_over_hard")
+    return "n/a" if share is None else f"{share * 100:.0f} % of seconds over {g['hard_db']:g} dB"
+
+
+def budget_text(lo: Mapping) -> str:
+    """The limiter's figures against the solver's budget, saying what the budget counts."""
+    text = f"limiter gain reduction max {fmt(lo['limiter_gr_max_db'], 'dB')}"
+    if lo.get("max_gain_reduction_db") is not None:
+        text += (f" of a {lo['max_gain_reduction_db']:g} dB budget (max_gain_reduction_db counts "
+                 f"{lo['budget_counts']})")
+    return text + f", mean {fmt(lo['limiter_gr_mean_db'], 'dB')}"
+
+
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(Path(__file__).parent / "templates")),
@@ -60,6 +107,11 @@ def _env() -> jinja2.Environment:
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
     env.filters["fmt"] = fmt
     env.filters["signed"] = signed
+    env.filters["gr"] = gr_text
+    env.filters["processor"] = processor_name
+    env.filters["share"] = share_text
+    env.filters["budget"] = budget_text
+    env.globals["figure"] = figure
     return env
 
 
@@ -78,7 +130,7 @@ def _reading_table(reading: Mapping | None):
     t.add_column("figure")
     t.add_column("value", justify="right")
     for label, key, unit, digits in ROWS:
-        t.add_row(label, fmt(reading.get(key) if reading else None, unit, digits))
+        t.add_row(label, figure(reading, key, unit, digits, brief=True))
     return t
 
 
@@ -101,12 +153,23 @@ def render_terminal(report: Report | Mapping, console) -> None:
             line = Text(f"target {fmt(lo['target_lufs'], 'LUFS')} / {fmt(lo['ceiling_dbtp'], 'dBTP')}: "
                         f"{fmt(lo['achieved_lufs'], 'LUFS')} in {lo['iterations']} passes\n"
                         f"gain {signed(lo['gain_db'])}, limiter GR max {fmt(lo['limiter_gr_max_db'], 'dB')}"
-                        f" / mean {fmt(lo['limiter_gr_mean_db'], 'dB')}")
+                        + (f" of {lo['max_gain_reduction_db']:g} dB\n(the budget counts the limiter only)"
+                           if lo.get("max_gain_reduction_db") is not None else "")
+                        + f", mean {fmt(lo['limiter_gr_mean_db'], 'dB')}")
             body = Group(body, Text(""), line)
         master_panel = Panel(body, title="Master", expand=False)
     else:
         master_panel = Panel(Text("no master stage:\nthe mix print is the result"), title="Master", expand=False)
     console.print(Columns([mix_panel, master_panel]))
+
+    if r["master_chain"]:
+        c = Table(title="Master chain gain reduction")
+        c.add_column("Processor", no_wrap=True)
+        c.add_column("Gain reduction")
+        c.add_column("Working hard")
+        for g in r["master_chain"]:
+            c.add_row(processor_name(g), gr_text(g), share_text(g))
+        console.print(c)
 
     if r["nodes"]:
         n = Table(title="Tracks, buses and returns",
@@ -116,8 +179,10 @@ def render_terminal(report: Report | Mapping, console) -> None:
             n.add_column(c, justify="right", no_wrap=True)
         n.add_column("GR max/mean")
         for row in r["nodes"]:
-            gr = "; ".join(f"{g['processor_id'] or g['kind']} {fmt(g['max_db'], digits=1)}/{fmt(g['mean_db'], digits=1)}"
-                           for g in row["gain_reduction"])
+            gr = "; ".join(f"{g['processor_id'] or g['kind']} {gr_text(g)}" for g in row["gain_reduction"])
+            if row["muted"]:
+                n.add_row(row["node"], "muted", "", "", "", "", gr)
+                continue
             n.add_row(row["node"], fmt(row["sample_peak_dbfs"]), fmt(row["true_peak_dbtp"]),
                       fmt(row["integrated_lufs"]), fmt(row["crest_db"]), str(row["clipped_samples"]), gr)
         console.print(n)
@@ -187,8 +252,27 @@ def _nan(ys) -> list[float]:
     return [float("nan") if y is None else float(y) for y in ys or ()]
 
 
+def plot_notes(report: Report | Mapping) -> dict[str, str]:
+    """Plot name -> the words said instead of a plot that would be empty or only show noise."""
+    r = as_dict(report)
+    s = r["series"]
+    notes = {}
+    if not any(v is not None for key in ("mix_short_term_lufs", "master_short_term_lufs") for v in s.get(key) or ()):
+        notes["loudness"] = "Too short to measure: short-term loudness needs a 3 s window."
+    gr = [g for g in s.get("limiter_gr_db") or () if g is not None]
+    lims = [g for g in r.get("master_chain") or () if g["kind"] == "limiter"]
+    if (lims and not lims[0]["acted"]) or (not lims and gr and max(gr) < NEVER_ACTED_DB):
+        notes["limiter"] = f"The master limiter never acted (gain reduction under {NEVER_ACTED_DB:g} dB)."
+    elif lims and not gr:
+        notes["limiter"] = "Too short to measure: the limiter's gain reduction is plotted per whole second."
+    elif not gr:
+        notes["limiter"] = "No limiter on the master."
+    return notes
+
+
 def plots(report: Report | Mapping) -> dict[str, str]:
-    """The three plots as ``data:`` PNG URIs: 'loudness', 'spectrum', 'limiter'.
+    """The plots as ``data:`` PNG URIs: 'loudness', 'spectrum', 'limiter' (except those
+    ``plot_notes`` puts in words).
 
     Uses ``matplotlib.figure.Figure`` with the Agg canvas directly (no pyplot): no global
     backend switch and no figure registry, so it is safe inside a notebook or a thread."""
@@ -203,6 +287,7 @@ def plots(report: Report | Mapping) -> dict[str, str]:
     r = as_dict(report)
     s = r["series"]
     out = {}
+    notes = plot_notes(r)
 
     fig, ax = subplots()
     step = s.get("step_s") or 1.0
@@ -219,7 +304,8 @@ def plots(report: Report | Mapping) -> dict[str, str]:
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[0]:
         ax.legend(loc="lower right")
-    out["loudness"] = _png(fig)
+    if "loudness" not in notes:
+        out["loudness"] = _png(fig)
 
     fig, ax = subplots()
     mix_sp = s.get("mix_spectrum_db") or {}
@@ -238,20 +324,18 @@ def plots(report: Report | Mapping) -> dict[str, str]:
         ax.legend(loc="lower left")
     out["spectrum"] = _png(fig)
 
-    fig, ax = subplots()
-    gr = _nan(s.get("limiter_gr_db"))
-    gstep = s.get("limiter_gr_step_s") or 1.0
-    if gr:
+    if "limiter" not in notes:
+        fig, ax = subplots()
+        gr = _nan(s.get("limiter_gr_db"))
+        gstep = s.get("limiter_gr_step_s") or 1.0
         # one step per value: repeat the last value at the end so the last step is drawn too
         ax.fill_between([k * gstep for k in range(len(gr) + 1)], [-g for g in gr + gr[-1:]], 0.0, step="post",
                         alpha=0.6)
-    else:
-        ax.text(0.5, 0.5, "no limiter on the master", ha="center", va="center", transform=ax.transAxes)
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("gain (dB)")
-    ax.set_title(f"Master limiter gain reduction (max per {gstep:g} s)")
-    ax.grid(alpha=0.3)
-    out["limiter"] = _png(fig)
+        ax.set_xlabel("time (s)")
+        ax.set_ylabel("gain (dB)")
+        ax.set_title(f"Master limiter gain reduction (max per {gstep:g} s)")
+        ax.grid(alpha=0.3)
+        out["limiter"] = _png(fig)
     return out
 
 
@@ -259,7 +343,7 @@ def render_html(report: Report | Mapping, with_plots: bool = True) -> str:
     """One self-contained HTML page: inline CSS, plots as inline base64 PNG, no external URLs."""
     r = as_dict(report)
     return _env().get_template("report.html.j2").render(r=r, rows=ROWS, title=_title(r),
-                                                        plots=plots(r) if with_plots else {})
+                                                        plots=plots(r) if with_plots else {}, notes=plot_notes(r))
 
 
 # ----------------------------------------------------------------------------- files

@@ -32,6 +32,18 @@ def reading(i=-14.0, tp=-1.2, *, lra=6.0, mono=-0.5, corr=0.8, bands=None, plr=N
     return MeterResult(**base)
 
 
+#: the master chain: a glue compressor that never acted, a multiband whose low band does the work,
+#: the limiter (its per-second maxima are the series below)
+MASTER_CHAIN = (
+    GainReduction("compressor", 0, 0.03, 0.004, "glue", per_second=(0.03,) * 6),
+    GainReduction("multiband", 1, 5.0, 2.1, "mb", per_second=(1.0, 5.0, 4.5, 2.0, 1.0, 0.5),
+                  bands=(GainReduction("band", 0, 5.0, 2.0), GainReduction("band", 1, 0.6, 0.1),
+                         GainReduction("band", 2, 0.02, 0.0)),
+                  crossovers_hz=(120.0, 2500.0)),
+    GainReduction("limiter", 2, 4.2, 0.8, per_second=(0.0, 1.5, 4.2, 0.8, 0.0, 0.3)),
+)
+
+
 def fixed_inputs() -> dict:
     """build_report keyword inputs of a small mastered session with a clipping drum bus."""
     mix = reading(-19.5, -3.2, lra=7.2, corr=0.712, momentary_max_lufs=-14.9)
@@ -41,9 +53,14 @@ def fixed_inputs() -> dict:
         plan_hash="cd" * 32,
         premaster=mix, master=master,
         loudness=LoudnessInfo(target_lufs=-14.0, ceiling_dbtp=-1.0, achieved_lufs=-14.0234, true_peak_dbtp=-1.05,
-                              gain_db=5.4871, iterations=3, limiter_gr_max_db=4.2, limiter_gr_mean_db=0.8),
+                              gain_db=5.4871, iterations=3, limiter_gr_max_db=4.2, limiter_gr_mean_db=0.8,
+                              max_gain_reduction_db=12.0),
+        master_chain=MASTER_CHAIN,
         nodes=[NodeLevels("track:kick", -6.3, -6.0, -24.0, 12.5, 0,
-                          (GainReduction("compressor", 1, 6.5, 2.25, "kick-comp"),)),
+                          (GainReduction("compressor", 1, 6.5, 2.25, "kick-comp"),
+                           GainReduction("gate", 2, 0.04, 0.001))),
+               NodeLevels("track:shaker", float("-inf"), None, None, None, 0,
+                          (GainReduction("compressor", 0, 2.0, 0.5),), muted=True),
                NodeLevels("bus:drums", 0.2, 0.4, -22.0, 10.0, 12),
                NodeLevels("return:plate", -18.0, -17.9, -35.5, 14.0, 0)],
         outputs=[OutputInfo("master", "renders/song-radio-master.wav", "wav", 48000, 24, -1.05, -14.02, 0,

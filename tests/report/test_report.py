@@ -21,7 +21,7 @@ from mixgraph.report import (
     write_report,
 )
 from mixgraph.report import render as report_render
-from mixgraph.report.model import SCHEMA_VERSION, SessionInfo
+from mixgraph.report.model import SCHEMA_VERSION, GainReduction, Series, SessionInfo
 from tests.conftest import REPO
 
 GOLDEN = REPO / "tests" / "report" / "golden"
@@ -66,8 +66,9 @@ def test_json_is_deterministic_and_rounded():
     assert data["series"]["mix_short_term_lufs"][:3] == [None, None, -20.5]
     kick = next(n for n in data["nodes"] if n["node"] == "track:kick")
     assert kick["kind"] == "track"
-    assert kick["gain_reduction"] == [{"kind": "compressor", "index": 1, "max_db": 6.5, "mean_db": 2.25,
-                                       "processor_id": "kick-comp"}]
+    assert kick["gain_reduction"] == [
+        {"kind": "compressor", "index": 1, "processor_id": "kick-comp", "max_db": 6.5, "mean_db": 2.25, "acted": True},
+        {"kind": "gate", "index": 2, "processor_id": None, "max_db": 0.04, "mean_db": 0.0, "acted": False}]
 
 
 def test_non_finite_numbers_are_null_not_invalid_json():
@@ -280,3 +281,64 @@ def test_importing_the_report_loads_no_plotting_or_terminal_library():
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'rich')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_json_master_chain_budget_short_figures_and_muted_nodes():
+    data = json.loads(to_json(fixed_report()))
+    assert data["schema_version"] == 3
+    glue, mb, lim = data["master_chain"]
+    assert glue == {"kind": "compressor", "index": 0, "processor_id": "glue", "max_db": 0.03, "mean_db": 0.0,
+                    "acted": False, "hard_db": 4.0, "share_over_hard": 0.0}
+    assert mb["crossovers_hz"] == [120.0, 2500.0] and [b["acted"] for b in mb["bands"]] == [True, True, False]
+    assert mb["share_over_hard"] == 0.333  # 2 of the 6 seconds over 4 dB
+    assert lim["share_over_hard"] == 0.167 and lim["hard_db"] == 3.0  # 1 of 6 over 3 dB
+    assert data["loudness"]["max_gain_reduction_db"] == 12.0
+    assert data["loudness"]["budget_counts"].startswith("the largest gain reduction of the master limiter(s) only")
+    # a 12 s programme: its LRA is not a number but a reason
+    for reading_ in (data["mix"], data["master"]):
+        assert reading_["lra_lu"] is None
+        assert reading_["not_measured"] == {"lra_lu": "too short to measure (12.0 s; needs 30 s)"}
+    nodes = {n["node"]: n for n in data["nodes"]}
+    assert nodes["track:shaker"]["muted"] is True and nodes["track:kick"]["muted"] is False
+
+
+def test_renderings_say_never_acted_muted_and_too_short_in_words():
+    from rich.console import Console
+
+    report = fixed_report()
+    md = render_markdown(report)
+    assert "| Loudness range | too short to measure (12.0 s; needs 30 s) |" in md
+    assert "gate #2: never acted" in md and "| track:shaker | muted |" in md
+    assert "| compressor #0 'glue' | never acted |  |" in md
+    assert "max 4.20 dB of a 12 dB budget (max_gain_reduction_db counts the largest gain reduction" in md
+    html = render_html(report, with_plots=False)
+    assert "too short to measure (12.0 s; needs 30 s)" in html and "never acted" in html
+    assert '<td class="l" colspan="5">muted</td>' in html
+    console = Console(record=True, width=120, file=io.StringIO())
+    render_terminal(report, console)
+    text = console.export_text()
+    assert "too short to measure" in text and "never acted" in text and "muted" in text
+    assert "Master chain gain reduction" in text and "(the budget counts the limiter only)" in text
+
+
+def test_a_limiter_that_never_acted_and_a_too_short_programme_are_words_not_charts():
+    inputs = fixed_inputs()
+    idle = GainReduction("limiter", 2, 0.04, 0.001, per_second=(0.04, 0.0, 0.02))
+    inputs["master_chain"] = (idle,)
+    inputs["series"] = Series(limiter_gr_db=idle.per_second, mix_short_term_lufs=(None, None),
+                              master_short_term_lufs=(None, None))
+    report = build_report(**inputs)
+    notes = report_render.plot_notes(report)
+    assert notes == {"loudness": "Too short to measure: short-term loudness needs a 3 s window.",
+                     "limiter": "The master limiter never acted (gain reduction under 0.05 dB)."}
+    html = render_html(report)
+    assert set(report_render.plots(report)) == {"spectrum"}
+    assert html.count("data:image/png") == 1
+    assert "<p>The master limiter never acted (gain reduction under 0.05 dB).</p>" in html
+    assert "<p>Too short to measure: short-term loudness needs a 3 s window.</p>" in html
+    # a limiter that acted but over no whole second: too short as well; no limiter at all: said so
+    inputs["master_chain"] = (GainReduction("limiter", 2, 2.0, 0.5),)
+    inputs["series"] = Series()
+    assert report_render.plot_notes(build_report(**inputs))["limiter"].startswith("Too short to measure")
+    inputs["master_chain"] = ()
+    assert report_render.plot_notes(build_report(**inputs))["limiter"] == "No limiter on the master."

@@ -8,24 +8,43 @@ import pytest
 from report_inputs import reading
 
 from mixgraph.report.findings import (
+    BAND_MIN_MEAN_DB,
+    BAND_SHARE,
     BUS_PEAK_LIMIT_DBFS,
+    HARD_GR_DB,
+    HARD_SHARE,
+    LARGE_INPUT_GAIN_DB,
     LOW_END_RANGE_DB,
+    MIN_LRA_PROGRAMME_S,
     MONO_LOSS_LU,
+    NEVER_ACTED_DB,
     OVER_LIMITED_PLR_DB,
     SQUASHED_LRA_LU,
     UNMASTERED_BELOW_LUFS,
+    acted,
     find,
     low_end_share_db,
+    measured_seconds,
+    too_short,
 )
-from mixgraph.report.model import NodeLevels, OutputInfo
+from mixgraph.report.model import GainReduction, LoudnessInfo, NodeLevels, OutputInfo
 
 # a master that triggers nothing: -14 LUFS, -1.2 dBTP (PLR 12.8), LRA 6, mono -0.5 LU, corr 0.8, balanced bands
 CLEAN = dict(i=-14.0, tp=-1.2)
 
 
-def codes(mix=None, master=None, nodes=(), outputs=(), ceiling=None) -> dict[str, object]:
+def codes(mix=None, master=None, nodes=(), outputs=(), ceiling=None, loudness=None, chain=()) -> dict[str, object]:
     mix = mix or reading(**CLEAN)
-    return {f.code: f for f in find(mix, master, nodes, outputs, ceiling_dbtp=ceiling)}
+    return {f.code: f for f in find(mix, master, nodes, outputs, ceiling_dbtp=ceiling, loudness=loudness,
+                                    master_chain=chain)}
+
+
+def solve(target, achieved=None, gain=6.0, tol=0.1) -> LoudnessInfo:
+    """The loudness solve of a master that met ``target`` (or ``achieved``) with ``gain`` dB of input gain."""
+    got = target if achieved is None else achieved
+    return LoudnessInfo(target_lufs=target, ceiling_dbtp=-1.0, achieved_lufs=got, true_peak_dbtp=-1.2, gain_db=gain,
+                        iterations=3, limiter_gr_max_db=2.0, limiter_gr_mean_db=0.3, tolerance_lu=tol,
+                        max_gain_reduction_db=12.0)
 
 
 def test_the_clean_master_has_no_findings():
@@ -35,6 +54,9 @@ def test_the_clean_master_has_no_findings():
 def test_thresholds_are_the_documented_values():
     assert (UNMASTERED_BELOW_LUFS, SQUASHED_LRA_LU, MONO_LOSS_LU, OVER_LIMITED_PLR_DB, BUS_PEAK_LIMIT_DBFS) == (
         -16.0, 4.0, 3.0, 6.0, 0.0)
+    assert (MIN_LRA_PROGRAMME_S, LARGE_INPUT_GAIN_DB, HARD_SHARE, BAND_SHARE, BAND_MIN_MEAN_DB, NEVER_ACTED_DB) == (
+        30.0, 20.0, 0.5, 0.75, 1.0, 0.05)
+    assert HARD_GR_DB == {"limiter": 3.0, "clipper": 3.0, "compressor": 4.0, "multiband": 4.0}
 
 
 def test_quiet_master_looks_unmastered():
@@ -86,7 +108,7 @@ def test_true_peak_over_the_ceiling():
 
 @pytest.mark.parametrize("lra,expect", [(3.9, True), (4.1, False), (None, False)])
 def test_squashed_loudness_range(lra, expect):
-    assert ("squashed" in codes(master=reading(-14.0, -1.2, lra=lra))) == expect
+    assert ("squashed" in codes(master=reading(-14.0, -1.2, lra=lra, duration_s=180.0))) == expect
 
 
 @pytest.mark.parametrize("plr,expect", [(5.9, True), (6.1, False)])
@@ -128,7 +150,132 @@ def test_low_end_thresholds_either_side():
 
 def test_findings_come_most_severe_first():
     n = NodeLevels("bus:drums", 0.5, 0.7, -20.0, 10.0, 4)
-    fs = find(reading(**CLEAN), reading(-20.0, -0.5, lra=2.0), [n], [], ceiling_dbtp=-1.0)
+    fs = find(reading(**CLEAN), reading(-20.0, -0.5, lra=2.0, duration_s=60.0), [n], [], ceiling_dbtp=-1.0)
     sev = [f.severity for f in fs]
     assert sev == sorted(sev, key=("critical", "warning", "info").index)
     assert {f.code for f in fs} >= {"bus-clipping", "true-peak", "unmastered", "squashed"}
+
+
+# ----------------------------------------------------------------------------- explicit targets
+
+
+@pytest.mark.parametrize("target", [-16.0, -23.0, -24.0])
+def test_a_master_that_met_its_explicit_target_is_mastered(target):
+    """Apple's -16, EBU R128's -23 and ATSC's -24: quiet on purpose, not unmastered."""
+    found = codes(master=reading(target, -3.0), loudness=solve(target))
+    assert found == {}
+    # a master that quiet with no target at all does look like a mix level
+    assert "unmastered" in codes(master=reading(target - 0.5, -3.0))
+
+
+def test_a_master_off_its_target_says_so_and_is_not_called_unmastered():
+    found = codes(master=reading(-23.4, -3.0), loudness=solve(-23.0, achieved=-23.4))
+    f = found["off-target"]
+    assert "unmastered" not in found
+    assert f.figures == {"integrated_lufs": -23.4, "target_lufs": -23.0, "tolerance_lu": 0.1}
+    assert "-0.4 LU" in f.text
+    assert "off-target" not in codes(master=reading(-23.09, -3.0), loudness=solve(-23.0, achieved=-23.09))
+
+
+# ----------------------------------------------------------------------------- short programmes
+
+
+def test_lra_of_a_short_programme_is_too_short_to_measure_not_squashed():
+    # the brief's case: a 10 s programme with a (meaningless) 1.5 LU LRA
+    short = reading(-14.0, -1.2, lra=1.5, duration_s=10.0)
+    assert "squashed" not in codes(master=short)
+    assert too_short(short) == {"lra_lu": "too short to measure (10.0 s; needs 30 s)"}
+    assert "squashed" in codes(master=reading(-14.0, -1.2, lra=1.5, duration_s=30.0))
+    assert "squashed" not in codes(master=reading(-14.0, -1.2, lra=1.5, duration_s=29.9))
+    # shorter than the 3 s short-term and the 400 ms momentary windows
+    assert set(too_short(reading(-14.0, -1.2, duration_s=2.0))) == {"lra_lu", "short_term_max_lufs"}
+    assert set(too_short(reading(-14.0, -1.2, duration_s=0.3))) == {
+        "lra_lu", "short_term_max_lufs", "momentary_max_lufs", "integrated_lufs", "plr_db"}
+
+
+def test_lra_counts_only_the_seconds_above_the_gate():
+    # 60 s, of which the series (1 s steps, the first value at 3 s) is above -70 LUFS for 20 values:
+    # the short-term windows cover 20 + 2 = 22 s of programme, short of 30
+    series = (None, None) + (-14.0,) * 20 + (-90.0,) * 38
+    m = reading(-14.0, -1.2, lra=1.5, duration_s=60.0, short_term_series=series)
+    assert measured_seconds(m) == 22.0
+    assert too_short(m)["lra_lu"] == "too short to measure (22.0 s above the gate; needs 30 s)"
+    assert "squashed" not in codes(master=m)
+    loud = reading(-14.0, -1.2, lra=1.5, duration_s=60.0, short_term_series=(None, None) + (-14.0,) * 58)
+    assert measured_seconds(loud) == 60.0 and "squashed" in codes(master=loud)
+
+
+# ----------------------------------------------------------------------------- the chain working hard
+
+
+def test_large_input_gain_from_the_loudness_solve():
+    # the brief's choir: -9 LUFS reached with +41.5 dB of input gain
+    f = codes(master=reading(-9.0, -1.0, plr=8.0), loudness=solve(-9.0, gain=41.5))["large-input-gain"]
+    assert f.severity == "warning" and f.figures == {"gain_db": 41.5, "threshold_db": 20.0, "target_lufs": -9.0}
+    assert "+41.5 dB" in f.text
+    assert "large-input-gain" not in codes(master=reading(**CLEAN), loudness=solve(-14.0, gain=19.9))
+    assert "large-input-gain" in codes(master=reading(**CLEAN), loudness=solve(-14.0, gain=20.1))
+
+
+def limiter(per_second, kind="limiter", pid=None):
+    ps = tuple(per_second)
+    return GainReduction(kind, 0, max(ps), sum(ps) / len(ps), pid, per_second=ps)
+
+
+@pytest.mark.parametrize("kind,per_second,expect", [
+    ("limiter", (3.5,) * 6 + (1.0,) * 4, True),  # 6 of 10 seconds over 3 dB
+    ("limiter", (3.5,) * 5 + (1.0,) * 5, False),  # half: not more than half
+    ("limiter", (2.9,) * 10, False),  # under the threshold throughout
+    ("compressor", (3.5,) * 10, False),  # 3.5 dB of bus compression is moderate
+    ("compressor", (4.5,) * 8 + (0.0,) * 2, True),
+    ("gate", (20.0,) * 10, False),  # a gate's reduction is its job
+])
+def test_a_master_processor_working_hard_most_of_the_time(kind, per_second, expect):
+    found = codes(master=reading(**CLEAN), chain=[limiter(per_second, kind, "final")])
+    assert ("chain-works-hard" in found) == expect
+    if expect:
+        f = found["chain-works-hard"]
+        share = sum(v > HARD_GR_DB[kind] for v in per_second) / len(per_second)
+        assert f.figures["share"] == share and f.figures["seconds"] == len(per_second)
+        assert f"{kind} 'final'" in f.text and f"{share * 100:.0f} % of the seconds" in f.text
+
+
+def test_a_track_compressor_working_hard_is_not_a_master_finding():
+    n = NodeLevels("track:vox", -3.0, -2.9, -18.0, 10.0, 0, (limiter((8.0,) * 10, "compressor"),))
+    assert "chain-works-hard" not in codes(master=reading(**CLEAN), nodes=[n])
+
+
+def multiband(means, xs=(120.0, 2500.0)):
+    bands = tuple(GainReduction("band", k, m * 2, m) for k, m in enumerate(means))
+    return GainReduction("multiband", 1, max(b.max_db for b in bands), max(means), "mb",
+                         per_second=(1.0,) * 10, bands=bands, crossovers_hz=xs)
+
+
+@pytest.mark.parametrize("means,expect", [
+    ((3.0, 0.5, 0.5), 0),  # 75 % in the low band
+    ((0.2, 0.3, 2.0), 2),  # 80 % in the top band
+    ((2.0, 1.0, 0.0), None),  # 67 %: shared
+    ((0.9, 0.1, 0.0), None),  # 90 %, but under 1 dB of mean reduction
+])
+def test_a_multiband_band_doing_most_of_the_work(means, expect):
+    found = codes(master=reading(**CLEAN), chain=[multiband(means)])
+    assert (found["multiband-one-band"].figures["band"] if "multiband-one-band" in found else None) == expect
+    # on a track too
+    n = NodeLevels("bus:keys", -6.0, -5.9, -20.0, 10.0, 0, (multiband(means),))
+    found = codes(master=reading(**CLEAN), nodes=[n])
+    assert ("multiband-one-band" in found) == (expect is not None)
+    if expect == 0:
+        assert "band 1, below 120 Hz" in found["multiband-one-band"].text and "on bus:keys" in found[
+            "multiband-one-band"].text
+    if expect == 2:
+        assert "band 3, above 2.5 kHz" in found["multiband-one-band"].text
+
+
+def test_never_acted_below_the_threshold():
+    assert not acted(GainReduction("compressor", 0, 0.049, 0.001))
+    assert acted(GainReduction("compressor", 0, 0.05, 0.001))
+
+
+def test_a_muted_bus_is_not_judged():
+    muted = NodeLevels("bus:fx", float("-inf"), None, None, None, 0, (multiband((3.0, 0.0, 0.0)),), muted=True)
+    assert codes(master=reading(**CLEAN), nodes=[muted]) == {}
