@@ -134,24 +134,37 @@ def cli(capsys, *args) -> Run:
     return Run(int(code), got.out, got.err)
 
 
+#: address-space limit of a subprocess: a command that reads /dev/zero or allocates a day of audio
+#: fails there instead of taking the shared machine's memory (a render needs well under 1 GiB)
+MEMORY_LIMIT = 3 << 30
+
+
+def _limit_memory() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
+
+
 def proc(*args, cwd: Path | None = None, timeout: float = 120, env: dict | None = None,
          stdin=subprocess.DEVNULL) -> Run:
-    """``python -m mixgraph ARGS`` as a subprocess of this worktree's package."""
+    """``python -m mixgraph ARGS`` as a subprocess of this worktree's package, its memory limited."""
     e = dict(os.environ)
     e["PYTHONPATH"] = str(WORKTREE) + os.pathsep + e.get("PYTHONPATH", "")
     e.update(env or {})
     res = subprocess.run([sys.executable, "-m", "mixgraph", *map(str, args)], cwd=cwd, env=e,
-                         capture_output=True, timeout=timeout, stdin=stdin)
+                         capture_output=True, timeout=timeout, stdin=stdin,
+                         preexec_fn=_limit_memory if os.name == "posix" else None)
     return Run(res.returncode, res.stdout.decode("utf-8", "replace"), res.stderr.decode("utf-8", "replace"))
 
 
 def assert_user_facing(run: Run, names=()) -> None:
     """No traceback, not called a bug, and (when given) one of ``names`` appears in the output."""
-    assert "Traceback" not in run.text, run.text
-    assert "internal error" not in run.text and "This is a bug" not in run.text, run.text
-    assert run.code != 3, run.text
+    why = f"exit {run.code}:\n{run.text[-3000:]}"
+    assert "Traceback" not in run.text, why
+    assert "internal error" not in run.text and "This is a bug" not in run.text, why
+    assert run.code != 3, why
     if names:
-        assert any(str(n) in run.text for n in names), f"none of {names} named in:\n{run.text}"
+        assert any(str(n) in run.text for n in names), f"none of {names} named; {why}"
 
 
 def _summary(v: Run | None, r: Run, touched: list[str]) -> str:
@@ -161,16 +174,28 @@ def _summary(v: Run | None, r: Run, touched: list[str]) -> str:
 
 
 def assert_refused(capsys, song: Song, *render_args, codes=(1, 2), names=None, validate: bool = True,
-                   variant: str | None = None) -> Run:
+                   variant: str | None = None, subprocess_timeout: float | None = None) -> Run:
     """The corpus verdict: validate refuses (exit in ``codes``), render refuses with the same code,
     both name the session (or one of ``names``) without a traceback, and nothing under the test's
     tmp_path was created, changed or removed. Both commands always run, so a failure says what
-    each did. Returns the validate run (the render run with ``validate=False``)."""
+    each did. Returns the validate run (the render run with ``validate=False``).
+
+    ``subprocess_timeout``: run both commands as subprocesses with this timeout, for sessions whose
+    render could run away (the timeout is a safety net; the assertion is the exit code)."""
     before = snapshot(song.root)
     names = (song.session.name,) if names is None else names
-    v = cli(capsys, "validate", song.session) if validate else None
+
+    def run(*args) -> Run:
+        if subprocess_timeout is None:
+            return cli(capsys, *args)
+        try:
+            return proc(*args, timeout=subprocess_timeout)
+        except subprocess.TimeoutExpired:
+            return Run(-1, "", f"(still running after {subprocess_timeout:g} s: killed)")
+
+    v = run("validate", song.session) if validate else None
     extra = ("--variant", variant) if variant else ()
-    r = cli(capsys, "render", song.session, *RENDER_OPTS, *extra, *render_args)
+    r = run("render", song.session, *RENDER_OPTS, *extra, *render_args)
     touched = changes(before, snapshot(song.root))
     why = _summary(v, r, touched)
     if v is not None:

@@ -12,11 +12,6 @@ from tests.trust.corpus import FRAMES, assert_refused, base_doc, make_song, writ
 COMP = {"type": "compressor", "threshold_db": -30, "ratio": 4}
 
 
-def routed(**extra) -> dict:
-    doc = base_doc(**extra)
-    return doc
-
-
 # --------------------------------------------------------------------------- routing loops
 
 
