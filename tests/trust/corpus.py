@@ -76,6 +76,7 @@ class Song:
 
 def make_song(root: Path, doc: dict | str | None = None, stems=("a", "b"), channels: int = 2) -> Song:
     song = Song(Path(root))
+    song.dir.mkdir(parents=True, exist_ok=True)
     for i, name in enumerate(stems):
         write_wav(song.dir / "stems" / f"{name}.wav", channels=channels, seed=i)
     song.victim.mkdir(parents=True, exist_ok=True)
