@@ -11,8 +11,10 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,9 +154,16 @@ def proc(*args, cwd: Path | None = None, timeout: float = 120, env: dict | None 
     e = dict(os.environ)
     e["PYTHONPATH"] = str(WORKTREE) + os.pathsep + e.get("PYTHONPATH", "")
     e.update(env or {})
-    res = subprocess.run([sys.executable, "-m", "mixgraph", *map(str, args)], cwd=cwd, env=e,
-                         capture_output=True, timeout=timeout, stdin=stdin,
-                         preexec_fn=_limit_memory if os.name == "posix" else None)
+    # its own temporary folder, removed afterwards: a render killed by the timeout cannot clean
+    # up its premaster spill (gigabytes for a runaway timeline)
+    tmp = tempfile.mkdtemp(prefix="mixgraph-trust-")
+    e["TMPDIR"] = tmp
+    try:
+        res = subprocess.run([sys.executable, "-m", "mixgraph", *map(str, args)], cwd=cwd, env=e,
+                             capture_output=True, timeout=timeout, stdin=stdin,
+                             preexec_fn=_limit_memory if os.name == "posix" else None)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
     return Run(res.returncode, res.stdout.decode("utf-8", "replace"), res.stderr.decode("utf-8", "replace"))
 
 
