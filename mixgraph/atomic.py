@@ -85,7 +85,8 @@ def _named(exc: OSError, path: str | Path) -> OSError:
     return exc
 
 
-def write_text(path: str | Path, text: str) -> None:
+def write_text(path: str | Path, text: str, *, record: bool = True) -> None:
+    """Replace ``path`` with ``text`` whole; ``record``: one set for ``recording``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=_partial_prefix(path), dir=str(path.parent))
@@ -98,7 +99,8 @@ def write_text(path: str | Path, text: str) -> None:
         os.chmod(tmp, 0o644)
         with signals_held():
             os.replace(tmp, path)
-            _record([str(path)])
+            if record:
+                _record([str(path)])
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -217,7 +219,8 @@ class Transaction:
             os.chmod(tmp, 0o644)
         pairs = [[str(t), str(f)] for f, t in self.staged.items()]
         self._mkdirs(self.journal.parent)
-        write_text(self.journal, json.dumps({"pid": os.getpid(), "renames": pairs}, indent=1) + "\n")
+        write_text(self.journal, json.dumps({"pid": os.getpid(), "renames": pairs}, indent=1) + "\n",
+                   record=False)
         with signals_held():
             for n, (tmp, final) in enumerate(pairs):
                 try:
