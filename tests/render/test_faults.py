@@ -44,13 +44,15 @@ ZYGOTE = r'''
 import json, os, sys, tempfile, traceback, warnings
 warnings.simplefilter("ignore", DeprecationWarning)  # fork() with numpy's threads about
 from mixgraph import atomic, cli
-from mixgraph.api.render import render_session
 import mixgraph.report as report
 import mixgraph.mastering.stage as mstage
 from mixgraph.audio import writer as audio_writer
 
-render_session(sys.argv[1], node_meters=False, report_files=False)
+import mixgraph.report.render as report_render
+report_render.plots = lambda r: {}  # as the tests' no_plots
 marker = os.dup(1)
+os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+assert cli.main(["render", sys.argv[1], "--quiet", "--jobs", "1"]) == 0  # everything a render loads
 
 def announce(stage):
     os.write(marker, f"AT {stage}\n".encode())
@@ -137,16 +139,24 @@ def _song(folder: Path) -> Path:
     return _session(folder, 0.0)
 
 
+@pytest.fixture(autouse=True)
+def no_plots(monkeypatch):
+    """The report's PNG plots are most of a short render's time and no file of their own."""
+    monkeypatch.setattr("mixgraph.report.render.plots", lambda r: {})
+
+
 @pytest.fixture(scope="module")
 def sets(tmp_path_factory):
     """A song folder holding the old set (gain 0 dB), and the samples hashes of the new set
     (gain -3 dB) from a render of its own."""
     from mixgraph.api.render import render_session
 
-    old = tmp_path_factory.mktemp("old")
-    render_session(_song(old), node_meters=False)
-    new = tmp_path_factory.mktemp("new")
-    render_session(_session(_song(new).parent, -3.0), node_meters=False)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("mixgraph.report.render.plots", lambda r: {})  # as no_plots (module scope here)
+        old = tmp_path_factory.mktemp("old")
+        render_session(_song(old), node_meters=False)
+        new = tmp_path_factory.mktemp("new")
+        render_session(_session(_song(new).parent, -3.0), node_meters=False)
     new_hashes = {a: samples_sha256(new / "out" / a) for a in AUDIO}
     old_hashes = {a: samples_sha256(old / "out" / a) for a in AUDIO}
     assert all(new_hashes[a] != old_hashes[a] for a in AUDIO)  # the change reaches every file
@@ -208,70 +218,66 @@ class Zygote:
         self.p.wait(timeout=60)
 
 
+@pytest.fixture(scope="module")
+def zygote(sets, tmp_path_factory):
+    warm = tmp_path_factory.mktemp("warm")
+    shutil.copytree(sets[0], warm, dirs_exist_ok=True)
+    z = Zygote(warm / "s.yaml", tmp_path_factory.mktemp("zygote-tmp"))
+    yield z
+    z.close()
+
+
 STAGES = ("mix", "master", "staged", "journaled", "renames", "after")
 SIGNALS = {"KILL": signal.SIGKILL, "INT": signal.SIGINT, "TERM": signal.SIGTERM, "HUP": signal.SIGHUP}
 #: the set on disk once it is over (after recovery, for kill -9)
 EXPECTED = {"mix": "old", "master": "old", "staged": "old", "journaled": "new", "renames": "new", "after": "new"}
 
 
-def test_every_fault_at_every_stage_leaves_the_old_set_or_the_new_one(sets, tmp_path):
-    old, _ = sets
-    warm = tmp_path / "warm"
-    shutil.copytree(old, warm)
-    z = Zygote(warm / "s.yaml", tmp_path)
+def test_every_fault_at_every_stage_leaves_the_old_set_or_the_new_one(sets, zygote, tmp_path):
+    z = zygote
     outcomes = {}
-    try:
-        for stage in STAGES:
-            for name, sig in SIGNALS.items():
-                case = tmp_path / f"{stage}-{name}"
-                session = _case(sets, case)
-                spill_root = tmp_path / f"tmp-{stage}-{name}"
-                spill_root.mkdir()
-                log = tmp_path / f"{stage}-{name}.log"
-                code = z.run(stage, session, spill_root, log, sig)
-                text = log.read_text()
-                assert "Traceback" not in text, text
-                if sig == signal.SIGKILL:
-                    assert code == -signal.SIGKILL
-                    if stage == "renames":  # one file of the new set is in place, the journal waits
-                        assert (case / f"{atomic.JOURNAL_PREFIX}s.json").is_file()
-                    # the next render's recovery: finish the journal's renames, remove what the
-                    # killed process left (its temporaries, its spill folder)
-                    outs = [case / "out" / n for n in OUT_FILES]
-                    atomic.recover(case, "s", {str(p) for p in outs})
-                    # the dead process's spill folder (removed before the terminal report)
-                    assert len(list(spill_root.iterdir())) == (0 if stage == "after" else 1)
-                    atomic.sweep_spills(spill_root)
+    for stage in STAGES:
+        for name, sig in SIGNALS.items():
+            case = tmp_path / f"{stage}-{name}"
+            session = _case(sets, case)
+            spill_root = tmp_path / f"tmp-{stage}-{name}"
+            spill_root.mkdir()
+            log = tmp_path / f"{stage}-{name}.log"
+            code = z.run(stage, session, spill_root, log, sig)
+            text = log.read_text()
+            assert "Traceback" not in text, text
+            if sig == signal.SIGKILL:
+                assert code == -signal.SIGKILL
+                if stage == "renames":  # one file of the new set is in place, the journal waits
+                    assert (case / f"{atomic.JOURNAL_PREFIX}s.json").is_file()
+                # the next render's recovery: finish the journal's renames, remove what the
+                # killed process left (its temporaries, its spill folder)
+                outs = [case / "out" / n for n in OUT_FILES]
+                atomic.recover(case, "s", {str(p) for p in outs})
+                # the dead process's spill folder (removed before the terminal report)
+                assert len(list(spill_root.iterdir())) == (0 if stage == "after" else 1)
+                atomic.sweep_spills(spill_root)
+            else:
+                assert code == 128 + sig, text
+                said = text.strip().splitlines()[-1]
+                if EXPECTED[stage] == "old":
+                    assert said == f"mixgraph: interrupted by SIG{name}; nothing was changed.", text
                 else:
-                    assert code == 128 + sig, text
-                    said = text.strip().splitlines()[-1]
-                    if EXPECTED[stage] == "old":
-                        assert said == f"mixgraph: interrupted by SIG{name}; nothing was changed.", text
-                    else:
-                        assert said.startswith(f"mixgraph: interrupted by SIG{name} after the new files "
-                                               "were written: 9 files ("), text
-                outcomes[stage, name] = _state(sets, case)
-                assert list(spill_root.iterdir()) == []  # no spill left in $TMPDIR
-    finally:
-        z.close()
+                    assert said.startswith(f"mixgraph: interrupted by SIG{name} after the new files "
+                                           "were written: 9 files ("), text
+            outcomes[stage, name] = _state(sets, case)
+            assert list(spill_root.iterdir()) == []  # no spill left in $TMPDIR
     assert outcomes == {(s, n): EXPECTED[s] for s in STAGES for n in SIGNALS}
 
 
-def test_the_next_render_finishes_a_commit_killed_between_two_renames(sets, tmp_path, monkeypatch):
+def test_the_next_render_finishes_a_commit_killed_between_two_renames(sets, zygote, tmp_path, monkeypatch):
     from mixgraph.api.render import render_session
 
-    old, new_hashes = sets
-    warm = tmp_path / "warm"
-    shutil.copytree(old, warm)
-    z = Zygote(warm / "s.yaml", tmp_path)
     case = tmp_path / "case"
     session = _case(sets, case)
     spill_root = tmp_path / "spill"
     spill_root.mkdir()
-    try:
-        assert z.run("renames", session, spill_root, tmp_path / "log", signal.SIGKILL) == -signal.SIGKILL
-    finally:
-        z.close()
+    assert zygote.run("renames", session, spill_root, tmp_path / "log", signal.SIGKILL) == -signal.SIGKILL
     journal = json.loads((case / f"{atomic.JOURNAL_PREFIX}s.json").read_text())
     pending = [f for t, f in journal["renames"] if os.path.exists(t)]
     assert len(pending) == len(journal["renames"]) - 1  # one rename was done
@@ -284,17 +290,34 @@ def test_the_next_render_finishes_a_commit_killed_between_two_renames(sets, tmp_
     assert list(spill_root.iterdir()) == []  # the dead process's spill folder went too
 
 
-def test_held_signal_is_delivered_when_the_block_ends():
+def test_a_held_signal_waits_for_the_end_of_the_block_whichever_thread_takes_it():
+    """The kernel hands a process's signal to any thread that does not mask it (numpy's BLAS
+    threads, the render's pool), and Python then runs the handler in the main thread: masking
+    the main thread alone did not hold it back. The wakeup fd shows the signal has arrived."""
+    import socket
+    import threading
+
+    other = threading.Event()
+    t = threading.Thread(target=other.wait)
+    t.start()
     got = []
+    r, w = socket.socketpair()
+    w.setblocking(False)
     old = signal.signal(signal.SIGTERM, lambda s, f: got.append(s))
+    old_fd = signal.set_wakeup_fd(w.fileno())
     try:
         with atomic.signals_held():
             os.kill(os.getpid(), signal.SIGTERM)
-            assert got == []
+            assert r.recv(1) == bytes([signal.SIGTERM])  # arrived, in whichever thread
+            assert sum(range(10)) == 45 and got == []  # the main thread ran Python code: still held
         assert got == [signal.SIGTERM]
-        assert signal.getsignal(signal.SIGTERM) is not None and got == [signal.SIGTERM]
     finally:
+        signal.set_wakeup_fd(old_fd)
         signal.signal(signal.SIGTERM, old)
+        other.set()
+        t.join()
+        r.close()
+        w.close()
 
 
 # ----- a late failure, a full disk, a read-only folder: exit 1, nothing changed ------------------
