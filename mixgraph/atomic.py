@@ -76,7 +76,7 @@ def final_of(path: str | Path) -> str:
     return path
 
 
-def _named(exc: OSError, path: str | Path) -> OSError:
+def named(exc: OSError, path: str | Path) -> OSError:
     """``exc`` naming ``path`` when the system gave no name (a failed write or close)."""
     if exc.filename is None and exc.errno is not None:
         new = type(exc)(exc.errno, exc.strerror or os.strerror(exc.errno), str(path))
@@ -95,7 +95,7 @@ def write_text(path: str | Path, text: str, *, record: bool = True) -> None:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
         except OSError as exc:
-            raise _named(exc, path) from None
+            raise named(exc, path) from None
         os.chmod(tmp, 0o644)
         with signals_held():
             os.replace(tmp, path)
@@ -211,7 +211,7 @@ class Transaction:
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
         except OSError as exc:
-            raise _named(exc, final) from None
+            raise named(exc, final) from None
         self.stage(final, tmp)
 
     def commit(self) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mixgraph.api.outputs import OutputFiles, bare_output_files, lock_path
 from mixgraph.api.plan import ResolvedPlan, resolve_plan
-from mixgraph.atomic import Transaction, recover, spill_dir
+from mixgraph.atomic import Transaction, named, recover, spill_dir
 from mixgraph.audio.provenance import file_metadata, git_info, sidecar_text
 from mixgraph.audio.writer import OutputWriter, WrittenOutput
 from mixgraph.errors import printable
@@ -86,8 +86,11 @@ def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: En
     pm_meter = programme_meter(plan.sample_rate)
     consumers.setdefault("premaster", []).append(pm_meter.process)
     meters = {n.id: NodeMeter(plan.sample_rate, 2) for n in plan.nodes} if node_meters else {}
-    mix = engine.run_mix(consumers, spill_dir=tmp, progress=(lambda f: progress("mix", f)) if progress else None,
-                         node_observers={k: m.process for k, m in meters.items()})
+    try:
+        mix = engine.run_mix(consumers, spill_dir=tmp, progress=(lambda f: progress("mix", f)) if progress else None,
+                             node_observers={k: m.process for k, m in meters.items()})
+    except OSError as exc:  # a write that names no file: the premaster spill (stems go through libsndfile)
+        raise named(exc, tmp) from None
     return _Mix(mix, pm_meter.result(), writers, meters)
 
 

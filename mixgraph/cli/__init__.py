@@ -229,7 +229,17 @@ def environment_message(exc: OSError, sets: list[list[str]]) -> str:
     else:
         text += "; nothing was changed"
     hint = _HINTS.get(exc.errno or 0)
+    if hint and where is not None and _in_temp(str(where)):
+        hint = "That is the render's scratch folder: free some space there, or point TMPDIR at a disk with room."
     return text + "." + (f" {hint}" if hint else "")
+
+
+def _in_temp(path: str) -> bool:
+    import os
+    import tempfile
+
+    root = os.path.realpath(tempfile.gettempdir())
+    return os.path.realpath(path).startswith(root.rstrip(os.sep) + os.sep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -388,6 +388,19 @@ def test_a_full_disk_is_exit_1_naming_the_file_and_changes_nothing(sets, tmp_pat
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("mixgraph-")] == []
 
 
+def test_a_full_scratch_disk_is_exit_1_naming_the_spill_folder(sets, tmp_path, tmpfs, capsys, monkeypatch):
+    session = _case(sets, tmp_path / "song")
+    before = _listing(tmp_path / "song")
+    (tmpfs / "filler").write_bytes(b"\0" * (shutil.disk_usage(tmpfs).free - 16 * 1024))
+    monkeypatch.setattr("tempfile.tempdir", str(tmpfs))  # $TMPDIR on the full disk
+    code, err = _render_cli(session, None, capsys)
+    assert code == 1, err
+    assert err.startswith(f"mixgraph: cannot write {tmpfs}/{atomic.SPILL_PREFIX}{os.getpid()}-"), err
+    assert "No space left on device (ENOSPC); nothing was changed. That is the render's scratch folder" in err
+    assert _listing(tmp_path / "song") == before
+    assert sorted(p.name for p in tmpfs.iterdir()) == ["filler"]  # the spill folder went
+
+
 def test_a_read_only_folder_is_exit_1_naming_the_file_and_changes_nothing(sets, tmp_path, tmpfs, capsys,
                                                                           monkeypatch):
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
