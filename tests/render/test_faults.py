@@ -93,7 +93,7 @@ def install(stage):
 for line in sys.stdin.buffer.raw:  # unbuffered: a case reads its go-ahead from the same pipe
     if not line.strip():
         continue  # a go-ahead that an interrupted case did not wait for
-    stage, session, tmpdir, log = json.loads(line)
+    stage, session, tmpdir, log, jobs = json.loads(line)
     sys.stdout.flush()
     pid = os.fork()
     if pid == 0:
@@ -104,7 +104,7 @@ for line in sys.stdin.buffer.raw:  # unbuffered: a case reads its go-ahead from 
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
             os.dup2(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 2)
             install(stage)
-            code = cli.main(["render", session, "--quiet", "--jobs", "1"])
+            code = cli.main(["render", session, "--quiet", "--jobs", str(jobs)])
         except BaseException:
             traceback.print_exc()
         finally:
@@ -201,8 +201,8 @@ class Zygote:
         assert got, f"the zygote ended ({self.p.wait()})"
         return got.strip()
 
-    def run(self, stage: str, session: Path, tmpdir: Path, log: Path, sig: int) -> int:
-        self.p.stdin.write((json.dumps([stage, str(session), str(tmpdir), str(log)]) + "\n").encode())
+    def run(self, stage: str, session: Path, tmpdir: Path, log: Path, sig: int, jobs: int = 1) -> int:
+        self.p.stdin.write((json.dumps([stage, str(session), str(tmpdir), str(log), jobs]) + "\n").encode())
         pid = json.loads(self.line())["pid"]
         at = self.line()
         assert at == f"AT {stage}", (at, log.read_text())
@@ -268,6 +268,22 @@ def test_every_fault_at_every_stage_leaves_the_old_set_or_the_new_one(sets, zygo
             outcomes[stage, name] = _state(sets, case)
             assert list(spill_root.iterdir()) == []  # no spill left in $TMPDIR
     assert outcomes == {(s, n): EXPECTED[s] for s in STAGES for n in SIGNALS}
+
+
+@pytest.mark.parametrize("stage", ["mix", "master", "renames"])
+def test_with_pool_threads_a_signal_still_aborts_or_waits_for_the_commit(sets, zygote, tmp_path, stage):
+    """--jobs 2: the stems are written and the master chain run in pool threads (the hook blocks
+    one of them), and the kernel may hand the signal to any thread."""
+    case = tmp_path / "case"
+    session = _case(sets, case)
+    spill_root = tmp_path / "spill"
+    spill_root.mkdir()
+    code = zygote.run(stage, session, spill_root, tmp_path / "log", signal.SIGTERM, jobs=2)
+    text = (tmp_path / "log").read_text()
+    assert code == 128 + signal.SIGTERM, text
+    assert ("nothing was changed." in text) == (EXPECTED[stage] == "old"), text
+    assert _state(sets, case) == EXPECTED[stage]
+    assert list(spill_root.iterdir()) == []
 
 
 def test_the_next_render_finishes_a_commit_killed_between_two_renames(sets, zygote, tmp_path, monkeypatch):
