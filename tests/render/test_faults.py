@@ -566,3 +566,50 @@ def test_recover_leaves_a_live_render_alone_and_follows_real_paths(tmp_path):
     # the allowed path through a link to the same folder is the same file
     assert atomic.recover(real, "s", {str(link / "mix.wav")}) == [str(real / "mix.wav")]
     assert (real / "mix.wav").read_text() == "new"
+
+
+def test_a_rename_failing_midway_leaves_the_journal_for_the_next_render(tmp_path, monkeypatch):
+    from mixgraph.cli import environment_message
+
+    for n in ("a.wav", "b.wav"):
+        (tmp_path / n).write_text(f"old {n}")
+    real = os.replace
+    calls = []
+
+    def replace(src, dst):
+        calls.append(dst)
+        if str(dst).endswith("b.wav"):
+            raise OSError(errno.EIO, os.strerror(errno.EIO), str(src), None, str(dst))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(OSError) as info, atomic.Transaction(tmp_path, "s") as tx:
+        for n in ("a.wav", "b.wav"):
+            tx.stage_text(tmp_path / n, f"new {n}")
+        tx.commit()
+    monkeypatch.setattr(os, "replace", real)
+    assert (tmp_path / "a.wav").read_text() == "new a.wav" and (tmp_path / "b.wav").read_text() == "old b.wav"
+    msg = environment_message(info.value, [])
+    assert msg.startswith(f"mixgraph: cannot write {tmp_path}/b.wav: Input/output error (EIO); the files were "
+                          "partly replaced, and the next render of this session finishes replacing them."), msg
+    # the abort kept what the journal names; the next render's recovery completes the set
+    assert atomic.recover(tmp_path, "s", {str(tmp_path / "a.wav"), str(tmp_path / "b.wav")}) == \
+        [str(tmp_path / "b.wav")]
+    assert (tmp_path / "b.wav").read_text() == "new b.wav"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "b.wav"]
+
+
+def test_a_first_rename_failing_replaces_nothing_and_leaves_nothing(tmp_path, monkeypatch):
+    (tmp_path / "a.wav").write_text("old")
+
+    def replace(src, dst):
+        if atomic.JOURNAL_PREFIX in str(dst):
+            return os.rename(src, dst)
+        raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(src))
+
+    monkeypatch.setattr(os, "replace", replace)
+    with pytest.raises(PermissionError) as info, atomic.Transaction(tmp_path, "s") as tx:
+        tx.stage_text(tmp_path / "a.wav", "new")
+        tx.commit()
+    assert not hasattr(info.value, "journal")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav"] and (tmp_path / "a.wav").read_text() == "old"
