@@ -357,6 +357,13 @@ def sweep_spills(tmp_root: str | Path | None = None) -> list[str]:
     return removed
 
 
+def in_spill(path: str | Path) -> bool:
+    """Whether ``path`` is in a render's spill folder (``spill_dir``), for messages."""
+    root = os.path.realpath(tempfile.gettempdir())
+    p = Path(os.path.realpath(path))
+    return any(_owner_pid(q.name, SPILL_PREFIX) is not None and str(q.parent) == root for q in (p, *p.parents))
+
+
 @contextlib.contextmanager
 def spill_dir() -> Iterator[str]:
     """A private temporary folder for a render's spill files, removed at the end whatever

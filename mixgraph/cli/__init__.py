@@ -215,7 +215,7 @@ def interrupted_message(signum: int, sets: list[list[str]]) -> str:
 
 def environment_message(exc: OSError, sets: list[list[str]]) -> str:
     """An error of the machine (a full disk, a read-only folder), naming the file it hit."""
-    from mixgraph.atomic import final_of
+    from mixgraph.atomic import final_of, in_spill
 
     code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
     where = exc.filename if exc.filename is not None else exc.filename2
@@ -229,17 +229,12 @@ def environment_message(exc: OSError, sets: list[list[str]]) -> str:
     else:
         text += "; nothing was changed"
     hint = _HINTS.get(exc.errno or 0)
-    if hint and where is not None and _in_temp(str(where)):
-        hint = "That is the render's scratch folder: free some space there, or point TMPDIR at a disk with room."
+    if hint and where is not None and in_spill(str(where)):
+        room = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+        hint = ("That is the render's scratch folder ($TMPDIR): "
+                + ("free some space there, or point TMPDIR at a disk with room." if room
+                   else "point TMPDIR at a writable folder."))
     return text + "." + (f" {hint}" if hint else "")
-
-
-def _in_temp(path: str) -> bool:
-    import os
-    import tempfile
-
-    root = os.path.realpath(tempfile.gettempdir())
-    return os.path.realpath(path).startswith(root.rstrip(os.sep) + os.sep)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
