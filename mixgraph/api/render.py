@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mixgraph.api.outputs import OutputFiles, bare_output_files
+from mixgraph.api.outputs import OutputFiles, bare_output_files, lock_path
 from mixgraph.api.plan import ResolvedPlan, resolve_plan
-from mixgraph.atomic import Transaction, recover
+from mixgraph.atomic import Transaction, named, recover, spill_dir
 from mixgraph.audio.provenance import file_metadata, git_info, sidecar_text
 from mixgraph.audio.writer import OutputWriter, WrittenOutput
 from mixgraph.errors import printable
@@ -91,9 +90,10 @@ class _Mix:
 
 
 def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: Engine, meta: dict[str, str],
-               tmp: str, node_meters: bool, progress, length: int | None) -> _Mix:
-    """Every node, block by block; stems and premaster taps written, the premaster spilled."""
-    writers: dict[str, OutputWriter] = {}
+               tmp: str, node_meters: bool, progress, writers: dict[str, OutputWriter],
+               length: int | None) -> _Mix:
+    """Every node, block by block; stems and premaster taps written (into ``writers``), the
+    premaster spilled; ``length``: exactly this many samples (a variant at the session's length)."""
     consumers: dict[str, list] = {}
     for o in plan.outputs:
         if o.tap != "master":
@@ -104,8 +104,11 @@ def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: En
     pm_meter = programme_meter(plan.sample_rate)
     consumers.setdefault("premaster", []).append(pm_meter.process)
     meters = {n.id: NodeMeter(plan.sample_rate, 2) for n in plan.nodes} if node_meters else {}
-    mix = engine.run_mix(consumers, spill_dir=tmp, progress=(lambda f: progress("mix", f)) if progress else None,
-                         node_observers={k: m.process for k, m in meters.items()}, length=length)
+    try:
+        mix = engine.run_mix(consumers, spill_dir=tmp, progress=(lambda f: progress("mix", f)) if progress else None,
+                             node_observers={k: m.process for k, m in meters.items()}, length=length)
+    except OSError as exc:  # a write that names no file: the premaster spill (stems go through libsndfile)
+        raise named(exc, tmp) from None
     return _Mix(mix, pm_meter.result(), writers, meters)
 
 
@@ -164,38 +167,57 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                                        report_files=False, write=False).reference
     engine = Engine(plan, block_size=block_size, jobs=jobs)
     meta = file_metadata(plan, shash)
-    recover(files.journal_dir, files.journal_name, {str(p) for p in files.all_paths()})
-    with Transaction(files.journal_dir, files.journal_name) as tx, \
-            tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
-        mix = _mix_stage(plan, files, tx, engine, meta, tmp, node_meters, progress,
-                         reference.length if reference is not None else None)
-        stage = master_stage(MasterContext(plan, mix.result.spill_path, mix.result.length, mix.premaster,
-                                           files.audio, meta, tx, tmp, engine.block, engine.jobs > 1, progress,
-                                           reference.gains if reference is not None else None))
-        writers = {**mix.writers, **stage.writers}
-        written = [writers[o.name].finish() for o in plan.outputs]
-        for w in writers.values():
-            tx.stage(files.audio[w.out.name], w.tmp)
-        outputs = _metered(written, writers, stage.as_written)
-        warnings, notes = master_warnings(plan, outputs, fixed_gain=reference is not None)
-        warnings = list(plan.warnings) + [
-            f"{printable(o.written.path)}: {o.written.clipped_samples} samples beyond full scale were clipped"
-            for o in outputs if o.written.clipped_samples] + warnings
-        result = RenderResult(
-            plan=plan, session_file=file, variant=plan.variant, outputs=outputs, premaster=mix.premaster,
-            master=stage.master, node_levels={k: m.result() for k, m in mix.node_meters.items()},
-            node_stats=mix.result.node_stats, master_stats={"gain_reduction": stage.stats}, loudness=stage.solve,
-            render_seconds=time.perf_counter() - t0, duration_s=mix.result.length / plan.sample_rate,
-            notes=list(mix.result.notes) + notes, warnings=warnings, session_hash=shash,
-            reference=MasterReference(stage.gains, mix.result.length), reference_used=reference is not None,
-            solves={k.label(): v for k, v in stage.solves.items()})
-        if reference is not None:
-            result.notes.append("mastered with the session's master gain and length (master_gain: base), so "
-                                "it lines up with the main master")
-        if not write:
-            return result  # the transaction's temporaries go with it
-        _stage_provenance(result, files, tx, report_files)
-        for path, text in (extra_files(result) if extra_files else {}).items():
-            tx.stage_text(path, text)
-        tx.commit()
+    # a commit this session's last render could not finish (killed) is finished first; its lock
+    # is among the files a render commits (the recall layer's extra_files)
+    recoverable = {str(p) for p in files.all_paths()}
+    if not isinstance(path_or_plan, RenderPlan):
+        recoverable.add(str(lock_path(path_or_plan)))
+    recover(files.journal_dir, files.journal_name, recoverable)
+    opened: dict[str, OutputWriter] = {}  # every writer with a file open
+    with Transaction(files.journal_dir, files.journal_name) as tx, spill_dir() as tmp:
+        try:
+            result = _render(plan, file, shash, files, engine, meta, tx, tmp, opened, t0, node_meters,
+                             progress, reference)
+            if write:
+                _stage_provenance(result, files, tx, report_files)
+                for path, text in (extra_files(result) if extra_files else {}).items():
+                    tx.stage_text(path, text)
+                tx.commit()
+            # without write, the transaction's temporaries go with it
+        except BaseException:
+            for w in opened.values():
+                w.abort()  # closed before the transaction removes their temporaries
+            raise
     return result
+
+
+def _render(plan: RenderPlan, file: str, shash: str | None, files: OutputFiles, engine: Engine,
+            meta: dict[str, str], tx: Transaction, tmp: str, opened: dict[str, OutputWriter], t0: float,
+            node_meters: bool, progress, reference: MasterReference | None) -> RenderResult:
+    """render_session's work inside its transaction and spill folder, up to the commit."""
+    mix = _mix_stage(plan, files, tx, engine, meta, tmp, node_meters, progress, opened,
+                     reference.length if reference is not None else None)
+    stage = master_stage(MasterContext(plan, mix.result.spill_path, mix.result.length, mix.premaster,
+                                       files.audio, meta, tx, tmp, engine.block, engine.jobs > 1, progress,
+                                       reference.gains if reference is not None else None))
+    writers = {**mix.writers, **stage.writers}
+    opened.update(stage.writers)
+    written = [writers[o.name].finish() for o in plan.outputs]
+    for w in writers.values():
+        tx.stage(files.audio[w.out.name], w.tmp)
+    outputs = _metered(written, writers, stage.as_written)
+    warnings, notes = master_warnings(plan, outputs, fixed_gain=reference is not None)
+    warnings = list(plan.warnings) + [
+        f"{printable(o.written.path)}: {o.written.clipped_samples} samples beyond full scale were clipped"
+        for o in outputs if o.written.clipped_samples] + warnings
+    if reference is not None:
+        notes.append("mastered with the session's master gain and length (master_gain: base), so it lines "
+                     "up with the main master")
+    return RenderResult(
+        plan=plan, session_file=file, variant=plan.variant, outputs=outputs, premaster=mix.premaster,
+        master=stage.master, node_levels={k: m.result() for k, m in mix.node_meters.items()},
+        node_stats=mix.result.node_stats, master_stats={"gain_reduction": stage.stats}, loudness=stage.solve,
+        render_seconds=time.perf_counter() - t0, duration_s=mix.result.length / plan.sample_rate,
+        notes=list(mix.result.notes) + notes, warnings=warnings, session_hash=shash,
+        reference=MasterReference(stage.gains, mix.result.length), reference_used=reference is not None,
+        solves={k.label(): v for k, v in stage.solves.items()})

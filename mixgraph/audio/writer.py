@@ -110,14 +110,34 @@ class OutputWriter:
             if self.meter is not None:
                 self.meter.process(np.ascontiguousarray(data.T, dtype=np.float64))
         self.hash.update(data.tobytes())
-        self.f.write(data)
+        try:
+            self.f.write(data)
+        except sf.SoundFileError as exc:
+            raise self._write_error(exc) from None
         self.frames += data.shape[0]
+
+    def _write_error(self, exc: Exception) -> MediaError:
+        """libsndfile says only "System error" when the disk fills up: say which file, and why
+        when the disk's free space tells."""
+        import shutil
+
+        try:
+            full = shutil.disk_usage(self.tmp.parent).free < (1 << 20)
+        except OSError:
+            full = False
+        why = "the disk is full" if full else f"libsndfile: {exc}"
+        hint = ("Free some space on that disk, or render elsewhere with --out-dir." if full else
+                "Check the disk and the folder's permissions, or render elsewhere with --out-dir.")
+        return MediaError(f"{self.path}: cannot write the file ({why}); nothing was changed", hint=hint)
 
     def finish(self) -> WrittenOutput:
         if self.rs is not None:
             self.write(np.zeros((self.channels, 0)), last=True)
-        self.f.close()
         self.closed = True
+        try:
+            self.f.close()
+        except sf.SoundFileError as exc:
+            raise self._write_error(exc) from None
         if self.frames == 0:
             raise RenderError(f"{self.path}: the render has no samples to write; nothing was written")
         return WrittenOutput(self.out.name, str(self.path), self.out.format, self.out.sample_rate,

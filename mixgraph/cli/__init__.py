@@ -6,19 +6,31 @@ modules import heavy libraries only inside ``run`` so that ``mixgraph
 validate`` starts fast.
 
 Errors: a :class:`~mixgraph.errors.MixgraphError` is printed in the house style
-and its exit code returned (1 user/media, 2 invalid session); anything else is
-reported as a bug (exit 3) with the traceback only under ``--debug``.
+and its exit code returned (1 user/media, 2 invalid session); an error of the
+machine around the run (a full disk, a read-only or forbidden folder: see
+``ENVIRONMENT_ERRNOS``) is a user's too (exit 1, naming the file); anything else
+is reported as a bug (exit 3) with the traceback only under ``--debug``.
+
+Signals: SIGINT, SIGTERM and SIGHUP interrupt a command alike (``Interrupted``,
+a KeyboardInterrupt, raised in the main thread), so a render's transaction
+aborts and its temporaries go; the exit code is 128 + the signal's number, as
+shells expect (130, 143, 129), and the one-line message says what is true: which
+sets of files were completely replaced before the signal, or that nothing was.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import gc
 import importlib
+import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
-from mixgraph.errors import EXIT_INTERNAL, MixgraphError
+from mixgraph.errors import EXIT_INTERNAL, EXIT_USER, MixgraphError, printable
 
 #: subcommand name -> module; order is the order of ``mixgraph --help``
 COMMANDS: dict[str, str] = {
@@ -121,6 +133,110 @@ def skip_numba_blas_probe() -> bool:
     return True
 
 
+#: errors of the machine around a run, not of mixgraph: no space, no permission, a read-only or
+#: failing disk, too many open files. Reported as a user's (exit 1), naming the file
+ENVIRONMENT_ERRNOS = frozenset(getattr(errno, n) for n in (
+    "ENOSPC", "EDQUOT", "EFBIG", "EACCES", "EPERM", "EROFS", "EIO", "EMFILE", "ENFILE",
+    "ENAMETOOLONG", "ETXTBSY", "ELOOP", "ESTALE") if hasattr(errno, n))
+
+_HINTS = {errno.ENOSPC: "Free some space on that disk, or render elsewhere with --out-dir.",
+          errno.EACCES: "Make the folder writable, or render elsewhere with --out-dir.",
+          errno.EROFS: "That disk is mounted read-only; render elsewhere with --out-dir."}
+_HINTS[getattr(errno, "EDQUOT", errno.ENOSPC)] = _HINTS[errno.ENOSPC]
+_HINTS[errno.EPERM] = _HINTS[errno.EACCES]
+
+#: the signals that interrupt a command (those the platform has)
+INTERRUPTS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, n))
+
+
+class Interrupted(KeyboardInterrupt):
+    """An interrupting signal, raised in the main thread wherever it is (as Ctrl-C's
+    KeyboardInterrupt is), so every ``finally`` and ``with`` on the way out cleans up."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+@contextlib.contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP raise ``Interrupted`` in the main thread for the duration; a
+    second one while the first unwinds is ignored (the clean-up is short, and one cut short
+    would leave temporaries). A signal ignored when this starts (``nohup``, a background job's
+    SIGINT) stays ignored. Handlers belong to the main thread: elsewhere this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    fired: list[int] = []
+
+    def handler(signum, frame) -> None:
+        if fired:
+            return
+        fired.append(signum)
+        raise Interrupted(signum)
+
+    saved = {}
+    for s in INTERRUPTS:
+        old = signal.getsignal(s)
+        if old == signal.SIG_IGN or old is None:
+            continue
+        saved[s] = old
+        signal.signal(s, handler)
+    try:
+        yield
+    finally:
+        fired.append(0)  # the command is over: a signal from here on has nothing to stop
+        for s, old in saved.items():
+            signal.signal(s, old)
+
+
+def _signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _files_phrase(sets: list[list[str]]) -> str:
+    files = [f for s in sets for f in s]
+    more = f" and {len(files) - 1} more" if len(files) > 1 else ""
+    return f"{len(files)} file{'s' if len(files) != 1 else ''} ({printable(files[0])}{more})"
+
+
+def interrupted_message(signum: int, sets: list[list[str]]) -> str:
+    """What an interrupted command tells: true whether the signal came before, during or after a
+    commit (one held back during the renames arrives after them: the new set is then complete)."""
+    name = _signal_name(signum)
+    if not sets:
+        return f"mixgraph: interrupted by {name}; nothing was changed."
+    return (f"mixgraph: interrupted by {name} after the new files were written: {_files_phrase(sets)} "
+            "replaced, each set complete; nothing else was changed.")
+
+
+def environment_message(exc: OSError, sets: list[list[str]]) -> str:
+    """An error of the machine (a full disk, a read-only folder), naming the file it hit."""
+    from mixgraph.atomic import final_of, in_spill
+
+    code = errno.errorcode.get(exc.errno or 0, str(exc.errno))
+    where = exc.filename if exc.filename is not None else exc.filename2
+    what = f"cannot write {printable(final_of(where))}" if where is not None else "cannot write a file"
+    text = f"mixgraph: {what}: {exc.strerror or exc} ({code})"
+    if getattr(exc, "journal", None):
+        text += ("; the files were partly replaced, and the next render of this session finishes "
+                 "replacing them")
+    elif sets:
+        text += f"; {_files_phrase(sets)} had been replaced, each set complete; nothing else was changed"
+    else:
+        text += "; nothing was changed"
+    hint = _HINTS.get(exc.errno or 0)
+    if hint and where is not None and in_spill(str(where)):
+        room = exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC))
+        hint = ("That is the render's scratch folder ($TMPDIR): "
+                + ("free some space there, or point TMPDIR at a disk with room." if room
+                   else "point TMPDIR at a writable folder."))
+    return text + "." + (f" {hint}" if hint else "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -136,34 +252,51 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             warmup.enable()  # a first render: the last kernels it needs compile beside the first
     debug = bool(getattr(args, "debug", False))
-    try:
-        return int(args._run(args) or 0)
-    except MixgraphError as err:
-        if debug:
-            import traceback
+    from mixgraph.atomic import recording
 
-            traceback.print_exc()
-        print_error(err)
-        return err.exit_code
-    except KeyboardInterrupt:
-        print("mixgraph: interrupted; no output was left half-written.", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        return 0
-    except Exception as exc:  # a bug: say so
-        import traceback
+    with interrupts_raise(), recording() as sets:
+        try:
+            return int(args._run(args) or 0)
+        except MixgraphError as err:
+            if debug:
+                import traceback
 
-        if debug:
-            traceback.print_exc()
-        print(
-            f"mixgraph: internal error ({type(exc).__name__}: {exc}). This is a bug in "
-            "mixgraph; please report it with the output of --debug.",
-            file=sys.stderr,
-        )
-        return EXIT_INTERNAL
-    finally:
-        if warmup is not None:
-            warmup.finish()
+                traceback.print_exc()
+            print_error(err)
+            return err.exit_code
+        except KeyboardInterrupt as exc:
+            signum = getattr(exc, "signum", signal.SIGINT)
+            print(interrupted_message(signum, sets), file=sys.stderr)
+            return 128 + signum
+        except BrokenPipeError:
+            return 0
+        except OSError as exc:
+            if exc.errno not in ENVIRONMENT_ERRNOS:
+                return _internal_error(exc, debug)
+            if debug:
+                import traceback
+
+                traceback.print_exc()
+            print(environment_message(exc, sets), file=sys.stderr)
+            return EXIT_USER
+        except Exception as exc:  # a bug: say so
+            return _internal_error(exc, debug)
+        finally:
+            if warmup is not None:
+                warmup.finish()
+
+
+def _internal_error(exc: BaseException, debug: bool) -> int:
+    import traceback
+
+    if debug:
+        traceback.print_exception(exc)
+    print(
+        f"mixgraph: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+        "mixgraph; please report it with the output of --debug.",
+        file=sys.stderr,
+    )
+    return EXIT_INTERNAL
 
 
 #: the collector's thresholds for the command line's own process (the interpreter's: 700, 10, 10)
