@@ -19,6 +19,9 @@ def _open(path: Path) -> sf.SoundFile:
         raise MediaError(f"{path}: no such audio file")
     try:
         return sf.SoundFile(str(path))
+    except TypeError:  # libsndfile takes a headerless .raw file only with its rate, channels and width
+        raise MediaError(f"{path}: a headerless (raw) file: its sample rate, channels and sample format are "
+                         "not in the file", hint="Convert it to WAV or FLAC.") from None
     except (sf.LibsndfileError, RuntimeError, ValueError) as exc:
         raise MediaError(f"{path}: cannot read this file as audio ({exc})",
                          hint="Use WAV, FLAC, AIFF, OGG or MP3.") from None

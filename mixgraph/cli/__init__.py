@@ -237,9 +237,31 @@ def environment_message(exc: OSError, sets: list[list[str]]) -> str:
     return text + "." + (f" {hint}" if hint else "")
 
 
+#: validate's own options; any other word is a file (see _files_after_options)
+_VALIDATE_FLAGS = {"-h", "--help", "--debug"}
+_VALIDATE_VALUED = {"--format"}
+
+
+def _files_after_options(argv: list[str]) -> list[str]:
+    """``validate``'s file names, whatever they look like: git hooks and pre-commit pass file names
+    as they are, and a file called ``--json.yaml`` must be checked, not taken for an option."""
+    if not argv or argv[0] != "validate" or "--" in argv:
+        return argv
+    opts, files = [], []
+    words = iter(argv[1:])
+    for w in words:
+        if w in _VALIDATE_FLAGS or any(w.startswith(v + "=") for v in _VALIDATE_VALUED):
+            opts.append(w)
+        elif w in _VALIDATE_VALUED:
+            opts += [w, next(words, "")]
+        else:
+            files.append(w)
+    return ["validate", *opts, "--", *files]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_files_after_options(list(sys.argv[1:] if argv is None else argv)))
     if not getattr(args, "command", None):
         parser.print_help()
         return 0

@@ -57,5 +57,8 @@ def run(args) -> int:
     from mixgraph.api.compile import compile_session
 
     plan = compile_session(args.session, args.variant)
-    sys.stdout.write(plan.to_json() if args.json else describe(plan) + "\n")
+    from mixgraph.errors import printable
+
+    # names come from the session: escaped (the JSON form escapes control characters itself)
+    sys.stdout.write(plan.to_json() if args.json else printable(describe(plan)) + "\n")
     return 0

@@ -482,6 +482,13 @@ class Output(Model):
         "'master' tap only): one mix, many masters, all from the one premaster.")
 
     @model_validator(mode="after")
+    def _lossy_has_no_bit_depth(self) -> Output:
+        fmt = self.format or self.path.rsplit(".", 1)[-1].lower()
+        if fmt in ("mp3", "ogg", "oga") and self.bit_depth != 24:
+            raise ValueError(f"A {fmt} file has no bit depth (it is decoded to float); leave 'bit_depth' out.")
+        return self
+
+    @model_validator(mode="after")
     def _loudness_on_master(self) -> Output:
         if self.loudness is not None and self.tap != "master":
             raise ValueError("'loudness' is for outputs of the 'master' tap (a stem or the mix print is "
