@@ -13,6 +13,7 @@ import numpy as np
 import soundfile as sf
 
 from mixgraph.audio.reader import open_audio
+from mixgraph.units import gain_to_db
 
 BLOCK = 1 << 16
 
@@ -89,8 +90,8 @@ def null_test(a: str | Path, b: str | Path) -> NullTest:
         frames_a, frames_b = fa.frames, fb.frames
     rms = (energy / count) ** 0.5 if count else 0.0
     return NullTest(frames_a, frames_b, peak,
-                    20 * np.log10(peak) if peak > 0 else None,
-                    20 * np.log10(rms) if rms > 0 else None)
+                    gain_to_db(float(peak)) if peak > 0 else None,
+                    gain_to_db(float(rms)) if rms > 0 else None)
 
 
 def libsndfile_version() -> str:

@@ -13,6 +13,7 @@ import soxr
 from mixgraph.audio.reader import open_audio
 from mixgraph.errors import MediaError
 from mixgraph.graph.plan import SourcePlan
+from mixgraph.units import ms_to_samples
 
 
 class SourceStream:
@@ -37,8 +38,8 @@ class SourceStream:
             self.length = last - first
         self.start = int(round(src.start_s * sample_rate))
         self.end = self.start + self.length
-        self.fade_in = int(round(src.fade_in_ms * 1e-3 * sample_rate))
-        self.fade_out = int(round(src.fade_out_ms * 1e-3 * sample_rate))
+        self.fade_in = ms_to_samples(src.fade_in_ms, sample_rate)
+        self.fade_out = ms_to_samples(src.fade_out_ms, sample_rate)
         self.sign = -1.0 if src.invert_polarity else 1.0
         self.chunk = chunk
         self.fifo = np.zeros((self.channels, 0))

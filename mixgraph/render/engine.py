@@ -36,7 +36,7 @@ from mixgraph.graph.plan import NodePlan, ProcStep, RenderPlan, dsp_kwargs
 from mixgraph.render import warmup
 from mixgraph.units import db_to_gain
 
-SILENCE = 10.0 ** (-120.0 / 20.0)  # -120 dBFS: "silent" for tail: auto
+SILENCE = db_to_gain(-120.0)  # -120 dBFS: "silent" for tail: auto
 SILENCE_HOLD_S = 0.1  # silent this long after the timeline: the tail is over
 MAX_AUTO_TAIL_S = 30.0
 
@@ -73,7 +73,7 @@ class DelayLine:
 
 
 def _db(values) -> np.ndarray:
-    return np.power(10.0, np.asarray(values, dtype=np.float64) / 20.0)
+    return db_to_gain(np.asarray(values, dtype=np.float64))
 
 
 @dataclass
@@ -123,11 +123,11 @@ class NodeRunner:
         else:
             node_ch = node.channels_in
         self.in_lines = [DelayLine(2, i.delay_samples) for i in node.inputs]
-        self.in_gains = [10.0 ** (i.level_db / 20.0) for i in node.inputs]
+        self.in_gains = [db_to_gain(i.level_db) for i in node.inputs]
         self.input_delay = DelayLine(node_ch, node.input_delay_samples)
         self.chain = ChainRunner(node.chain, sr, node_ch, block_size, Path(plan.session_dir))
         self.lanes = {k: Lane(v, sr) for k, v in node.automation.items()}
-        self.gain = 10.0 ** (node.gain_db / 20.0)
+        self.gain = db_to_gain(node.gain_db)
         # constant gain and pan (the usual case): one (2, 1) column of gains, one multiply per block
         self.post_gains = None
         if "gain_db" not in self.lanes and "pan" not in self.lanes:
@@ -178,7 +178,7 @@ class NodeRunner:
         elif pre.shape[0] == 2:
             pre2 = pre
         else:
-            pre2 = np.vstack((pre[0], pre[0])) * (10 ** (-3.0103 / 20))
+            pre2 = np.vstack((pre[0], pre[0])) * db_to_gain(-3.0103)
         if n and self.count_levels:
             a = np.abs(post)
             self.peak = max(self.peak, float(a.max()))

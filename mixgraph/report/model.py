@@ -30,6 +30,7 @@ from typing import Any
 
 from mixgraph.report.findings import HARD_GR_DB, Finding, acted, find, hard_share, too_short
 from mixgraph.report.platforms import PlatformRow, platform_table
+from mixgraph.units import gain_to_db
 
 SCHEMA_VERSION = 3
 
@@ -360,7 +361,7 @@ def report_from_render(result) -> Report:
                                                muted=muted))
         else:  # node meters switched off: the engine still counts peaks and clips
             peak = st.get("peak")
-            peak_db = 20 * math.log10(peak) if peak else float("-inf")
+            peak_db = gain_to_db(peak) if peak else float("-inf")
             nodes.append(NodeLevels(nid, peak_db, None, None, None, st.get("clipped", 0), grs, muted))
     loud = None
     if result.loudness is not None:
