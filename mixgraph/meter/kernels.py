@@ -138,7 +138,7 @@ _TP_CHUNK = 256
 
 
 @njit(cache=True, nogil=True)
-def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:
+def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:  # noqa: C901 (one compiled pass per block: split, every sample would pay a call)
     """max |y| over the windows of ext (channels, m - 1 + n) that hold a sample above thr, where
     y[i, p] = sum_j ext[c, i + j] r[j, p] (r: the meter's four polyphase branches reversed,
     (m, 4): BS.1770's 4x oversampling).

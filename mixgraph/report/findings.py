@@ -226,7 +226,7 @@ def _chain_checks(chain: Iterable, subject: str) -> list[Finding]:
     return out
 
 
-def find(mix, master, nodes: Iterable = (), outputs: Iterable = (), *, ceiling_dbtp: float | None = None,
+def find(mix, master, nodes: Iterable = (), outputs: Iterable = (), *, ceiling_dbtp: float | None = None,  # noqa: C901 (a list of independent checks, each a few lines; split, they would only pass the same arguments around)
          loudness=None, master_chain: Iterable = ()) -> list[Finding]:
     """All findings, most severe first (stable order within a severity).
 

@@ -134,103 +134,131 @@ def _reading_table(reading: Mapping | None):
     return t
 
 
-def render_terminal(report: Report | Mapping, console) -> None:
-    """Write the summary to ``console`` (a rich Console owned by the caller):
-    the "Mix" and "Master" panels side by side, the platform table, the findings."""
+def _panels(r: Mapping):
     from rich.columns import Columns
     from rich.console import Group
     from rich.panel import Panel
+    from rich.text import Text
+
+    mix_panel = Panel(_reading_table(r["mix"]), title="Mix", subtitle="premaster", expand=False)
+    if r["master"] is None:
+        return Columns([mix_panel, Panel(Text("no master stage:\nthe mix print is the result"), title="Master",
+                                         expand=False)])
+    body = _reading_table(r["master"])
+    lo = r["loudness"]
+    if lo:
+        line = Text(f"target {fmt(lo['target_lufs'], 'LUFS')} / {fmt(lo['ceiling_dbtp'], 'dBTP')}: "
+                    f"{fmt(lo['achieved_lufs'], 'LUFS')} in {lo['iterations']} passes\n"
+                    f"gain {signed(lo['gain_db'])}, limiter GR max {fmt(lo['limiter_gr_max_db'], 'dB')}"
+                    + (f" of {lo['max_gain_reduction_db']:g} dB\n(the budget counts the limiter only)"
+                       if lo.get("max_gain_reduction_db") is not None else "")
+                    + f", mean {fmt(lo['limiter_gr_mean_db'], 'dB')}")
+        body = Group(body, Text(""), line)
+    return Columns([mix_panel, Panel(body, title="Master", expand=False)])
+
+
+def _master_chain_table(r: Mapping):
+    from rich.table import Table
+
+    c = Table(title="Master chain gain reduction")
+    c.add_column("Processor", no_wrap=True)
+    c.add_column("Gain reduction")
+    c.add_column("Working hard")
+    for g in r["master_chain"]:
+        c.add_row(processor_name(g), gr_text(g), share_text(g))
+    return c
+
+
+def _nodes_table(r: Mapping):
+    from rich.table import Table
+
+    n = Table(title="Tracks, buses and returns",
+              caption="peak dBFS, true peak dBTP, integrated LUFS, crest dB, gain reduction max/mean dB")
+    n.add_column("Node", no_wrap=True)
+    for c in ("Peak", "TP", "LUFS", "Crest", "Clip"):
+        n.add_column(c, justify="right", no_wrap=True)
+    n.add_column("GR max/mean")
+    for row in r["nodes"]:
+        gr = "; ".join(f"{g['processor_id'] or g['kind']} {gr_text(g)}" for g in row["gain_reduction"])
+        if row["muted"]:
+            n.add_row(row["node"], "muted", "", "", "", "", gr)
+            continue
+        n.add_row(row["node"], fmt(row["sample_peak_dbfs"]), fmt(row["true_peak_dbtp"]),
+                  fmt(row["integrated_lufs"]), fmt(row["crest_db"]), str(row["clipped_samples"]), gr)
+    return n
+
+
+def _platforms_table(r: Mapping):
     from rich.table import Table
     from rich.text import Text
 
-    r = as_dict(report)
-    console.print(Text(f"mixgraph report: {_title(r)}", style="bold"))
-    mix_panel = Panel(_reading_table(r["mix"]), title="Mix", subtitle="premaster", expand=False)
-    if r["master"] is not None:
-        body = _reading_table(r["master"])
-        lo = r["loudness"]
-        if lo:
-            line = Text(f"target {fmt(lo['target_lufs'], 'LUFS')} / {fmt(lo['ceiling_dbtp'], 'dBTP')}: "
-                        f"{fmt(lo['achieved_lufs'], 'LUFS')} in {lo['iterations']} passes\n"
-                        f"gain {signed(lo['gain_db'])}, limiter GR max {fmt(lo['limiter_gr_max_db'], 'dB')}"
-                        + (f" of {lo['max_gain_reduction_db']:g} dB\n(the budget counts the limiter only)"
-                           if lo.get("max_gain_reduction_db") is not None else "")
-                        + f", mean {fmt(lo['limiter_gr_mean_db'], 'dB')}")
-            body = Group(body, Text(""), line)
-        master_panel = Panel(body, title="Master", expand=False)
-    else:
-        master_panel = Panel(Text("no master stage:\nthe mix print is the result"), title="Master", expand=False)
-    console.print(Columns([mix_panel, master_panel]))
+    p = Table(title=f"What the platforms do to the {'master' if r['mastered'] else 'mix print'}")
+    p.caption = "reference and result in LUFS, gain in dB, true peak after the gain in dBTP"
+    p.add_column("Platform", no_wrap=True)
+    for c in ("Ref", "Gain", "Plays at", "TP"):
+        p.add_column(c, justify="right", no_wrap=True)
+    p.add_column("Risk")
+    p.add_column("Action")
+    for row in r["platforms"]:
+        risk = Text(row["risk"], style="red" if row["true_peak_risk"] else "green")
+        p.add_row(row["platform"], f"{row['reference_lufs']:g}", f"{row['gain_db']:+.1f}",
+                  fmt(row["result_lufs"], digits=1), fmt(row["result_true_peak_dbtp"], digits=1), risk,
+                  row["action"])
+    return p
 
-    if r["master_chain"]:
-        c = Table(title="Master chain gain reduction")
-        c.add_column("Processor", no_wrap=True)
-        c.add_column("Gain reduction")
-        c.add_column("Working hard")
-        for g in r["master_chain"]:
-            c.add_row(processor_name(g), gr_text(g), share_text(g))
-        console.print(c)
 
-    if r["nodes"]:
-        n = Table(title="Tracks, buses and returns",
-                  caption="peak dBFS, true peak dBTP, integrated LUFS, crest dB, gain reduction max/mean dB")
-        n.add_column("Node", no_wrap=True)
-        for c in ("Peak", "TP", "LUFS", "Crest", "Clip"):
-            n.add_column(c, justify="right", no_wrap=True)
-        n.add_column("GR max/mean")
-        for row in r["nodes"]:
-            gr = "; ".join(f"{g['processor_id'] or g['kind']} {gr_text(g)}" for g in row["gain_reduction"])
-            if row["muted"]:
-                n.add_row(row["node"], "muted", "", "", "", "", gr)
-                continue
-            n.add_row(row["node"], fmt(row["sample_peak_dbfs"]), fmt(row["true_peak_dbtp"]),
-                      fmt(row["integrated_lufs"]), fmt(row["crest_db"]), str(row["clipped_samples"]), gr)
-        console.print(n)
+def _outputs_table(r: Mapping):
+    from rich.table import Table
 
-    if r["platforms"]:
-        p = Table(title=f"What the platforms do to the {'master' if r['mastered'] else 'mix print'}")
-        p.caption = "reference and result in LUFS, gain in dB, true peak after the gain in dBTP"
-        p.add_column("Platform", no_wrap=True)
-        for c in ("Ref", "Gain", "Plays at", "TP"):
-            p.add_column(c, justify="right", no_wrap=True)
-        p.add_column("Risk")
-        p.add_column("Action")
-        for row in r["platforms"]:
-            risk = Text(row["risk"], style="red" if row["true_peak_risk"] else "green")
-            p.add_row(row["platform"], f"{row['reference_lufs']:g}", f"{row['gain_db']:+.1f}",
-                      fmt(row["result_lufs"], digits=1), fmt(row["result_true_peak_dbtp"], digits=1), risk,
-                      row["action"])
-        console.print(p)
+    o = Table(title="Outputs")
+    o.add_column("Output", no_wrap=True)
+    o.add_column("File", overflow="fold")
+    o.add_column("Format")
+    for c in ("LUFS", "TP dBTP", "Clipped"):
+        o.add_column(c, justify="right", no_wrap=True)
+    for row in r["outputs"]:
+        o.add_row(row["name"], row["path"], f"{row['format']} {row['sample_rate']} {row['bit_depth']}",
+                  fmt(row["integrated_lufs"]), fmt(row["true_peak_dbtp"]), str(row["clipped_samples"]))
+    return o
 
-    if r["outputs"]:
-        o = Table(title="Outputs")
-        o.add_column("Output", no_wrap=True)
-        o.add_column("File", overflow="fold")
-        o.add_column("Format")
-        for c in ("LUFS", "TP dBTP", "Clipped"):
-            o.add_column(c, justify="right", no_wrap=True)
-        for row in r["outputs"]:
-            o.add_row(row["name"], row["path"], f"{row['format']} {row['sample_rate']} {row['bit_depth']}",
-                      fmt(row["integrated_lufs"]), fmt(row["true_peak_dbtp"]), str(row["clipped_samples"]))
-        console.print(o)
 
-    console.print(Text("Findings", style="bold"))
+def _findings_lines(r: Mapping):
+    from rich.text import Text
+
+    yield Text("Findings", style="bold")
     if not r["findings"]:
-        console.print("  nothing to act on")
+        yield Text("  nothing to act on")
     for f in r["findings"]:
         line = Text("  ")
         line.append(f"{f['severity']}", style=SEVERITY_STYLE.get(f["severity"], ""))
         line.append(f" [{f['code']}] {f['text']}")
-        console.print(line)
+        yield line
     for w in r["warnings"]:
-        console.print(Text(f"warning: {w}", style="yellow"))
+        yield Text(f"warning: {w}", style="yellow")
     for note in r["notes"]:
-        console.print(Text(f"note: {note}"))
+        yield Text(f"note: {note}")
     run = r.get("run")
     if run:
         rtf = run.get("realtime_factor")
-        console.print(f"rendered {run['audio_seconds']:.1f} s of audio in {run['render_seconds']:.2f} s"
-                      + (f" ({rtf:g}x realtime)" if rtf is not None else ""))
+        yield Text(f"rendered {run['audio_seconds']:.1f} s of audio in {run['render_seconds']:.2f} s"
+                   + (f" ({rtf:g}x realtime)" if rtf is not None else ""))
+
+
+def render_terminal(report: Report | Mapping, console) -> None:
+    """Write the summary to ``console`` (a rich Console owned by the caller): the "Mix" and
+    "Master" panels side by side, the master chain, the nodes, the platform table, the outputs,
+    the findings."""
+    from rich.text import Text
+
+    r = as_dict(report)
+    console.print(Text(f"mixgraph report: {_title(r)}", style="bold"))
+    console.print(_panels(r))
+    for key, table in (("master_chain", _master_chain_table), ("nodes", _nodes_table),
+                       ("platforms", _platforms_table), ("outputs", _outputs_table)):
+        if r[key]:
+            console.print(table(r))
+    for line in _findings_lines(r):
+        console.print(line)
 
 
 # ----------------------------------------------------------------------------- markdown / html

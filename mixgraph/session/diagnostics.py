@@ -220,7 +220,7 @@ def convert_validation_error(exc: ValidationError, loaded: LoadedYaml) -> list[D
     return diags
 
 
-def _message(etype: str, loc: tuple, value: Any, ctx: dict, msg: str) -> tuple[str, str | None, bool]:
+def _message(etype: str, loc: tuple, value: Any, ctx: dict, msg: str) -> tuple[str, str | None, bool]:  # noqa: C901 (a table: one branch per pydantic error type it rewords)
     subject = _subject(loc)
     key = loc[-1] if loc else ""
     if etype == "missing":

@@ -136,7 +136,7 @@ def describe_bundled() -> list[tuple[str, list[int], str]]:
 # --------------------------------------------------------------------------- the stage
 
 
-def expand_templates(loaded: LoadedYaml, session_dir: Path) -> LoadedYaml:
+def expand_templates(loaded: LoadedYaml, session_dir: Path) -> LoadedYaml:  # noqa: C901 (the template stage's steps in order, each collecting problems with their positions)
     """The raw stage: replace ``use:`` by the generated tracks, buses and returns."""
     data = loaded.data
     if not isinstance(data, dict) or "use" not in data:
@@ -372,7 +372,7 @@ def _template_path(name: str, session_dir: Path, w: _Where, p: str) -> Path:
     return path
 
 
-def _check_template(tl: LoadedYaml, path: Path, version: int | None, via: tuple, ref_at: _Where) -> _Template:
+def _check_template(tl: LoadedYaml, path: Path, version: int | None, via: tuple, ref_at: _Where) -> _Template:  # noqa: C901 (one branch per rule a template file must meet, each with its own message)
     d = tl.data
     diags: list[Diagnostic] = []
 
@@ -521,7 +521,7 @@ def _bind(loaded: LoadedYaml, tmpl: _Template, upath: Path_, args: dict, base: P
     return values, pos
 
 
-def _coerce(pdef: dict[str, Any], raw: Any, base: Path) -> Any:
+def _coerce(pdef: dict[str, Any], raw: Any, base: Path) -> Any:  # noqa: C901 (one branch per parameter type (file, files, number, name, string, bool))
     t = pdef["type"]
     if t == "number":
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
