@@ -37,3 +37,25 @@ def resample_spill(src: str, length: int, in_rate: int, out_rate: int, dst: str,
                 break
     return n_out
 
+
+
+def resampled_length(n: int, in_rate: int, out_rate: int) -> int:
+    """Frames soxr gives for ``n`` input frames, streamed or at once: n * out/in rounded half up."""
+    return (2 * n * out_rate + in_rate) // (2 * in_rate)
+
+
+class StreamResampler:
+    """soxr VHQ over a stream of (channels, n) blocks of any size; ``flush`` returns the rest.
+    The output is aligned with the input (soxr removes its own delay), so a stream of N frames
+    comes out as ``resampled_length(N, ...)`` frames, the same samples for any block cut."""
+
+    def __init__(self, in_rate: int, out_rate: int, channels: int = 2):
+        self.channels = channels
+        self.rs = soxr.ResampleStream(in_rate, out_rate, channels, dtype="float64", quality="VHQ")
+
+    def process(self, x: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(self.rs.resample_chunk(np.ascontiguousarray(x.T), last=False).T)
+
+    def flush(self) -> np.ndarray:
+        y = self.rs.resample_chunk(np.zeros((0, self.channels)), last=True)
+        return np.ascontiguousarray(y.T)

@@ -1,26 +1,25 @@
 """The master stage: every master-tapped deliverable from the one premaster spill.
 
 Deliverables are grouped by sample rate and loudness (an output may carry its own target and
-ceiling: one mix, many masters). Each rate is mastered at that rate (the premaster resampled
-once), so its limiter holds the ceiling on the file as written. Every pass of the
+ceiling: one mix, many masters). A deliverable at another rate runs the master chain up to its
+last limiter at the session's rate (the same tone at every rate), is resampled, and runs the
+last limiter at its own rate, so the ceiling holds on the file as written. Every pass of the
 solver writes that rate's deliverables to temporaries and meters them as written, so the pass the
 solver accepts is the final one (no extra pass); only the pass closest to the target is kept.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from mixgraph.atomic import Transaction
-from mixgraph.audio.resample import resample_spill
 from mixgraph.audio.writer import OutputWriter
 from mixgraph.dsp.kernels.iir import sosfilt_zi
 from mixgraph.errors import RenderError, printable
 from mixgraph.graph.plan import LoudnessPlan, OutputPlan, ProcStep, RenderPlan
-from mixgraph.mastering.chain import master_pass
+from mixgraph.mastering.chain import master_pass, master_pass_converted
 from mixgraph.mastering.solver import LoudnessSolve, Measurement, Target, solve_gain
 from mixgraph.meter import Meter, MeterResult
 from mixgraph.meter.kernels import kweighted_stereo, true_peak_hot
@@ -150,8 +149,13 @@ class _GroupJob:
                 primary.meter = meter
             else:
                 consumers.append(meter.process)
-            done.stats = master_pass(ctx.plan, self.spill, self.length, g, consumers, sample_rate=self.key.rate,
-                                     block_size=ctx.block_size, threaded=ctx.threaded, chain=self.chain)
+            if self.key.rate == ctx.plan.sample_rate:
+                done.stats = master_pass(ctx.plan, self.spill, self.length, g, consumers,
+                                         block_size=ctx.block_size, threaded=ctx.threaded, chain=self.chain)
+            else:
+                done.stats = master_pass_converted(ctx.plan, self.spill, self.length, g, consumers,
+                                                   out_rate=self.key.rate, block_size=ctx.block_size,
+                                                   threaded=ctx.threaded, chain=self.chain)
             result = meter.result()
             if primary is not None:  # the file holds no overs: count what was clipped to get there
                 result = replace(result, clipped_samples=primary.clipped)
@@ -247,14 +251,10 @@ def master_stage(ctx: MasterContext) -> MasterStage:
     they measured, so a second target on the same chain needs fewer passes."""
     plan = ctx.plan
     stage = MasterStage()
-    spills: dict[int, tuple[str, int]] = {plan.sample_rate: (ctx.spill_path, ctx.length)}
     known: dict[tuple, list[tuple[float, float]]] = {}
     for key, outs in groups(plan).items():
-        if key.rate not in spills:
-            path = os.path.join(ctx.tmp_dir, f"premaster-{key.rate}.f64")
-            spills[key.rate] = (path, resample_spill(ctx.spill_path, ctx.length, plan.sample_rate, key.rate, path))
         points = known.setdefault((key.rate, repr(group_chain(plan, key))), [])
-        chosen, solve, gain = _GroupJob(ctx, key, outs, *spills[key.rate], points).run()
+        chosen, solve, gain = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points).run()
         for o, w in zip(outs, chosen.writers, strict=True):
             stage.writers[o.name] = w
             if w.meter is not None:
