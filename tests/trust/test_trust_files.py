@@ -216,3 +216,22 @@ def test_template_naming_a_system_file_is_refused_without_echoing_it(tmp_path, s
         assert SECRET not in r.text
         assert "root:" not in r.text
     assert not changes(before, snapshot(tmp_path))
+
+
+def test_case_folding_collisions_are_refused_where_the_fs_folds(tmp_path, capsys, monkeypatch):
+    """On a file system that folds case (macOS, Windows), Out/Mix.wav and out/mix.wav are one file;
+    this one does not fold, so the probe's answer is replaced to check the comparison itself."""
+    from mixgraph.api import outputs as layout
+
+    song = make_song(tmp_path, base_doc(outputs=outputs(a="out/Mix.wav", b="out/mix.wav")))
+    assert cli(capsys, "validate", song.session).code == 0  # two files here
+    monkeypatch.setattr(layout, "folds_case", lambda folder: True)
+    r = cli(capsys, "validate", song.session)
+    assert r.code == 2 and "cannot share a path" in r.text
+
+
+def test_folds_case_answers_from_the_file_system(tmp_path):
+    from mixgraph.api.outputs import folds_case
+
+    (tmp_path / "Song").mkdir()
+    assert folds_case(tmp_path / "Song") == (tmp_path / "sONG").exists()
