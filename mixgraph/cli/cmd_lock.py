@@ -14,13 +14,12 @@ def add_arguments(p) -> None:
 def run(args) -> int:
     from rich.console import Console
 
-    from mixgraph.recall.lock import build_lock, check_lock, lock_path, read_lock, write_lock
+    from mixgraph.recall.lock import check_lock, lock_path, read_lock, update_lock
 
     out = Console()
     path = lock_path(args.session)
-    previous = read_lock(path)
     if args.check:
-        check = check_lock(args.session, lock=previous)
+        check = check_lock(args.session, lock=read_lock(path))
         if check.lock is None:
             out.print(f"{path}: no lock file")
             return 1
@@ -32,10 +31,7 @@ def run(args) -> int:
             out.print(f"{path}: the session and its {len(check.lock.sources)} sources match the lock")
             return 0
         return 1
-    lock, kept = build_lock(args.session, previous)
-    changed = previous is None or previous.to_text() != lock.to_text()
-    if changed:
-        write_lock(lock, path)
+    lock, previous, changed, kept = update_lock(args.session)
     out.print(f"{'wrote' if changed else 'unchanged'} {path}: {len(lock.sources)} sources, "
               f"session {lock.session_sha256[:12]}, plan {lock.plan_sha256[:12]}", markup=False)
     if previous is not None and previous.renders and not kept:

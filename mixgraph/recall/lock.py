@@ -270,3 +270,15 @@ def lock_recorder(session_path: str | Path, check: LockCheck | None):
         return {lock_path(session_path): lock.to_text()} if changed else {}
 
     return extra
+
+
+def update_lock(session_path: str | Path) -> tuple[Lock, Lock | None, bool, bool]:
+    """``mixgraph lock``: (the lock as it is now, the previous one, whether the file changed,
+    whether the recorded output hashes were kept); writes the file only when it changed."""
+    path = lock_path(session_path)
+    previous = read_lock(path)
+    lock, kept = build_lock(session_path, previous)
+    changed = previous is None or previous.to_text() != lock.to_text()
+    if changed:
+        write_lock(lock, path)
+    return lock, previous, changed, kept
