@@ -19,13 +19,12 @@ def kweighted_stereo(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.nda
     sums = [largest |x|, samples at or over full scale, sum L^2, sum R^2, sum L R].
     Returns the bins written. The numbers of ``Meter.process``'s numpy path to rounding (sums
     taken sample by sample here). The node meters use it too (without the mono bins and L R):
-    with the channels' sums apart it runs faster than a pass without them did (0.047 s against
-    0.060 s for 180 s), as the two chains of additions overlap.
+    with the channels' sums apart it runs faster than a pass without them did, as the two chains
+    of additions overlap.
 
     The filter's state update is written z0 = (b1 x + z1) - a1 y (scipy's sosfilt: b1 x - a1 y
     + z1) with the multiply-adds on y fused (``fma``), so each sample waits on one fused
-    multiply-add per section instead of a multiply and two additions: 0.035 s against 0.050 s per 180 s stereo
-    node. The K-weighted samples then differ from sosfilt's by rounding (1e-12 or so on
+    multiply-add per section instead of a multiply and two additions. The K-weighted samples then differ from sosfilt's by rounding (1e-12 or so on
     full-scale noise), far below what a loudness reading shows; the meter's numbers are checked
     against the EBU test signals and against scipy's filter with a tolerance, not bit for bit."""
     n = x.shape[1]
@@ -144,8 +143,7 @@ def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:  # noqa:
     (m, 4): BS.1770's 4x oversampling).
     Windows with no sample above thr are skipped (the caller's bound says they cannot matter):
     first a chunk of windows at a time, by one vectorised max over the samples they read
-    (most of a block, once a running peak is known), then window by window. The node meters of
-    two tracks of the 16x180 benchmark: 0.048 s and 0.014 s against 0.066 s and 0.033 s."""
+    (most of a block, once a running peak is known), then window by window."""
     m, phases = r.shape
     if phases != 4:
         raise ValueError("true_peak_hot takes four phases")
@@ -168,7 +166,7 @@ def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:  # noqa:
                 if hot > 0:
                     # the four phases' sums side by side, each still summed in the order
                     # j = 0 .. m-1, as four independent chains the CPU overlaps instead of one
-                    # after another (0.027 s against 0.032 s a node, the same sums)
+                    # after another (the same sums)
                     a0 = 0.0
                     a1 = 0.0
                     a2 = 0.0
