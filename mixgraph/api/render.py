@@ -9,23 +9,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from mixgraph.dsp.kernels.iir import sosfilt_zi
 from mixgraph.errors import MediaError, RenderError
 from mixgraph.graph.compile import compile_session
 from mixgraph.graph.plan import RenderPlan
-from mixgraph.meter import Meter, MeterResult
-from mixgraph.meter.kernels import kweighted_stereo, true_peak_hot
+from mixgraph.meter import LevelMeter, LoudnessMeter, MeterResult
 from mixgraph.render.engine import Engine, resample_spill
-from mixgraph.render.node_meter import NodeMeter
 from mixgraph.render.writer import OutputWriter, WrittenOutput
 from mixgraph.session import pipeline
 
 #: the solver stops when the master is this close to the target (a fraction of the tolerance,
 #: so dither and resampling of the deliverables keep them inside it)
 SOLVE_FRACTION = 0.3
-#: the render's meters use its compiled kernels (numba is loaded anyway) for the K-weighting, the
-#: bins and the true peak; the ``meter`` command's meters do without (numpy/scipy only)
-COMPILED = {"sos_filter": sosfilt_zi, "true_peak_kernel": true_peak_hot, "stereo_kernel": kweighted_stereo}
 MAX_ITERATIONS = 10
 
 
@@ -134,9 +128,9 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
         for o in plan.outputs:
             if o.tap != "master":
                 consumers.setdefault(o.tap, []).append(writers[o.name].write)
-        pm_meter = Meter(sr, 2, **COMPILED)
+        pm_meter = LoudnessMeter(sr, 2, compiled=True)
         consumers.setdefault("premaster", []).append(pm_meter.process)
-        node_meters_d = {n.id: NodeMeter(sr, 2) for n in plan.nodes} if node_meters else {}
+        node_meters_d = {n.id: LevelMeter(sr, 2, compiled=True) for n in plan.nodes} if node_meters else {}
         with tempfile.TemporaryDirectory(prefix="mixgraph-") as tmp:
             mix = engine.run_mix(consumers, spill_dir=tmp,
                                  progress=(lambda f: report("mix", f)) if report else None,
@@ -168,7 +162,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                              candidates=candidates) -> tuple[MeterResult, dict]:
                     ws = [OutputWriter(o, targets[o.name], rate, 2, plan.seed, metadata=meta) for o in outs]
                     try:
-                        meter = Meter(rate, 2, **COMPILED)
+                        meter = LoudnessMeter(rate, 2, compiled=True)
                         # the master is metered as the first lossless file holds it (after dither and
                         # quantisation): the master's numbers are the delivered file's, and that file
                         # needs no second read to be checked
@@ -238,7 +232,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
         # a file metered as it was written (see run_pass) is not read back: the meter saw the
         # samples a reader decodes from it; every other file is metered from disk
         m = as_written.get(w.name)
-        outputs.append(OutputReport(w, m if m is not None else meter_file(w.path, **COMPILED)))
+        outputs.append(OutputReport(w, m if m is not None else meter_file(w.path, compiled=True)))
     warnings = list(plan.warnings)
     notes = list(mix.notes)
     for o in outputs:
@@ -293,7 +287,7 @@ def solve_master_gain(engine: Engine, spill: str, length: int, premaster: MeterR
         if run_pass is not None:
             r, stats = run_pass(g)
         else:  # loudness only: the true peak is checked on the final pass and every file as written
-            meter = Meter(sample_rate or plan.sample_rate, 2, true_peak=False, light=True, **COMPILED)
+            meter = LevelMeter(sample_rate or plan.sample_rate, 2, compiled=True, true_peak=False)
             stats = engine.master_pass(spill, length, g, [meter.process], sample_rate=sample_rate)
             r = meter.result()
         lim = [s for s in stats["gain_reduction"] if s[0] == "limiter"]

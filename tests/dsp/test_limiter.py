@@ -54,17 +54,16 @@ def test_transparent_below_the_ceiling_except_for_its_latency():
     x = np.vstack([0.3 * np.sin(2 * np.pi * 440 * n / SR)] * 2)
     y, lim = limit(x)
     d = lim.latency_samples
-    assert d == int(round(0.005 * SR)) + 8  # lookahead + interpolator delay
+    assert d == int(round(0.005 * SR)) + 34  # lookahead + interpolator delay
     np.testing.assert_allclose(y[:, d:], x[:, :-d], atol=1e-12)
 
 
-def test_detector_skips_only_windows_that_cannot_reach_the_ceiling():
-    """The compiled detector computes the 8x interpolated peak only where a window holds a
-    sample above ceiling / G; its wanted gain must equal the one from the full polyphase
-    upsampler (every branch FIR over every sample) sample for sample."""
-    from mixgraph.dsp.kernels.limiter import oversampled_peak
-    from mixgraph.dsp.limiter import OVERSAMPLE
-    from mixgraph.dsp.oversample import Upsampler
+def test_detector_gives_the_interpolators_peak_where_it_can_reach_the_ceiling():
+    """The detector computes the true peak only where a window holds a sample above
+    ceiling / GAIN_BOUND; its wanted gain must equal the one from every window's peak (the scan
+    with no threshold), sample for sample, over uneven blocks."""
+    from mixgraph.dsp import truepeak
+    from mixgraph.dsp.kernels.truepeak import scan
 
     rng = np.random.default_rng(11)
     n = 48000
@@ -72,16 +71,17 @@ def test_detector_skips_only_windows_that_cannot_reach_the_ceiling():
     x = rng.standard_normal((2, n)) * 0.4 * env
     lim = Limiter(ceiling_dbtp=-1.0)
     lim.prepare(SR, 2, 4096)
-    up = Upsampler(OVERSAMPLE, 2, cutoff=1.0)
+    hist = np.zeros_like(lim.tp_hist)
     p_full = np.zeros(n)
     p_fast = np.zeros(n)
     for i in range(0, n, 3001):  # uneven blocks: the history carries
         blk = np.ascontiguousarray(x[:, i : i + 3001])
         m = blk.shape[1]
-        p_full[i : i + m] = np.max(np.abs(up.process(blk)).reshape(2, m, OVERSAMPLE), axis=(0, 2))
-        part = np.zeros(m)
-        oversampled_peak(lim.r, blk, lim.tp_hist, lim.hot_level, np.empty(lim.r.shape[1] - 1 + m), part)
-        p_fast[i : i + m] = part
+        for p, h, thr in ((p_full, hist, -1.0), (p_fast, lim.tp_hist, lim.hot_level)):
+            part = np.zeros(m)
+            scan(truepeak.B1, truepeak.B2, h, blk, thr, np.empty(truepeak.SUPPORT - 1 + m),
+                 np.empty(m + truepeak.PRE), part)
+            p[i : i + m] = part
     t_full = np.minimum(1.0, lim.ceiling / np.maximum(p_full, 1e-12))
     t_fast = np.minimum(1.0, lim.ceiling / np.maximum(p_fast, 1e-12))
     assert np.array_equal(t_full, t_fast)

@@ -8,7 +8,6 @@ import pytest
 from scipy import signal
 
 from mixgraph.dsp import truepeak as tp
-from tests.truepeak_reference import RATES, sine, true_peak_16x
 
 
 def firwin_phases(factor: int, half: int, beta: float) -> np.ndarray:

@@ -123,7 +123,7 @@ def test_outputs_metered_as_written_read_back_the_same(tmp_path):
 
 def test_float_output_metered_as_written(tmp_path):
     from mixgraph.graph.plan import OutputPlan
-    from mixgraph.meter import Meter, measure_array
+    from mixgraph.meter import LoudnessMeter, measure_array
     from mixgraph.render.writer import OutputWriter
 
     x = 0.3 * np.random.default_rng(5).standard_normal((2, SR * 3))
@@ -131,7 +131,7 @@ def test_float_output_metered_as_written(tmp_path):
                      bit_depth="32f", dither="none")
     w = OutputWriter(out, tmp_path / "m.wav", SR, 2, 0)
     assert w.lossless
-    w.meter = Meter(SR, 2)
+    w.meter = LoudnessMeter(SR, 2)
     for i in range(0, x.shape[1], 10000):
         w.write(x[:, i : i + 10000])
     w.finish()
