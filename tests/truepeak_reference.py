@@ -34,22 +34,23 @@ def fade(n: int, sr: int) -> np.ndarray:
     return w
 
 
-def hf_bursts(sr: int, seconds: float = 0.4, seed: int = 0) -> np.ndarray:
-    """Sine bursts swept from 12 kHz to 21 kHz (at most 0.95 x Nyquist), 4 ms Hann envelopes in
-    random phase on both channels, over white noise 30 dB down: the content whose inter-sample
-    peaks a droopy interpolator misses. Peak sample level about 0 dBFS."""
+def hf_bursts(sr: int, seconds: float = 0.3, seed: int = 0) -> np.ndarray:
+    """Sine bursts swept from 12 kHz to 21 kHz (at most 0.95 x Nyquist), one every 5 ms, their Hann
+    envelopes 0.5 ms and 2 ms long in turn, random phase per channel, over low-passed noise (8 kHz)
+    about 10 dB down: short high-frequency peaks that a droopy interpolator misses and a
+    limiter working on the noise lets through. Peak sample level about 0 dBFS."""
     rng = np.random.default_rng(seed)
     n = int(seconds * sr)
-    x = rng.standard_normal((2, n)) * 10 ** (-30 / 20) * 0.3
+    bed = signal.sosfilt(signal.butter(4, 8000, fs=sr, output="sos"), rng.standard_normal((2, n)))
+    x = 0.15 * bed
     top = min(21000.0, 0.95 * sr / 2)
-    width = int(0.004 * sr)
-    starts = np.arange(int(0.01 * sr), n - width - int(0.01 * sr), width // 2)
+    starts = np.arange(int(0.01 * sr), n - int(0.015 * sr), int(0.005 * sr))
     freqs = np.linspace(12000.0, top, starts.size)
-    t = np.arange(width) / sr
-    env = np.hanning(width)
-    for s, f in zip(starts, freqs, strict=True):
+    for k, (s, f) in enumerate(zip(starts, freqs, strict=True)):
+        width = int((0.0005 if k % 2 else 0.002) * sr)
+        t = np.arange(width) / sr
         for c in range(2):
-            x[c, s : s + width] += 0.9 * env * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
+            x[c, s : s + width] += 0.5 * np.hanning(width) * np.sin(2 * np.pi * f * t + rng.uniform(0, 2 * np.pi))
     return x * fade(n, sr)
 
 

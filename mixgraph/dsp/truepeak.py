@@ -71,11 +71,30 @@ def _design():
     up[::4] = h1
     h = np.convolve(up, h2)
     l1 = max(float(np.abs(h[k::PHASES]).sum()) for k in range(PHASES))
-    return b1, b2, l1 * (1.0 + MAX_LIFT) * (1.0 + 1e-9)
+    l1_2 = max(1.0, float(np.abs(b2).sum(axis=1).max()))
+    return b1, b2, l1 * (1.0 + MAX_LIFT) * (1.0 + 1e-9), l1_2 * (1.0 + MAX_LIFT) * (1.0 + 1e-9)
 
 
-#: stage 1's half-sample branch and stage 2's phases 1..3, taps reversed (dot products with windows)
-B1, B2, GAIN_BOUND = _design()
+def _grid_matrix() -> np.ndarray:
+    """(10, 10): the 2x stream w(2i - 8 .. 2i + 1) of window i times this matrix = its grid with
+    the neighbours, [point (2i - 1, 3), (2i, 0..3), (2i + 1, 0..3), (2i + 2, 0)] (signed)."""
+    g = np.zeros((10, 10))
+    g[0:8, 0] = B2[2]
+    g[4, 1] = 1.0
+    g[5, 5] = 1.0
+    g[6, 9] = 1.0
+    for q in range(3):
+        g[1:9, 2 + q] = B2[q]
+        g[2:10, 6 + q] = B2[q]
+    return g
+
+
+#: stage 1's half-sample branch and stage 2's phases 1..3, taps reversed (dot products with
+#: windows); GAIN_BOUND: a refined peak over the largest |input| of its window; STAGE2_BOUND: over
+#: the largest |value| of the 2x stream it reads (w(2i - 8 .. 2i + 1) for window i), which lets a
+#: window whose stage-1 values are all low skip stage 2
+B1, B2, GAIN_BOUND, STAGE2_BOUND = _design()
+GRID = _grid_matrix()
 
 
 def _refine(z: np.ndarray) -> np.ndarray:
@@ -91,7 +110,7 @@ def _refine(z: np.ndarray) -> np.ndarray:
     return (b + lift).max(axis=-1)
 
 
-def scan_numpy(ext: np.ndarray, thr: float, rows: int = 1024) -> float:
+def scan_numpy(ext: np.ndarray, thr: float, rows: int = 16384) -> float:
     """The largest refined peak of the windows of ext (channels, SUPPORT - 1 + n: the last
     SUPPORT - 1 inputs before the block, then the block) that hold an input above thr; 0.0 when
     none does. Windows are taken ``rows`` at a time (memory stays small); a run of windows
@@ -115,16 +134,12 @@ def scan_numpy(ext: np.ndarray, thr: float, rows: int = 1024) -> float:
             w = np.empty(2 * (k + PRE))
             w[0::2] = seg[h - D1 - PRE : h - D1 + k]
             w[1::2] = v
-            # grid point (m, q), 8x index 4 m + q: q = 0 is w[m - D2], q = 1..3 the dot product of
-            # B2[q - 1] with w[m - 2 D2 + 1 .. m]; one row more for the last window's neighbour
-            nm = w.size
-            z = np.zeros((nm + 1, 4))
-            z[D2:, 0] = w[: nm + 1 - D2]
-            for q in range(3):
-                z[2 * D2 - 1 : nm, q + 1] = np.convolve(w, B2[q][::-1], mode="valid")
-            z = np.abs(z).reshape(-1)
-            # window i: points 8 (i - lo + PRE) .. + 7, with one neighbour either side
-            base = 8 * PRE
-            rowsz = np.lib.stride_tricks.sliding_window_view(z[base - 1 : base + 8 * k + 1], PHASES + 2)[::PHASES]
-            peak = max(peak, float(_refine(rowsz[:k]).max()))
+            # window i (local r = i - lo) reads w[2 r .. 2 r + 9]; a window whose |w| there stays
+            # at or below level / STAGE2_BOUND cannot reach level (level = thr * GAIN_BOUND)
+            rows_w = np.lib.stride_tricks.sliding_window_view(w, 10)[::2][:k]
+            level = thr * GAIN_BOUND
+            cand = np.abs(rows_w).max(axis=1) * STAGE2_BOUND > level
+            if cand.any():
+                z = np.abs(rows_w[cand] @ GRID)
+                peak = max(peak, float(_refine(z).max()))
     return peak

@@ -99,7 +99,7 @@ def test_compiled_scan_skips_only_windows_below_the_bound():
     x = noisy()
     x[:, :2000] *= 0.01
     want = direct_window_peaks(x)
-    thr = 0.5
+    thr = 0.3
     hist = np.zeros((2, tp.SUPPORT - 1))
     p = np.zeros(x.shape[1])
     top = scan(tp.B1, tp.B2, hist, x, thr, np.empty(tp.SUPPORT - 1 + x.shape[1]), np.empty(x.shape[1] + tp.PRE), p)
@@ -108,7 +108,13 @@ def test_compiled_scan_skips_only_windows_below_the_bound():
                                                    tp.SUPPORT, axis=1)
     hot = (np.abs(win) > thr).any(axis=2)  # per channel
     assert 0.05 < hot.mean() < 0.95
-    # p holds the largest peak over the channels where the window is hot; a channel is left out
-    # only where the bound keeps it below thr * GAIN_BOUND
-    np.testing.assert_allclose(p, np.where(hot, want, 0.0).max(axis=0), rtol=1e-12)
-    assert np.all(want[~hot] <= thr * tp.GAIN_BOUND)
+    # a window is computed wherever its peak can reach thr * GAIN_BOUND, and then exactly; a channel
+    # or window is left out only where the bounds keep it below that level
+    level = thr * tp.GAIN_BOUND
+    top = want.max(axis=0)
+    reach = top > level
+    assert 20 < reach.sum() < 0.5 * reach.size
+    np.testing.assert_allclose(p[reach], top[reach], rtol=1e-12)
+    assert np.all(p[~reach] <= top[~reach] * (1 + 1e-12))
+    assert np.all(want[~hot] <= level)
+    assert 0 < np.count_nonzero(p) < hot.any(axis=0).sum()  # stage 2 skipped some hot windows

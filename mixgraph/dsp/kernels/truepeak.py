@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from mixgraph.dsp.truepeak import D1, D2, MAX_LIFT, PHASES, PRE, SUPPORT
+from mixgraph.dsp.truepeak import D1, D2, GAIN_BOUND, MAX_LIFT, PHASES, PRE, STAGE2_BOUND, SUPPORT
 
 
 @njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
@@ -36,15 +36,54 @@ CHUNK = 256
 
 
 @njit(cache=True, nogil=True)
-def _window_peak(e: np.ndarray, v: np.ndarray, i: int, b2: np.ndarray, wl: np.ndarray, z: np.ndarray) -> float:
-    """The refined peak of window i (see mixgraph.dsp.truepeak): e is the channel's history and
-    block (window i's newest input at e[i + SUPPORT - 1]), v[i + PRE] its stage-1 value."""
-    h = SUPPORT - 1
-    # wl[0 .. 9] = the 2x stream w(2i - 8 .. 2i + 1): w(2j) = x[j - D1], w(2j + 1) = v[j]
-    for r in range(5):
-        j = i - 4 + r
-        wl[2 * r] = e[j - D1 + h]
-        wl[2 * r + 1] = v[j + PRE]
+def _stage1(b1: np.ndarray, e: np.ndarray, start: int, count: int, v: np.ndarray, at: int) -> None:
+    """v[at + j] = sum_t b1[t] e[start + j + t] for j < count, each summed in tap order (t = 0, 1,
+    ...). Eight windows side by side: eight independent chains the CPU overlaps, in registers
+    (one window after another waits on each addition)."""
+    m = b1.shape[0]
+    j = 0
+    while j + 8 <= count:
+        a0 = 0.0
+        a1 = 0.0
+        a2 = 0.0
+        a3 = 0.0
+        a4 = 0.0
+        a5 = 0.0
+        a6 = 0.0
+        a7 = 0.0
+        s = start + j
+        for t in range(m):
+            bt = b1[t]
+            a0 += bt * e[s + t]
+            a1 += bt * e[s + t + 1]
+            a2 += bt * e[s + t + 2]
+            a3 += bt * e[s + t + 3]
+            a4 += bt * e[s + t + 4]
+            a5 += bt * e[s + t + 5]
+            a6 += bt * e[s + t + 6]
+            a7 += bt * e[s + t + 7]
+        v[at + j] = a0
+        v[at + j + 1] = a1
+        v[at + j + 2] = a2
+        v[at + j + 3] = a3
+        v[at + j + 4] = a4
+        v[at + j + 5] = a5
+        v[at + j + 6] = a6
+        v[at + j + 7] = a7
+        j += 8
+    while j < count:
+        acc = 0.0
+        s = start + j
+        for t in range(m):
+            acc += b1[t] * e[s + t]
+        v[at + j] = acc
+        j += 1
+
+
+@njit(cache=True, nogil=True)
+def _window_peak(wl: np.ndarray, b2: np.ndarray, z: np.ndarray) -> float:
+    """The refined peak of a window (see mixgraph.dsp.truepeak) from wl[0 .. 9], the 2x stream
+    w(2i - 8 .. 2i + 1) it reads."""
     # z[0] = point (2i - 1, 3), z[1 .. 8] = points (2i, 0..3), (2i + 1, 0..3), z[9] = (2i + 2, 0)
     m2 = 2 * D2
     acc = 0.0
@@ -82,55 +121,78 @@ def _window_peak(e: np.ndarray, v: np.ndarray, i: int, b2: np.ndarray, wl: np.nd
 @njit(cache=True, nogil=True)
 def scan(b1: np.ndarray, b2: np.ndarray, hist: np.ndarray, x: np.ndarray, thr: float, ext: np.ndarray,
          v: np.ndarray, p: np.ndarray) -> float:
-    """The refined true peak of each window of x (channels, n) that holds an input above thr:
+    """The refined true peak of each window of x (channels, n) that can reach thr * GAIN_BOUND:
     p[i] = max(p[i], largest over the channels) (p of size 0: not stored); returns the largest of
     all (0.0 if none). b1, b2: mixgraph.dsp.truepeak.B1 and B2. hist (channels, SUPPORT - 1): the
     inputs before x, updated. ext (SUPPORT - 1 + n) and v (n + PRE): scratch.
 
-    Windows without an input above thr are skipped (the caller's bound says they cannot matter):
-    first a chunk at a time by one maximum over the inputs it reads, then window by window by a
-    running count of the inputs above thr. A stage-1 value is computed once, the first time a hot
-    window needs it."""
+    A window without an input above thr is skipped (the bound says it cannot matter): first a
+    chunk at a time by one maximum over the inputs it reads, then window by window by a running
+    count of the inputs above thr. The stage-1 values of a run of hot windows are computed
+    together, tap by tap across the run (each still summed in tap order, so the same bits for any
+    block cut; the loop over the run vectorises); then a window whose 2x stream stays at or below
+    thr * GAIN_BOUND / STAGE2_BOUND skips stage 2 (the second, tighter bound)."""
     ch, n = x.shape
     h = SUPPORT - 1
     m1 = 2 * D1
     store = p.shape[0] > 0
+    level = thr * GAIN_BOUND
     wl = np.empty(10)
     z = np.empty(PHASES + 2)
+    hot = np.zeros(n, dtype=np.uint8)
     peak = 0.0
     for c in range(ch):
         for i in range(h):
             ext[i] = hist[c, i]
         for i in range(n):
             ext[h + i] = x[c, i]
-        done = -PRE - 1  # the last window index whose stage-1 value v holds
+        hot[:] = 0
         for lo in range(0, n, CHUNK):
             hi = min(lo + CHUNK, n)
             if span_max(ext, lo, hi + h) <= thr:  # (a NaN max goes on to the exact loop)
                 continue
-            hot = 0  # inputs above thr in window i: ext[i .. i + h]
+            count = 0  # inputs above thr in window i: ext[i .. i + h]
             for j in range(lo, lo + h):
                 if abs(ext[j]) > thr:
-                    hot += 1
+                    count += 1
             for i in range(lo, hi):
                 if abs(ext[i + h]) > thr:
-                    hot += 1
-                if hot > 0:
-                    first = i - PRE if i - PRE > done else done + 1
-                    for j in range(first, i + 1):
-                        acc = 0.0
-                        s = j + h - m1 + 1
-                        for t in range(m1):
-                            acc += b1[t] * ext[s + t]
-                        v[j + PRE] = acc
-                    done = i
-                    top = _window_peak(ext, v, i, b2, wl, z)
-                    if top > peak:
-                        peak = top
-                    if store and top > p[i]:
-                        p[i] = top
+                    count += 1
+                if count > 0:
+                    hot[i] = 1
                 if abs(ext[i]) > thr:
-                    hot -= 1
+                    count -= 1
+        done = -PRE - 1  # the last window index whose stage-1 value v holds
+        a = 0
+        while a < n:
+            if hot[a] == 0:
+                a += 1
+                continue
+            b = a + 1
+            while b < n and hot[b] == 1:
+                b += 1
+            # stage 1 for windows first .. b - 1: v[j] = sum_t b1[t] ext[j + h - m1 + 1 + t]
+            first = a - PRE if a - PRE > done else done + 1
+            _stage1(b1, ext, first + h - m1 + 1, b - first, v, first + PRE)
+            done = b - 1
+            for i in range(a, b):
+                # wl[0 .. 9] = the 2x stream w(2i - 8 .. 2i + 1): w(2j) = x[j - D1], w(2j + 1) = v[j]
+                big = 0.0
+                for r in range(5):
+                    j = i - 4 + r
+                    u0 = ext[j - D1 + h]
+                    u1 = v[j + PRE]
+                    wl[2 * r] = u0
+                    wl[2 * r + 1] = u1
+                    big = max(big, abs(u0), abs(u1))
+                if big * STAGE2_BOUND <= level:
+                    continue
+                top = _window_peak(wl, b2, z)
+                if top > peak:
+                    peak = top
+                if store and top > p[i]:
+                    p[i] = top
+            a = b
         for i in range(h):
             hist[c, i] = ext[n + i]
     return peak
