@@ -219,8 +219,10 @@ def test_compiler_compensates_limiter_latency_on_a_parallel_path(tmp_path):
     data = write_stems(tmp_path / "stems", names=("a",))
     s = session_file(tmp_path, {
         "tracks": {"a": {"source": "a.wav", "out": "bus", "gain_db": -20},
-                   "b": {"source": "a.wav", "out": "bus", "gain_db": -20,
-                         "chain": [{"type": "limiter", "ceiling_dbtp": 0.0}]}},
+                   # 6 dB down into the limiter: the noise's true peak (-0.08 dBTP) would reach its
+                   # threshold (ceiling less 0.1 dB) and the limiter would act, not pass it through
+                   "b": {"source": "a.wav", "out": "bus", "gain_db": -14,
+                         "chain": [{"type": "gain", "gain_db": -6.0}, {"type": "limiter", "ceiling_dbtp": 0.0}]}},
         "buses": {"bus": {}},
         "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"}}})
     render_session(s, node_meters=False)
