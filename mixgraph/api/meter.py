@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from mixgraph.audio.reader import open_audio
-from mixgraph.meter import Meter, MeterResult
+from mixgraph.meter import LoudnessMeter, MeterResult
 
 
-def meter_file(path: str | Path, block_size: int = 65536, **kernels) -> MeterResult:
-    """Meter a file in blocks; ``kernels`` (``sos_filter``, ``true_peak_kernel``,
-    ``stereo_kernel``): see :class:`~mixgraph.meter.Meter`."""
+def meter_file(path: str | Path, block_size: int = 65536, compiled: bool = False) -> MeterResult:
+    """Meter a file in blocks; ``compiled``: the render's numba kernels (see
+    :class:`~mixgraph.meter.LoudnessMeter`), else numpy only."""
     with open_audio(path) as r:
-        m = Meter(r.sample_rate, r.channels, **kernels)
+        m = LoudnessMeter(r.sample_rate, r.channels, compiled=compiled)
         for block in r.blocks(block_size):
             m.process(block)
         return m.result()

@@ -16,16 +16,14 @@ from mixgraph.errors import printable
 from mixgraph.graph.plan import RenderPlan
 from mixgraph.mastering.solver import LoudnessSolve
 from mixgraph.mastering.stage import (
-    COMPILED,
     GroupKey,
     MasterContext,
     master_stage,
     master_warnings,
     programme_meter,
 )
-from mixgraph.meter import MeterResult
+from mixgraph.meter import LevelMeter, MeterResult
 from mixgraph.render.engine import Engine, MixResult
-from mixgraph.render.node_meter import NodeMeter
 
 
 @dataclass(frozen=True)
@@ -86,7 +84,7 @@ class _Mix:
     result: MixResult
     premaster: MeterResult
     writers: dict[str, OutputWriter]
-    node_meters: dict[str, NodeMeter]
+    node_meters: dict[str, LevelMeter]
 
 
 def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: Engine, meta: dict[str, str],
@@ -103,7 +101,7 @@ def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: En
             consumers.setdefault(o.tap, []).append(writers[o.name].write)
     pm_meter = programme_meter(plan.sample_rate)
     consumers.setdefault("premaster", []).append(pm_meter.process)
-    meters = {n.id: NodeMeter(plan.sample_rate, 2) for n in plan.nodes} if node_meters else {}
+    meters = {n.id: LevelMeter(plan.sample_rate, 2, compiled=True) for n in plan.nodes} if node_meters else {}
     try:
         mix = engine.run_mix(consumers, spill_dir=tmp, progress=(lambda f: progress("mix", f)) if progress else None,
                              node_observers={k: m.process for k, m in meters.items()}, length=length)
@@ -118,7 +116,7 @@ def _metered(written: list[WrittenOutput], writers: dict[str, OutputWriter],
 
     # a file metered as it was written is not read back: the meter saw the samples a reader
     # decodes from it; every other file is metered from its temporary on disk
-    return [OutputReport(w, as_written.get(w.name) or meter_file(writers[w.name].tmp, **COMPILED))
+    return [OutputReport(w, as_written.get(w.name) or meter_file(writers[w.name].tmp, compiled=True))
             for w in written]
 
 

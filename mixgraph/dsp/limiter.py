@@ -1,9 +1,10 @@
 """Lookahead true-peak brickwall limiter.
 
-Detection runs on an 8x oversampled copy of the input (ITU-R BS.1770-4 Annex 2
-style true-peak estimate): p[n] = max over channels and over the 8 interpolated
-points of base interval n.  The wanted gain is t[n] = min(1, c / p[n]) with c
-the ceiling less a 0.1 dB safety margin.  The applied gain is
+Detection uses the shared true-peak interpolator (mixgraph.dsp.truepeak: flat to
+0.95 x Nyquist, an 8x grid refined between its points): p[n] = the peak over the
+channels of base interval n.  The wanted gain is t[n] = min(1, c / p[n]) with c
+the ceiling less a 0.1 dB safety margin (which also covers the interpolator's
+0.04 dB worst-case error at 0.95 x Nyquist).  The applied gain is
 
     h = sliding minimum of t over L+2 samples   (L = lookahead)
     r = instant-attack / one-pole-release of h  (r <= h)
@@ -20,12 +21,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from mixgraph.dsp import truepeak
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.kernels.limiter import limiter_gain, oversampled_peak
-from mixgraph.dsp.oversample import Upsampler
+from mixgraph.dsp.kernels.limiter import limiter_gain
+from mixgraph.dsp.kernels.truepeak import scan
 from mixgraph.units import db_to_gain, gain_to_db, ms_to_samples, time_constant_coeff
 
-OVERSAMPLE = 8
 MARGIN_DB = 0.1
 
 
@@ -45,17 +46,9 @@ class Limiter(Processor):
         self.L = max(1, ms_to_samples(self.lookahead_ms, fs))
         self.ceiling = db_to_gain(self.ceiling_dbtp - MARGIN_DB)
         self.a_rel = time_constant_coeff(self.release_ms, fs)
-        self.up = Upsampler(OVERSAMPLE, self.channels, cutoff=1.0)
-        self.D = self.up.latency_samples
-        # the branches as one (phases, m) array, taps reversed, shorter ones zero-padded in front
-        # (a leading 0 * x adds nothing: the sums are those of the branch FIRs)
-        m = max(b.b.size for b in self.up.branches)
-        self.r = np.zeros((OVERSAMPLE, m))
-        for k, b in enumerate(self.up.branches):
-            self.r[k, m - b.b.size :] = b.b[::-1]
+        self.D = truepeak.DELAY
         # below this level a whole window cannot interpolate above the ceiling (|y| <= G max|x|)
-        gain_bound = float(np.abs(self.r).sum(axis=1).max()) * (1.0 + 1e-9)
-        self.hot_level = self.ceiling / gain_bound
+        self.hot_level = self.ceiling / truepeak.GAIN_BOUND
         self._reset()
 
     @property
@@ -67,7 +60,7 @@ class Limiter(Processor):
         return self.latency_samples
 
     def _reset(self) -> None:
-        self.tp_hist = np.zeros((self.channels, self.r.shape[1] - 1))
+        self.tp_hist = np.zeros((self.channels, truepeak.SUPPORT - 1))
         self.t_hist = np.ones(self.L + 1)  # last L+1 wanted gains
         self.rel_state = np.ones(1)
         # moving average of the released gain over L+1 samples, as if it had been 1 forever
@@ -77,11 +70,11 @@ class Limiter(Processor):
 
     def _process(self, x, key, params):
         n = x.shape[1]
-        # p: the 8x oversampled peak per base sample, computed only where it can reach the
-        # ceiling (elsewhere 0; t = 1 there either way)
+        # p: the true peak per base sample, computed only where it can reach the ceiling
+        # (elsewhere 0; t = 1 there either way)
         p = np.zeros(n)
-        oversampled_peak(self.r, np.ascontiguousarray(x), self.tp_hist, self.hot_level,
-                         np.empty(self.r.shape[1] - 1 + n), p)
+        scan(truepeak.B1, truepeak.B2, self.tp_hist, np.ascontiguousarray(x), self.hot_level,
+             np.empty(truepeak.SUPPORT - 1 + n), np.empty(n + truepeak.PRE), p)
         t = p  # min(1, ceiling / max(p, 1e-12)), in place
         np.maximum(t, 1e-12, out=t)
         np.divide(self.ceiling, t, out=t)

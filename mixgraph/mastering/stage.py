@@ -16,26 +16,23 @@ from pathlib import Path
 
 from mixgraph.atomic import Transaction
 from mixgraph.audio.writer import OutputWriter
-from mixgraph.dsp.kernels.iir import sosfilt_zi
 from mixgraph.errors import RenderError, printable
 from mixgraph.graph.plan import LoudnessPlan, OutputPlan, ProcStep, RenderPlan
 from mixgraph.mastering.chain import master_pass, master_pass_converted
 from mixgraph.mastering.solver import LoudnessSolve, Measurement, Target, solve_gain
-from mixgraph.meter import Meter, MeterResult
-from mixgraph.meter.kernels import kweighted_stereo, true_peak_hot
+from mixgraph.meter import LevelMeter, LoudnessMeter, MeterResult
 from mixgraph.render.engine import GainReductionStat
 
-#: the render's meters use its compiled kernels (numba is loaded anyway); ``mixgraph meter`` does without
-COMPILED = {"sos_filter": sosfilt_zi, "true_peak_kernel": true_peak_hot, "stereo_kernel": kweighted_stereo}
+# The render's meters use its compiled kernels (numba is loaded anyway); ``mixgraph meter`` does without.
 
 
-def programme_meter(rate: int) -> Meter:
-    return Meter(rate, 2, **COMPILED)
+def programme_meter(rate: int) -> LoudnessMeter:
+    return LoudnessMeter(rate, 2, compiled=True)
 
 
-def loudness_meter(rate: int) -> Meter:
+def loudness_meter(rate: int) -> LevelMeter:
     """Only the integrated loudness (the solver's passes that write nothing)."""
-    return Meter(rate, 2, true_peak=False, light=True, **COMPILED)
+    return LevelMeter(rate, 2, compiled=True, true_peak=False)
 
 
 @dataclass(frozen=True)

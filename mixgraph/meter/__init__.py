@@ -1,6 +1,6 @@
 """Loudness and level metering (layer 3): BS.1770-4, EBU Tech 3341/3342, true peak, stats."""
 
-from mixgraph.meter.meter import Meter, measure_array
+from mixgraph.meter.meter import LevelMeter, LoudnessMeter, TruePeak, measure_array
 from mixgraph.meter.result import MeterResult
 
-__all__ = ["Meter", "MeterResult", "measure_array"]
+__all__ = ["LevelMeter", "LoudnessMeter", "MeterResult", "TruePeak", "measure_array"]

@@ -1,5 +1,5 @@
-"""The meter's compiled kernels: the K-weighted stereo pass, the gating blocks' window means and the
-threshold-skipping true peak."""
+"""The meter's compiled kernels: the K-weighted stereo pass and the gating blocks' window means (its
+true peak is the scan it shares with the limiter, mixgraph.dsp.kernels.truepeak)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ def kweighted_stereo(x: np.ndarray, sos: np.ndarray, zi: np.ndarray, acc: np.nda
     of the mono fold-down ((L + R) / 2) averaged over bins of ``binsize`` frames (written to out
     and out_mono; the partial bin carries in acc = [sum, mono sum, frames]), and the block's
     sums = [largest |x|, samples at or over full scale, sum L^2, sum R^2, sum L R].
-    Returns the bins written. The numbers of ``Meter.process``'s numpy path to rounding (sums
-    taken sample by sample here). The node meters use it too (without the mono bins and L R):
+    Returns the bins written. The numbers of the meters' numpy path to rounding (sums
+    taken sample by sample here). The level meters use it too (without the mono bins and L R):
     with the channels' sums apart it runs faster than a pass without them did, as the two chains
     of additions overlap.
 
@@ -108,83 +108,3 @@ def window_means(p: np.ndarray, first_end: int, step: int, width: int, out: np.n
         k += 1
         e += step
     return k
-
-
-@njit(cache=True, nogil=True, fastmath={"nnan", "nsz"})
-def _span_max(xc: np.ndarray, lo: int, hi: int) -> float:
-    """max |xc[lo:hi]| (exact: a maximum does not depend on the order it is taken in). Four
-    running maxima side by side: the compiler does not vectorise the one-maximum loop, which
-    waits on each comparison before the next (0.36 ns a sample against 1.0)."""
-    m0 = 0.0
-    m1 = 0.0
-    m2 = 0.0
-    m3 = 0.0
-    q = lo
-    while q + 4 <= hi:
-        m0 = max(m0, abs(xc[q]))
-        m1 = max(m1, abs(xc[q + 1]))
-        m2 = max(m2, abs(xc[q + 2]))
-        m3 = max(m3, abs(xc[q + 3]))
-        q += 4
-    while q < hi:
-        m0 = max(m0, abs(xc[q]))
-        q += 1
-    return max(max(m0, m1), max(m2, m3))
-
-
-#: windows per chunk that true_peak_hot skips at once when none of its samples is above thr
-_TP_CHUNK = 256
-
-
-@njit(cache=True, nogil=True)
-def true_peak_hot(r: np.ndarray, ext: np.ndarray, thr: float) -> float:  # noqa: C901 (one compiled pass per block: split, every sample would pay a call)
-    """max |y| over the windows of ext (channels, m - 1 + n) that hold a sample above thr, where
-    y[i, p] = sum_j ext[c, i + j] r[j, p] (r: the meter's four polyphase branches reversed,
-    (m, 4): BS.1770's 4x oversampling).
-    Windows with no sample above thr are skipped (the caller's bound says they cannot matter):
-    first a chunk of windows at a time, by one vectorised max over the samples they read
-    (most of a block, once a running peak is known), then window by window."""
-    m, phases = r.shape
-    if phases != 4:
-        raise ValueError("true_peak_hot takes four phases")
-    ch, total = ext.shape
-    nwin = total - m + 1
-    peak = 0.0
-    for c in range(ch):
-        xc = ext[c]
-        for lo in range(0, nwin, _TP_CHUNK):
-            hi = min(lo + _TP_CHUNK, nwin)
-            if _span_max(xc, lo, hi + m - 1) <= thr:  # (a NaN max goes on to the exact loop)
-                continue
-            hot = 0  # samples above thr in the current window xc[i : i + m]
-            for j in range(lo, lo + m - 1):
-                if abs(xc[j]) > thr:
-                    hot += 1
-            for i in range(lo, hi):
-                if abs(xc[i + m - 1]) > thr:
-                    hot += 1
-                if hot > 0:
-                    # the four phases' sums side by side, each still summed in the order
-                    # j = 0 .. m-1, as four independent chains the CPU overlaps instead of one
-                    # after another (the same sums)
-                    a0 = 0.0
-                    a1 = 0.0
-                    a2 = 0.0
-                    a3 = 0.0
-                    for j in range(m):
-                        v = xc[i + j]
-                        a0 += v * r[j, 0]
-                        a1 += v * r[j, 1]
-                        a2 += v * r[j, 2]
-                        a3 += v * r[j, 3]
-                    if abs(a0) > peak:
-                        peak = abs(a0)
-                    if abs(a1) > peak:
-                        peak = abs(a1)
-                    if abs(a2) > peak:
-                        peak = abs(a2)
-                    if abs(a3) > peak:
-                        peak = abs(a3)
-                if abs(xc[i]) > thr:
-                    hot -= 1
-    return peak

@@ -13,11 +13,14 @@ short-term values are kept: 36 000 floats an hour each).
   gate -10 LU (BS.1770-4 section 2.8).
 * LRA (Tech 3342): short-term values at 10 Hz, absolute gate -70 LUFS, relative gate
   -20 LU, LRA = 95th - 10th percentile (linear interpolation between ranks).
-* True peak (BS.1770-4 Annex 2): 4x oversampling with a linear-phase interpolator
-  whose phase 0 passes the original samples; max |x| over phases and channels. The three
-  interpolating branches are a banded matrix product over rows of 16 outputs (numpy/BLAS, no
-  numba), and a block or row whose samples cannot lift the running true peak (their peak times
-  the interpolator's largest L1 gain) is not interpolated.
+* True peak (BS.1770-4 Annex 2, >= 4x): the interpolator the limiter uses too
+  (mixgraph.dsp.truepeak: an 8x grid flat to 0.95 x Nyquist, refined between its points, whose
+  phase 0 passes the original samples); a block or window whose samples cannot lift the running
+  true peak (their peak times the interpolator's L1 gain bound) is not interpolated.
+* Two meters share these parts by composition: :class:`LoudnessMeter` (the programme: a premaster,
+  a master, a file) and :class:`LevelMeter` (a track or bus row of the report). ``compiled=True``
+  is the render's choice (numba kernels); the ``mixgraph meter`` command's default loads numpy,
+  soundfile and scipy's compiled sosfilt loop only.
 * The K-weighting runs scipy's compiled sosfilt loop without importing scipy.signal (which
   costs ~0.65 s and ~75 MB): ``mixgraph meter`` loads numpy and soundfile, ~35 MB in all.
 """
@@ -30,11 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mixgraph.dsp.oversample import Upsampler
+from mixgraph.dsp import truepeak
 from mixgraph.meter.result import MeterResult
 
 ABS_GATE = -70.0
-TP_ROWS = 128  # rows per true-peak matrix product: small enough for BLAS to keep it on one thread
 REL_GATE_I = -10.0
 REL_GATE_LRA = -20.0
 BANDS = (("sub", 0.0, 60.0), ("low", 60.0, 250.0), ("low_mid", 250.0, 2000.0),
@@ -131,116 +133,119 @@ def _lufs(power: float) -> float | None:
     return -0.691 + 10.0 * math.log10(power) if power > 0 else None
 
 
-class Meter:
-    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, true_peak: bool = True,
-                 light: bool = False, sos_filter=None, true_peak_kernel=None, stereo_kernel=None):
-        """``light``: only what a track or bus row of the report shows (integrated loudness, sample
-        and true peak, RMS/crest, clipped samples); no M/S maxima, LRA, series, spectrum,
-        correlation or mono fold-down (those come out as None / empty).
+class TruePeak:
+    """The running true peak of a stream (the interpolator of mixgraph.dsp.truepeak, shared with
+    the limiter). A block whose samples, with the history before it, cannot lift the running peak
+    (their largest |x| times GAIN_BOUND is below it) is not interpolated, and within a block only
+    the windows that can are. ``compiled``: the numba scan (the render's; numba is loaded there
+    anyway), else the numpy one (``mixgraph meter`` loads no numba): the same peak to rounding."""
 
-        ``sos_filter(sos, x, zi) -> (y, zi)``: the biquad cascade for the K-weighting; by default
-        scipy's compiled ``sosfilt`` loop (see :func:`_default_sosfilt`; the render passes its own
-        compiled kernel, whose samples match sosfilt's to rounding, about 1e-12 on full-scale
-        noise).
+    def __init__(self, channels: int, compiled: bool = False):
+        self.value = 0.0
+        self.hist = np.zeros((channels, truepeak.SUPPORT - 1))
+        self._scan = None
+        if compiled:
+            from mixgraph.dsp.kernels.truepeak import scan
 
-        ``true_peak_kernel``: ``kernels.true_peak_hot`` (numba), which the render passes: the true
-        peak from one compiled pass per block instead of the numpy chunk maxima and matrix
-        products (the same windows and taps, so the same peak to rounding).
+            self._scan = scan
 
-        ``stereo_kernel``: ``kernels.kweighted_stereo`` (numba), which the render passes: a full
-        stereo meter's K-weighting, bin powers (channels and mono fold-down), peak, clips and
-        energy sums in one compiled pass per block instead of a dozen numpy passes (the same
-        numbers to rounding)."""
-        self._sosfilt = sos_filter if sos_filter is not None else _default_sosfilt()
-        self._tp_kernel = true_peak_kernel
-        self._stereo_kernel = stereo_kernel if channels == 2 and not light else None
-        self._acc = np.zeros(3)  # stereo_kernel's partial bin: sum, mono sum, frames
-        self._sums = np.zeros(5)
-        if channels not in (1, 2):
-            raise ValueError("the meter takes mono or stereo")
-        self.sr = int(sample_rate)
+    def process(self, x: np.ndarray, block_max: float) -> None:
+        """Fold block x (C-contiguous when compiled; its largest |sample| is block_max) in."""
+        k = self.hist.shape[1]
+        n = x.shape[1]
+        if max(block_max, float(np.abs(self.hist).max())) * truepeak.GAIN_BOUND > self.value:
+            thr = self.value / truepeak.GAIN_BOUND
+            if self._scan is not None:  # the kernel moves the history on itself
+                peak = self._scan(truepeak.B1, truepeak.B2, self.hist, x, thr, np.empty(k + n),
+                                  np.empty(n + truepeak.PRE), _NO_WINDOWS)
+                self.value = max(self.value, peak)
+                return
+            ext = np.concatenate((self.hist, x), axis=1)
+            self.value = max(self.value, truepeak.scan_numpy(ext, thr))
+            self.hist = ext[:, -k:].copy()
+        elif n >= k:  # this block cannot raise the true peak; only the history moves on
+            self.hist = x[:, -k:].copy()
+        else:
+            self.hist = np.concatenate((self.hist, x), axis=1)[:, -k:].copy()
+
+
+_NO_WINDOWS = np.zeros(0)  # the scan's per-window peaks, not kept by a meter
+
+
+class _Front:
+    """What both meters read from each block: the K-weighting, the 10 ms bins of K-weighted power
+    summed over the channels (and, with ``mono``, of the mono fold-down (L + R) / 2, counted twice
+    as if played on both speakers), the sample peak, clipped samples and energy sums.
+
+    ``compiled``: a stereo block goes through one numba pass (``kernels.kweighted_stereo``) and a
+    mono one through the compiled biquad cascade; otherwise scipy's sosfilt loop and numpy (see
+    :func:`_default_sosfilt`). The numbers agree to rounding (about 1e-12 on full-scale noise)."""
+
+    def __init__(self, sample_rate: int, channels: int, compiled: bool, mono: bool):
         self.ch = channels
-        self.sos = k_weighting_sos(self.sr)
+        self.mono = mono
+        self.sos = k_weighting_sos(sample_rate)
         self.zi = np.zeros((2, channels, 2))
-        self.bin = self.sr // 100  # 10 ms
-        self.left = np.zeros((channels + 1, 0))  # leftover K-weighted squares (+ mono fold-down)
-        self.hist = np.zeros(0)  # the last 299 10 ms powers
-        self.hist_m = np.zeros(0)
-        self.nbins = 0
-        self.gate_blocks: list[float] = []
-        self.gate_blocks_mono: list[float] = []
-        self.st_values: list[float] = []
-        self.m_max = -math.inf
-        self.s_max = -math.inf
-        self.series: list[float | None] = []
-        self.series_every = max(1, int(round(series_step_s * 100)))
-        self.series_step_s = series_step_s
-        self.true_peak = true_peak
-        self.light = light
-        up = Upsampler(4, channels, cutoff=1.0)
-        taps = max(b.b.size for b in up.branches)  # branch 0 has one tap more; pad the others with 0
-        self.tp_h = np.ascontiguousarray(np.stack([np.pad(b.b, (0, taps - b.b.size)) for b in up.branches]))
-        self.tp_hist = np.zeros((channels, self.tp_h.shape[1] - 1))
-        # y[i, p] = sum_k h[p, k] x[i - k]: windows of the input times the reversed branches
-        self.tp_r = np.ascontiguousarray(self.tp_h[:, ::-1].T)
-        # no interpolated value can exceed (max |input| in its window) * (largest branch L1 norm)
-        self.tp_gain_bound = float(np.abs(self.tp_h).sum(axis=1).max())
-        # phases 1..3 of k = taps-1 consecutive outputs from their 2k inputs: column (p-1)k + b
-        # holds branch p reversed at rows b..b+k (see _true_peak)
-        k = self.tp_h.shape[1] - 1
-        centre = int(np.argmax(np.abs(self.tp_h[0])))
-        self.tp_phase0 = k - centre  # where phase 0 reads its sample
-        self.tp_gain0 = abs(float(self.tp_h[0, centre]))
-        self.tp_T = np.zeros((2 * k, 3 * k))
-        for p in range(1, 4):
-            for b in range(k):
-                self.tp_T[b : b + k + 1, (p - 1) * k + b] = self.tp_h[p, ::-1]
-        self.tp = 0.0
+        self.bin = sample_rate // 100  # 10 ms
+        self._stereo = None
+        if compiled:
+            from mixgraph.dsp.kernels.iir import sosfilt_zi
+            from mixgraph.meter.kernels import kweighted_stereo
+
+            self._filt = sosfilt_zi
+            if channels == 2:
+                self._stereo = kweighted_stereo
+        else:
+            self._filt = _default_sosfilt()
+        self._acc = np.zeros(3)  # the stereo kernel's partial bin: sum, mono sum, frames
+        self._sums = np.zeros(5)
+        self.left = np.zeros((channels + 1 if mono else 1, 0))  # leftover K-weighted squares
         self.peak = 0.0
         self.sumsq = 0.0
         self.frames = 0
         self.clipped = 0
-        self.lr = 0.0
         self.ll = 0.0
         self.rr = 0.0
-        self.nfft = 4096
-        self.spec_left = np.zeros((channels, 0))
-        self.spec = np.zeros(self.nfft // 2 + 1)
-        self.window = np.hanning(self.nfft)
+        self.lr = 0.0
 
-    def process(self, x: np.ndarray) -> None:
-        x = np.asarray(x, dtype=np.float64)
+    def process(self, x: np.ndarray) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """-> (largest |x|, the bins completed, their mono fold-down bins or None)."""
         n = x.shape[1]
-        if n == 0:
-            return
         self.frames += n
-        if self._stereo_kernel is not None:
-            self._process_stereo(np.ascontiguousarray(x))
-            return
+        if self._stereo is not None:
+            out = np.empty(n // self.bin + 1)
+            out_mono = np.empty(n // self.bin + 1)
+            k = self._stereo(x, self.sos, self.zi, self._acc, self.bin, out, out_mono, self._sums)
+            block_max, clipped, ll, rr, lr = (float(v) for v in self._sums)
+            self.peak = max(self.peak, block_max)
+            self.clipped += int(clipped)
+            self.sumsq += (ll + rr) / 2.0
+            if self.mono:
+                self.ll += ll
+                self.rr += rr
+                self.lr += lr
+            return block_max, out[:k], (2.0 * out_mono[:k]) if self.mono else None
         block_max = max(float(x.max()), -float(x.min()))  # max |x| without an |x| temporary
         self.peak = max(self.peak, block_max)
         if block_max >= 1.0:
             self.clipped += int(np.count_nonzero(np.abs(x) >= 1.0))
         energy = np.einsum("ij,ij->i", x, x)  # per-channel sum of squares, no x*x temporary
         self.sumsq += float(energy.sum()) / self.ch
-        self._update_true_peak(x, block_max)
-        y, self.zi = self._sosfilt(self.sos, x, self.zi)
-        if self.light:
+        y, self.zi = self._filt(self.sos, x, self.zi)
+        if not self.mono:
             sq = (y * y).sum(axis=0, keepdims=True)
             sq = np.concatenate((self.left, sq), axis=1) if self.left.shape[1] else sq
             full = sq.shape[1] // self.bin
-            if full:
-                self._gate_bins(sq[0, : full * self.bin].reshape(full, self.bin).sum(axis=1) / self.bin)
+            bins = sq[0, : full * self.bin].reshape(full, self.bin).sum(axis=1) / self.bin
             self.left = sq[:, full * self.bin :]
-            return
+            return block_max, bins, None
         if self.ch == 2:
             self.ll += float(energy[0])
             self.rr += float(energy[1])
             self.lr += float(np.einsum("i,i->", x[0], x[1]))
         # squares of the K-weighted channels and of the K-weighted mono fold-down (L+R)/2, after
         # the leftover of the last block. The K-weighting is linear, so K((L+R)/2) = (K(L)+K(R))/2
-        # (to rounding): one filter pass fewer. The fold-down is measured as if played on both
-        # speakers (its bin power counts twice).
+        # (to rounding): one filter pass fewer.
         lead = self.left.shape[1]
         sq = np.empty((self.ch + 1, lead + n))
         sq[:, :lead] = self.left
@@ -252,118 +257,154 @@ class Meter:
         else:
             sq[1, lead:] = sq[0, lead:]
         full = sq.shape[1] // self.bin
-        if full:
-            sums = sq[:, : full * self.bin].reshape(sq.shape[0], full, self.bin).sum(axis=2) / self.bin
-            self._bins(sums[: self.ch].sum(axis=0), 2.0 * sums[self.ch])
+        sums = sq[:, : full * self.bin].reshape(sq.shape[0], full, self.bin).sum(axis=2) / self.bin
         self.left = sq[:, full * self.bin :].copy()
-        self._spectrum(x)
+        return block_max, sums[: self.ch].sum(axis=0), 2.0 * sums[self.ch]
 
-    def _process_stereo(self, x: np.ndarray) -> None:
-        # the numpy path's numbers from one compiled pass (bins: the channels' K-weighted power
-        # summed, and the mono fold-down's, counted twice as below)
-        n = x.shape[1]
-        out = np.empty(n // self.bin + 1)
-        out_mono = np.empty(n // self.bin + 1)
-        k = self._stereo_kernel(x, self.sos, self.zi, self._acc, self.bin, out, out_mono, self._sums)
-        block_max, clipped, ll, rr, lr = (float(v) for v in self._sums)
-        self.peak = max(self.peak, block_max)
-        self.clipped += int(clipped)
-        self.sumsq += (ll + rr) / 2.0
-        self.ll += ll
-        self.rr += rr
-        self.lr += lr
-        self._update_true_peak(x, block_max)
-        if k:
-            self._bins(out[:k], 2.0 * out_mono[:k])
-        self._spectrum(x)
+    def rms(self) -> float:
+        return math.sqrt(self.sumsq / self.frames) if self.frames else 0.0
 
-    def _update_true_peak(self, x: np.ndarray, block_max: float) -> None:
-        """Fold block x (its largest |sample| is block_max) into the running true peak."""
-        if not self.true_peak:  # not asked for: the sample peak stands in (a lower bound)
-            self.tp = self.peak
-            return
-        if self._tp_kernel is not None:
-            self._update_true_peak_compiled(x, block_max)
-            return
-        block_peak = max(block_max, float(np.abs(self.tp_hist).max()))
-        k = self.tp_hist.shape[1]
-        if block_peak * self.tp_gain_bound > self.tp:
-            ext = np.concatenate((self.tp_hist, x), axis=1)
-            self.tp = max(self.tp, self._true_peak(ext))
-            self.tp_hist = ext[:, -k:].copy()
-        elif x.shape[1] >= k:  # this block cannot raise the true peak; only the history moves on
-            self.tp_hist = x[:, -k:].copy()
+
+class _GateBlocks:
+    """BS.1770's 400 ms gating blocks every 100 ms from the 10 ms bins (all a level meter keeps),
+    in one compiled pass per block (``kernels.window_means``) or numpy strided windows."""
+
+    def __init__(self, compiled: bool):
+        self.hist = np.zeros(0)  # the last 39 bins
+        self.nbins = 0
+        self.blocks: list[float] = []
+        self._means = None
+        if compiled:
+            from mixgraph.meter.kernels import window_means
+
+            self._means = window_means
+
+    def add(self, p: np.ndarray) -> None:
+        allp = np.concatenate((self.hist, p)) if self.hist.size else p
+        c0 = self.nbins - self.hist.size  # absolute index of allp[0]
+        if self._means is not None:
+            first = max(self.nbins, c0 + 39)  # a new bin that ends a full 40-bin window ...
+            first += (9 - first % 10) % 10  # ... and every 10th bin from there
+            out = np.empty(allp.size // 10 + 1)
+            k = self._means(allp, first - c0, 10, 40, out)
+            if k:
+                self.blocks.extend(out[:k].tolist())
         else:
-            self.tp_hist = np.concatenate((self.tp_hist, x), axis=1)[:, -k:].copy()
-
-    def _update_true_peak_compiled(self, x: np.ndarray, block_max: float) -> None:
-        # the rule above (interpolate only when the block can beat the running peak, and there
-        # only the windows that can) in the compiled kernel, without joining history and block
-        # into one copy: the windows that reach into the history come from a short joined head,
-        # all others from x itself. The same windows and sums as one pass over the joined block.
-        k = self.tp_hist.shape[1]
-        n = x.shape[1]
-        if max(block_max, float(np.abs(self.tp_hist).max())) * self.tp_gain_bound > self.tp:
-            thr = self.tp / self.tp_gain_bound
-            head = np.concatenate((self.tp_hist, x[:, :k]), axis=1)
-            peak = self._tp_kernel(self.tp_r, head, thr)
-            if n > k:
-                peak = max(peak, self._tp_kernel(self.tp_r, x, thr))
-            self.tp = max(self.tp, peak)
-        else:
-            head = None
-        if n >= k:
-            self.tp_hist = x[:, -k:].copy()
-        else:
-            joined = head if head is not None else np.concatenate((self.tp_hist, x), axis=1)
-            self.tp_hist = joined[:, -k:].copy()
-
-    def _true_peak(self, ext: np.ndarray) -> float:
-        """max |y| of the 4x interpolation of ext[:, k:] given the k = taps-1 samples of history before it.
-
-        Phase 0 passes the samples, delayed by d and scaled by its centre tap g (1 + 1e-5 from the
-        design's DC normalisation; its other taps add up to 2e-16), so its maximum is
-        g * max |x| over ext[:, k-d : k-d+n].
-        Phases 1-3 for k consecutive outputs of a channel depend on 2k consecutive inputs: the
-        outputs come in rows of k, one matrix product of the rows' 2k-sample windows with a
-        (2k, 3k) banded matrix of the branches (a few large BLAS products instead of many small
-        windows). A row whose 2k inputs all lie at or below tp / L1 (the largest branch L1 norm)
-        cannot beat the running peak and is not interpolated: the same result as interpolating
-        everything."""
-        k = self.tp_hist.shape[1]
-        ch, n = ext.shape[0], ext.shape[1] - k
-        body = ext[:, self.tp_phase0 : self.tp_phase0 + n]
-        peak = max(float(body.max()), -float(body.min())) * self.tp_gain0
-        thr = self.tp / self.tp_gain_bound
-        rows = n // k
-        if rows:
-            c = ext[:, : (rows + 1) * k].reshape(ch, rows + 1, k)
-            cmax = np.maximum(c.max(axis=2), -c.min(axis=2))  # max |x| of each k-sample chunk
-            hot = np.maximum(cmax[:, :-1], cmax[:, 1:]) > thr  # row r reads chunks r and r+1
-            windows = np.lib.stride_tricks.sliding_window_view(ext, 2 * k, axis=1)[:, ::k][:, :rows]
-            sel = windows[hot]  # (hot rows, 2k), a contiguous copy
-            if sel.shape[0]:
-                y = np.empty((sel.shape[0], self.tp_T.shape[1]))
-                for s in range(0, sel.shape[0], TP_ROWS):
-                    np.matmul(sel[s : s + TP_ROWS], self.tp_T, out=y[s : s + TP_ROWS])
-                peak = max(peak, float(y.max()), -float(y.min()))
-        if rows * k < n:  # the last n mod k outputs, window by window
-            w = np.lib.stride_tricks.sliding_window_view(ext[:, rows * k :], k + 1, axis=1)
-            y = w @ self.tp_r[:, 1:]
-            peak = max(peak, float(y.max()), -float(y.min()))
-        return peak
-
-    def _gate_bins(self, p: np.ndarray) -> None:
-        """Light mode: only the 400 ms gating blocks that end on every 10th bin."""
-        allp = np.concatenate((self.hist, p))
-        c0 = self.nbins - self.hist.size
-        ends = np.arange(c0 + 39, c0 + allp.size)  # absolute end bin of each full 40-bin window
-        sel = (ends >= self.nbins) & ((ends + 1) % 10 == 0)
-        if sel.any():
-            win = np.lib.stride_tricks.sliding_window_view(allp, 40)
-            self.gate_blocks.extend((win[sel].sum(axis=-1) / 40).tolist())
+            ends = np.arange(c0 + 39, c0 + allp.size)  # absolute end bin of each full 40-bin window
+            sel = (ends >= self.nbins) & ((ends + 1) % 10 == 0)
+            if sel.any():
+                win = np.lib.stride_tricks.sliding_window_view(allp, 40)
+                self.blocks.extend((win[sel].sum(axis=-1) / 40).tolist())
         self.nbins += p.size
         self.hist = allp[-39:]
+
+
+def _db(v: float) -> float:
+    return 20.0 * math.log10(v) if v > 0 else -200.0
+
+
+def _integrated(blocks: list[float]) -> float | None:
+    b = np.asarray(blocks)
+    if b.size == 0:
+        return None
+    lk = -0.691 + 10.0 * np.log10(np.maximum(b, 1e-30))
+    b1 = b[lk > ABS_GATE]
+    if b1.size == 0:
+        return None
+    rel = -0.691 + 10.0 * math.log10(b1.mean()) + REL_GATE_I
+    b2 = b[lk > rel]
+    b2 = b2[-0.691 + 10.0 * np.log10(np.maximum(b2, 1e-30)) > ABS_GATE]
+    return _lufs(float(b2.mean())) if b2.size else None
+
+
+def _check_channels(channels: int) -> None:
+    if channels not in (1, 2):
+        raise ValueError("the meter takes mono or stereo")
+
+
+class LevelMeter:
+    """A track or bus row of the report: integrated loudness, sample and true peak, RMS/crest,
+    clipped samples (the other fields of its result are None or empty).
+
+    ``compiled``: the render's numba kernels (see :class:`_Front`, :class:`TruePeak`); the numbers
+    are the numpy path's to rounding. ``true_peak=False``: loudness passes that need no peak (the
+    loudness solver's); the sample peak then stands in for the true peak (a lower bound)."""
+
+    def __init__(self, sample_rate: int, channels: int, compiled: bool = False, true_peak: bool = True):
+        _check_channels(channels)
+        self.sr = int(sample_rate)
+        self.ch = channels
+        self.compiled = compiled
+        self.front = _Front(self.sr, channels, compiled, mono=False)
+        self.true_peak = TruePeak(channels, compiled) if true_peak else None
+        self.gate = _GateBlocks(compiled)
+
+    def process(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1] == 0:
+            return
+        if self.compiled:
+            x = np.ascontiguousarray(x)
+        block_max, bins, _ = self.front.process(x)
+        if self.true_peak is not None:
+            self.true_peak.process(x, block_max)
+        if bins.size:
+            self.gate.add(bins)
+
+    def result(self) -> MeterResult:
+        f = self.front
+        integrated = _integrated(self.gate.blocks)
+        rms = f.rms()
+        tp = _db(self.true_peak.value if self.true_peak is not None else f.peak)
+        return MeterResult(
+            sample_rate=self.sr, channels=self.ch, duration_s=f.frames / self.sr,
+            integrated_lufs=integrated, momentary_max_lufs=None, short_term_max_lufs=None, lra_lu=None,
+            true_peak_dbtp=tp, sample_peak_dbfs=_db(f.peak), rms_dbfs=_db(rms),
+            crest_db=_db(f.peak) - _db(rms) if rms > 0 else 0.0,
+            plr_db=(tp - integrated) if integrated is not None else None,
+            correlation=None, mono_loudness_diff_lu=None, clipped_samples=f.clipped)
+
+
+class LoudnessMeter:
+    """The programme meter: integrated loudness, momentary and short-term maxima, LRA, the
+    short-term series, spectral balance, stereo correlation, mono fold-down loudness, true peak,
+    and the level meter's peaks and RMS. ``compiled``: as :class:`LevelMeter`."""
+
+    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, compiled: bool = False):
+        _check_channels(channels)
+        self.sr = int(sample_rate)
+        self.ch = channels
+        self.compiled = compiled
+        self.front = _Front(self.sr, channels, compiled, mono=True)
+        self.true_peak = TruePeak(channels, compiled)
+        self.hist = np.zeros(0)  # the last 299 10 ms powers
+        self.hist_m = np.zeros(0)
+        self.nbins = 0
+        self.gate_blocks: list[float] = []
+        self.gate_blocks_mono: list[float] = []
+        self.st_values: list[float] = []
+        self.m_max = -math.inf
+        self.s_max = -math.inf
+        self.series: list[float | None] = []
+        self.series_every = max(1, int(round(series_step_s * 100)))
+        self.series_step_s = series_step_s
+        self.nfft = 4096
+        self.spec_left = np.zeros((channels, 0))
+        self.spec = np.zeros(self.nfft // 2 + 1)
+        self.window = np.hanning(self.nfft)
+
+    def process(self, x: np.ndarray) -> None:
+        x = np.asarray(x, dtype=np.float64)
+        if x.shape[1] == 0:
+            return
+        if self.compiled:
+            x = np.ascontiguousarray(x)
+        block_max, bins, mono = self.front.process(x)
+        self.true_peak.process(x, block_max)
+        if bins.size:
+            self._bins(bins, mono)
+        self._spectrum(x)
+
 
     def _bins(self, p: np.ndarray, pm: np.ndarray) -> None:
         """Account for k new 10 ms bins (vectorised): M/S maxima, gating blocks, LRA values."""
@@ -423,20 +464,6 @@ class Meter:
             self.spec += sums[0::2] + sums[1::2]
         self.spec_left = buf[:, k * self.nfft :]
 
-    @staticmethod
-    def _integrated(blocks: list[float]) -> float | None:
-        b = np.asarray(blocks)
-        if b.size == 0:
-            return None
-        lk = -0.691 + 10.0 * np.log10(np.maximum(b, 1e-30))
-        b1 = b[lk > ABS_GATE]
-        if b1.size == 0:
-            return None
-        rel = -0.691 + 10.0 * math.log10(b1.mean()) + REL_GATE_I
-        b2 = b[lk > rel]
-        b2 = b2[-0.691 + 10.0 * np.log10(np.maximum(b2, 1e-30)) > ABS_GATE]
-        return _lufs(float(b2.mean())) if b2.size else None
-
     def _lra(self) -> float | None:
         s = np.asarray(self.st_values)
         if s.size == 0:
@@ -452,16 +479,14 @@ class Meter:
         return float(np.percentile(l2, 95) - np.percentile(l2, 10))
 
     def result(self) -> MeterResult:
-        def db(v: float) -> float:
-            return 20.0 * math.log10(v) if v > 0 else -200.0
-
-        integrated = self._integrated(self.gate_blocks)
-        mono_i = None if self.light else self._integrated(self.gate_blocks_mono)
-        rms = math.sqrt(self.sumsq / self.frames) if self.frames else 0.0
+        f = self.front
+        integrated = _integrated(self.gate_blocks)
+        mono_i = _integrated(self.gate_blocks_mono)
+        rms = f.rms()
         corr = None
-        if self.ch == 2 and self.ll > 0 and self.rr > 0:
-            corr = self.lr / math.sqrt(self.ll * self.rr)
-        tp = db(self.tp)
+        if self.ch == 2 and f.ll > 0 and f.rr > 0:
+            corr = f.lr / math.sqrt(f.ll * f.rr)
+        tp = _db(self.true_peak.value)
         bands = {}
         total = float(self.spec.sum())
         if total > 0:
@@ -470,24 +495,24 @@ class Meter:
                 p = float(self.spec[(freqs >= lo) & (freqs < hi)].sum())
                 bands[name] = round(10.0 * math.log10(p / total), 3) if p > 0 else -200.0
         return MeterResult(
-            sample_rate=self.sr, channels=self.ch, duration_s=self.frames / self.sr,
+            sample_rate=self.sr, channels=self.ch, duration_s=f.frames / self.sr,
             integrated_lufs=integrated,
             momentary_max_lufs=self.m_max if self.nbins >= 40 and math.isfinite(self.m_max) else None,
             short_term_max_lufs=self.s_max if self.nbins >= 300 and math.isfinite(self.s_max) else None,
-            lra_lu=self._lra() if self.nbins >= 300 and not self.light else None,
-            true_peak_dbtp=tp, sample_peak_dbfs=db(self.peak), rms_dbfs=db(rms),
-            crest_db=db(self.peak) - db(rms) if rms > 0 else 0.0,
+            lra_lu=self._lra() if self.nbins >= 300 else None,
+            true_peak_dbtp=tp, sample_peak_dbfs=_db(f.peak), rms_dbfs=_db(rms),
+            crest_db=_db(f.peak) - _db(rms) if rms > 0 else 0.0,
             plr_db=(tp - integrated) if integrated is not None else None,
             correlation=corr,
             mono_loudness_diff_lu=(mono_i - integrated) if (integrated is not None and mono_i is not None) else (
-                None if integrated is None or self.light else -200.0),
-            clipped_samples=self.clipped, spectral_balance_db=bands,
+                None if integrated is None else -200.0),
+            clipped_samples=f.clipped, spectral_balance_db=bands,
             short_term_series=tuple(self.series), series_step_s=self.series_step_s)
 
 
 def measure_array(x: np.ndarray, sample_rate: int, block: int = 65536) -> MeterResult:
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    m = Meter(sample_rate, x.shape[0])
+    m = LoudnessMeter(sample_rate, x.shape[0])
     for i in range(0, x.shape[1], block):
         m.process(x[:, i : i + block])
     return m.result()

@@ -32,14 +32,15 @@ def _late_calls():
     compiles none of them)."""
     from mixgraph.dsp.dither import _encode16, _encode32
     from mixgraph.dsp.kernels.dynamics import fold_gain_reduction
-    from mixgraph.dsp.kernels.limiter import limiter_gain, oversampled_peak
-    from mixgraph.meter.kernels import true_peak_hot, window_means
+    from mixgraph.dsp.kernels.limiter import limiter_gain
+    from mixgraph.dsp.kernels.truepeak import scan
+    from mixgraph.meter.kernels import window_means
 
     x = np.zeros((2, 64))
     return [
-        (true_peak_hot, (np.zeros((17, 4)), np.zeros((2, 80)), 0.5)),
+        (scan, (np.zeros(64), np.zeros((3, 8)), np.zeros((2, 67)), x, 0.5, np.empty(131), np.empty(68),
+                np.zeros(64))),
         (window_means, (np.zeros(100), 0, 10, 40, np.empty(20))),
-        (oversampled_peak, (np.zeros((8, 17)), x, np.zeros((2, 16)), 0.5, np.empty(80), np.zeros(64))),
         (limiter_gain, (np.ones(70), 7, 0.99, np.ones(1), np.ones(6), np.array([6.0, 0.0]), np.empty(64))),
         (fold_gain_reduction, (np.zeros(64), 48000, np.zeros(4), np.empty(64))),
         (_encode32, (x, 2.0 ** 23, np.zeros((64, 2, 2)), 1, 24, 8, np.empty((64, 2), dtype=np.int32),

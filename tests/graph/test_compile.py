@@ -87,11 +87,13 @@ def test_limiter_latency_is_compensated_on_parallel_paths_and_trimmed():
                 outputs={"m": {"path": "m.wav"}, "p": {"path": "p.wav", "tap": "premaster"}})
     plan = compile_session(s)
     lat_b = plan.node("track:b").latency_samples
-    assert lat_b == 240 + 8  # 5 ms lookahead at 48 kHz + the true-peak interpolator
+    from mixgraph.dsp.truepeak import DELAY
+
+    assert lat_b == 240 + DELAY  # 5 ms lookahead at 48 kHz + the true-peak interpolator
     delays = {i.source: i.delay_samples for i in plan.node("bus:bus").inputs}
     assert delays == {"track:a": lat_b, "track:b": 0}
     taps = {t.name: t.trim_samples for t in plan.taps}
-    assert taps == {"premaster": lat_b, "master": lat_b + 96 + 8}
+    assert taps == {"premaster": lat_b, "master": lat_b + 96 + DELAY}
 
 
 def test_late_sidechain_key_delays_the_keyed_signal():
@@ -99,7 +101,9 @@ def test_late_sidechain_key_delays_the_keyed_signal():
                         "bass": {"source": "b", "chain": [{"type": "compressor", "sidechain": {"from": "kick"}}]}})
     plan = compile_session(s)
     bass = plan.node("track:bass")
-    assert bass.input_delay_samples == plan.node("track:kick").latency_samples == 48 + 8
+    from mixgraph.dsp.truepeak import DELAY
+
+    assert bass.input_delay_samples == plan.node("track:kick").latency_samples == 48 + DELAY
     assert bass.chain[0].sidechain.delay_samples == 0
 
 

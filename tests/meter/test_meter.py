@@ -7,7 +7,7 @@ import pyloudnorm
 import pytest
 from scipy import signal
 
-from mixgraph.meter import Meter, measure_array
+from mixgraph.meter import LevelMeter, LoudnessMeter, measure_array
 
 SR = 48000
 
@@ -86,17 +86,15 @@ def test_stats_of_a_sine():
 
 
 def test_streaming_meter_counts_clips():
-    m = Meter(SR, 1)
+    m = LevelMeter(SR, 1)
     m.process(np.array([[0.5, 1.0, -1.2, 0.3]]))
     assert m.result().clipped_samples == 2
 
 
-def test_light_meter_gives_the_same_loudness_and_peaks_and_nothing_else():
-    from mixgraph.meter.meter import Meter
-
+def test_level_meter_gives_the_loudness_meters_loudness_and_peaks_and_nothing_else():
     x = music_like(6.0)
     for block in (7, 4096, x.shape[1]):
-        full, light = Meter(SR, 2), Meter(SR, 2, light=True)
+        full, light = LoudnessMeter(SR, 2), LevelMeter(SR, 2)
         for i in range(0, x.shape[1], block):
             full.process(x[:, i : i + block])
             light.process(x[:, i : i + block])
@@ -131,7 +129,7 @@ def test_spectral_balance_puts_each_tone_s_power_in_its_band():
     t = np.arange(SR * 6) / SR
     freqs, amps = (120.0, 700.0, 3500.0, 10000.0), (0.4, 0.2, 0.1, 0.05)
     x = sum(a * np.sin(2 * np.pi * f * t) for f, a in zip(freqs, amps, strict=True))
-    m = Meter(SR, 2)
+    m = LoudnessMeter(SR, 2)
     interleaved = np.stack((x, x), axis=1)  # (n, 2), as read from a file: blocks are views of .T
     for i in range(0, t.size, 7777):  # blocks not a multiple of the FFT size
         m.process(interleaved[i : i + 7777].T)

@@ -1,6 +1,6 @@
-"""The meter's fast paths against plain references: the true peak against a direct 4x
-interpolation (zero-stuffing and one convolution with the prototype filter), the K-weighting loop
-against scipy.signal.sosfilt, and what `mixgraph meter` loads."""
+"""The meter's fast paths against plain references: the true peak against a direct interpolation
+(zero-stuffing and one convolution with the cascade built by scipy.signal.firwin), the K-weighting
+loop against scipy.signal.sosfilt, and what `mixgraph meter` loads."""
 
 from __future__ import annotations
 
@@ -13,22 +13,15 @@ import pytest
 import soundfile as sf
 from scipy import signal
 
-from mixgraph.dsp.oversample import design
-from mixgraph.meter.meter import Meter, _default_sosfilt, k_weighting_sos
+from mixgraph.meter import LoudnessMeter
+from mixgraph.meter.meter import _default_sosfilt, k_weighting_sos
+from tests.dsp.test_truepeak import direct_peak
 
 SR = 48000
 
 
 def reference_true_peak_db(x: np.ndarray) -> float:
-    """max |y| of the 4x interpolation: zeros between the samples, the whole 65-tap prototype."""
-    h = 4.0 * design(4, cutoff=1.0)
-    peak = 0.0
-    for ch in x:
-        u = np.zeros(4 * ch.size)
-        u[::4] = ch
-        y = np.convolve(u, h)[: u.size]  # the outputs whose newest input is a sample of x
-        peak = max(peak, float(np.abs(y).max()))
-    return 20.0 * np.log10(peak)
+    return 20.0 * np.log10(direct_peak(x))
 
 
 def signals():
@@ -44,29 +37,22 @@ def signals():
     return {"noisy": noisy, "near_nyquist": nyq, "impulse": impulse, "quiet_then_loud": quiet_then_loud}
 
 
-def compiled_true_peak():
-    from mixgraph.meter.kernels import true_peak_hot
-
-    return true_peak_hot
-
-
-@pytest.mark.parametrize("path", ["numpy", "compiled"])  # the meter command's; the render's
+@pytest.mark.parametrize("compiled", [False, True])  # the meter command's; the render's
 @pytest.mark.parametrize("name", ["noisy", "near_nyquist", "impulse", "quiet_then_loud"])
-def test_true_peak_equals_a_direct_interpolation_for_any_block_cut(name, path):
+def test_true_peak_equals_a_direct_interpolation_for_any_block_cut(name, compiled):
     x = signals()[name]
     ref = reference_true_peak_db(x)
-    kernel = compiled_true_peak() if path == "compiled" else None
     for block in ((1,) if x.shape[1] < 10000 else ()) + (7, 16, 17, 33, 4096, 65536, x.shape[1]):
-        m = Meter(SR, 2, true_peak_kernel=kernel)
+        m = LoudnessMeter(SR, 2, compiled=compiled)
         for i in range(0, x.shape[1], block):
             m.process(x[:, i : i + block])
         assert m.result().true_peak_dbtp == pytest.approx(ref, abs=1e-12), block
 
 
-@pytest.mark.parametrize("path", ["numpy", "compiled"])
-def test_mono_true_peak_equals_a_direct_interpolation(path):
+@pytest.mark.parametrize("compiled", [False, True])
+def test_mono_true_peak_equals_a_direct_interpolation(compiled):
     x = signals()["noisy"][:1]
-    m = Meter(SR, 1, true_peak_kernel=compiled_true_peak() if path == "compiled" else None)
+    m = LoudnessMeter(SR, 1, compiled=compiled)
     for i in range(0, x.shape[1], 10000):
         m.process(x[:, i : i + 10000])
     assert m.result().true_peak_dbtp == pytest.approx(reference_true_peak_db(x), abs=1e-12)
@@ -104,22 +90,20 @@ def test_meter_command_loads_neither_scipy_signal_nor_numba(tmp_path):
 def test_the_renders_compiled_stereo_meter_gives_the_numpy_meters_numbers():
     # the render's premaster and master meters (K-weighting, bins, mono fold-down, sums in one
     # compiled pass) against the meter command's numpy path, for any block cut
-    from mixgraph.mastering.stage import COMPILED
-
     rng = np.random.default_rng(4)
     n = 12 * SR + 777
     level = np.repeat(rng.uniform(0.02, 0.7, size=n // 9600 + 1), 9600)[:n]
     x = rng.standard_normal((2, n)) * level * 0.4
     x[1] = 0.6 * x[0] + 0.4 * x[1]  # correlated channels
     x[:, 5000:5010] = 1.2  # some clipped samples
-    ref = Meter(SR, 2)
+    ref = LoudnessMeter(SR, 2)
     for i in range(0, n, 4096):
         ref.process(x[:, i : i + 4096])
     want = ref.result().to_dict()
     assert want["clipped_samples"] >= 20 and want["lra_lu"] > 1.0
     for block in (7, 4096, 65536, n):
-        m = Meter(SR, 2, **COMPILED)
-        assert m._stereo_kernel is not None
+        m = LoudnessMeter(SR, 2, compiled=True)
+        assert m.front._stereo is not None
         for i in range(0, n, block):
             m.process(x[:, i : i + block])
         got = m.result().to_dict()

@@ -124,14 +124,14 @@ def test_outputs_metered_as_written_read_back_the_same(tmp_path):
 def test_float_output_metered_as_written(tmp_path):
     from mixgraph.audio.writer import OutputWriter
     from mixgraph.graph.plan import OutputPlan
-    from mixgraph.meter import Meter, measure_array
+    from mixgraph.meter import LoudnessMeter, measure_array
 
     x = 0.3 * np.random.default_rng(5).standard_normal((2, SR * 3))
     out = OutputPlan(name="m", path=str(tmp_path / "m.wav"), rel_path="m.wav", tap="master", format="wav", sample_rate=SR,
                      bit_depth="32f", dither="none")
     w = OutputWriter(out, tmp_path / "m.wav", SR, 2, 0, tmp=tmp_path / "m.wav")
     assert w.lossless
-    w.meter = Meter(SR, 2)
+    w.meter = LoudnessMeter(SR, 2)
     for i in range(0, x.shape[1], 10000):
         w.write(x[:, i : i + 10000])
     w.finish()
@@ -196,8 +196,10 @@ def test_compiler_compensates_limiter_latency_on_a_parallel_path(tmp_path):
     data = write_stems(tmp_path / "stems", names=("a",))
     s = session_file(tmp_path, {
         "tracks": {"a": {"source": "a.wav", "out": "bus", "gain_db": -20},
-                   "b": {"source": "a.wav", "out": "bus", "gain_db": -20,
-                         "chain": [{"type": "limiter", "ceiling_dbtp": 0.0}]}},
+                   # 6 dB down into the limiter: the noise's true peak (-0.08 dBTP) would reach its
+                   # threshold (ceiling less 0.1 dB) and the limiter would act, not pass it through
+                   "b": {"source": "a.wav", "out": "bus", "gain_db": -14,
+                         "chain": [{"type": "gain", "gain_db": -6.0}, {"type": "limiter", "ceiling_dbtp": 0.0}]}},
         "buses": {"bus": {}},
         "outputs": {"mix": {"path": "out/mix.wav", "tap": "premaster", "bit_depth": "32f"}}})
     render_session(s, node_meters=False)

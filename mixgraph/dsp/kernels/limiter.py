@@ -1,5 +1,5 @@
-"""The limiter's kernels: its oversampled peak detector and its gain (running minimum, release,
-moving average) in one pass."""
+"""The limiter's gain kernel (running minimum, release, moving average in one pass); its true-peak
+detector is the shared scan of mixgraph.dsp.kernels.truepeak."""
 
 from __future__ import annotations
 
@@ -7,49 +7,6 @@ import numpy as np
 from numba import njit
 
 from mixgraph.dsp.kernels.fma import fma
-
-
-@njit(cache=True, nogil=True)
-def oversampled_peak(r: np.ndarray, x: np.ndarray, hist: np.ndarray, thr: float, ext: np.ndarray,
-                     p: np.ndarray) -> None:
-    """The limiter's detector: p[i] = max over channels and phases k of |sum_j r[k, j] ext[c, i + j]|
-    (r: the polyphase branches, taps reversed and zero-padded in front to one length m; ext: the
-    last m - 1 inputs of the channel, from ``hist``, then x[c]). Summed in the order of
-    fir_stream, so the values are those of the per-branch FIR.
-
-    Only windows holding a sample above ``thr`` are computed; the caller sets thr = ceiling / G,
-    G >= max_k sum_j |r[k, j]|, so a window without one cannot exceed the ceiling and p there
-    stays as the caller set it (0: no gain reduction either way). ``hist`` (channels, m - 1) is
-    updated; ``ext`` is scratch of m - 1 + n."""
-    phases, m = r.shape
-    ch, n = x.shape
-    h = m - 1
-    for c in range(ch):
-        for i in range(h):
-            ext[i] = hist[c, i]
-        for i in range(n):
-            ext[h + i] = x[c, i]
-        hot = 0  # samples above thr in the window ext[i : i + m]
-        for j in range(h):
-            if abs(ext[j]) > thr:
-                hot += 1
-        for i in range(n):
-            if abs(ext[i + h]) > thr:
-                hot += 1
-            if hot > 0:
-                best = p[i]
-                for k in range(phases):
-                    acc = 0.0
-                    for j in range(m):
-                        acc += r[k, j] * ext[i + j]
-                    a = abs(acc)
-                    if a > best:
-                        best = a
-                p[i] = best
-            if abs(ext[i]) > thr:
-                hot -= 1
-        for i in range(h):
-            hist[c, i] = ext[n + i]
 
 
 @njit(cache=True, nogil=True)
