@@ -274,16 +274,19 @@ LOSSY_TRIES = 4
 
 
 def encode_lossy(writers: list[OutputWriter], lp: LoudnessPlan | None) -> dict[str, MeterResult]:
-    """Encode the lossy masters of a group so each decodes at or under the ceiling: a file that
-    overshoots (the codec's filtering and quantisation add peaks the limiter never saw) is encoded
-    again from its spill, lowered by the overshoot plus its margin, at most LOSSY_TRIES times.
-    Returns the meter of each file as decoded from disk; RenderError when one stays over."""
+    """Encode the lossy masters of a group so each decodes under the ceiling by its margin (the
+    margin covers the 4x meter's under-read of the true peak): a file that overshoots (the codec's
+    filtering and quantisation add peaks the limiter never saw) is encoded again from its spill,
+    lowered by the overshoot plus half the margin, at most LOSSY_TRIES times. Returns the meter of
+    each file as decoded from disk; RenderError when one stays over."""
     from mixgraph.audio.reader import open_audio
 
     metered: dict[str, MeterResult] = {}
     for w in writers:
         if w.lossless or lp is None:
             continue
+        margin = w.out.ceiling_margin_db or 0.0
+        limit = lp.ceiling_dbtp - margin
         gain = 0.0
         for _ in range(LOSSY_TRIES):
             w.encode(gain)
@@ -292,13 +295,14 @@ def encode_lossy(writers: list[OutputWriter], lp: LoudnessPlan | None) -> dict[s
                 for block in r.blocks(65536):
                     meter.process(block)
             m = meter.result()
-            over = m.true_peak_dbtp - lp.ceiling_dbtp
+            over = m.true_peak_dbtp - limit
             if over <= 1e-9:
                 break
-            gain -= over + (w.out.ceiling_margin_db or 0.0)
+            gain -= over + margin / 2
         else:
-            raise RenderError(f"{printable(w.path)}: decodes to {m.true_peak_dbtp:.2f} dBTP after {LOSSY_TRIES} "
-                              f"encodes, above the ceiling {lp.ceiling_dbtp:g} dBTP; nothing was written.",
+            raise RenderError(f"{printable(str(w.path))}: decodes to {m.true_peak_dbtp:.2f} dBTP after {LOSSY_TRIES} "
+                              f"encodes, above the ceiling {lp.ceiling_dbtp:g} dBTP less its {margin:g} dB margin; "
+                              "nothing was written.",
                               hint="Give it a higher bitrate_kbps or a larger ceiling_margin_db.")
         metered[w.out.name] = m
     return metered

@@ -460,8 +460,8 @@ class Master(Model):
 #: the bitrate range of lossy outputs, kbps (MPEG-2.5's 8 kbps .. Vorbis quality 10's nominal 500)
 MIN_BITRATE_KBPS = 8
 MAX_BITRATE_KBPS = 500
-#: the margin under the ceiling a lossy master is encoded again with after an overshoot, dB: covers
-#: the codec's own variation between two encodes and the 4x meter's under-read of the true peak
+#: how far under its ceiling a lossy master's decoded true peak must be, dB: covers the 4x meter's
+#: under-read of the true peak (0.01 .. 0.02 dB on codec output) and the codec's variation between encodes
 DEFAULT_CEILING_MARGIN_DB = 0.1
 
 #: ISRC (ISO 3901): country (2 letters), registrant (3 letters or digits), year (2 digits),
@@ -527,8 +527,8 @@ class Output(Model):
         "quality whose nominal rate it is (approximate: Vorbis is variable). Null: 128. Lossy outputs only.")
     ceiling_margin_db: float | None = Field(
         None, ge=0, le=3,
-        description="A lossy master whose decoded true peak is over its ceiling is encoded again, lowered by "
-        f"the overshoot plus this margin, dB (null: {DEFAULT_CEILING_MARGIN_DB:g}; a lossy 'master' output only).")
+        description="How far under its ceiling a lossy master's decoded true peak must be, dB; a file the codec "
+        f"pushes over is encoded again, lower (null: {DEFAULT_CEILING_MARGIN_DB:g}; a lossy 'master' output only).")
 
     @model_validator(mode="after")
     def _lossy_has_no_bit_depth(self) -> Output:
