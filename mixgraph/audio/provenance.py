@@ -97,6 +97,9 @@ def sidecar_text(plan: RenderPlan, *, session_file: str | None, session_sha256: 
             "bit_depth": w.bit_depth,
             "frames": w.frames,
             "sha256_samples": w.sha256,
+            # a lossy file: its bitrate and the gain it was encoded with to decode under its ceiling
+            "bitrate_kbps": getattr(w, "bitrate_kbps", None),
+            "codec_gain_db": _round(getattr(w, "codec_gain_db", 0.0)),
         },
         "integrated_lufs": _round(m.integrated_lufs),
         "true_peak_dbtp": _round(m.true_peak_dbtp),

@@ -57,7 +57,7 @@ def flac_comments(path) -> dict[str, list[str]]:
 
 
 def ogg_pages(path):
-    """(header_type, granule, sequence, crc, lacing, body) of every page."""
+    """(header_type, granule, sequence, crc, page bytes) of every page."""
     b = open(path, "rb").read()
     i = 0
     while i < len(b):

@@ -57,6 +57,9 @@ def test_lossy_masters_decode_under_the_ceiling_at_every_bitrate(tmp_path):
         assert mp3_first_frame_kbps(tmp_path / f"out/m{k}.mp3") == k
     # the lossless master is as mastered: the lowering is the lossy files' own
     assert by_name["wav"].written.codec_gain_db == 0.0
+    side = json.loads((tmp_path / "out/m128.mp3.json").read_text())["output"]
+    assert side["bitrate_kbps"] == 128
+    assert side["codec_gain_db"] == round(by_name["mp3-128"].written.codec_gain_db, 3)
 
 
 def test_lossy_master_still_over_the_ceiling_is_an_error_and_nothing_is_written(tmp_path, monkeypatch):
@@ -92,6 +95,17 @@ def test_release_metadata_in_every_format(tmp_path):
     assert "plan sha256:" in frames["COMM"] and frames["TSSE"].startswith("mixgraph ")
     with sf.SoundFile(o / "m.aiff") as f:  # AIFF: libsndfile's NAME, AUTH, (c) chunks; no ISRC field
         assert (f.title, f.artist, f.copyright) == ("Night Drive", "The Band", "2024 Label Ltd")
+
+
+def test_a_variant_sets_its_own_isrc(tmp_path):
+    path = loud_session(tmp_path, {"wav": {"path": "out/{name}{variant}.wav"}}, RELEASE)
+    doc = yaml.safe_load(path.read_text())
+    doc["variants"] = {"instrumental": {"mute": ["vocal"], "set": {"release.isrc": "GBABC2400002",
+                                                                   "release.title": "Night Drive (Instrumental)"}}}
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    render_session(path, variant="instrumental", node_meters=False)
+    info = riff_info(next((tmp_path / "out").glob("*instrumental*.wav")))
+    assert (info["ISRC"], info["INAM"]) == ("GBABC2400002", "Night Drive (Instrumental)")
 
 
 def test_without_release_the_title_is_the_session_name(tmp_path):
