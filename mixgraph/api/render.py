@@ -97,7 +97,7 @@ def _mix_stage(plan: RenderPlan, files: OutputFiles, tx: Transaction, engine: En
         if o.tap != "master":
             target = files.audio[o.name]
             writers[o.name] = OutputWriter(o, target, plan.sample_rate, 2, plan.seed, metadata=meta,
-                                           tmp=tx.new_temp(target))
+                                           tmp=tx.new_temp(target), spill_dir=tmp)
             consumers.setdefault(o.tap, []).append(writers[o.name].write)
     pm_meter = programme_meter(plan.sample_rate)
     consumers.setdefault("premaster", []).append(pm_meter.process)

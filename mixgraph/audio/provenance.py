@@ -4,7 +4,9 @@ be traced back to the session, the commit and the settings that made it.
 Two places carry it:
 
 * the file itself (``file_metadata``): title, software and a comment naming the session and plan
-  hashes, written as WAV/AIFF INFO strings or FLAC/OGG Vorbis comments by libsndfile;
+  hashes, with the session's release metadata (artist, album, year, ISRC...), written as WAV/AIFF
+  INFO strings or FLAC/OGG Vorbis comments by libsndfile and as an ID3v2.4 tag in an MP3
+  (``audio.tags``);
 * a sidecar ``<output file>.json`` next to it (``sidecar_text``): the session and plan hashes,
   the git commit and dirty flag when the session lives in a git repository, the mixgraph version,
   the sha256 of the samples, the achieved loudness and true peak, and for a master output the
@@ -30,15 +32,23 @@ NEVER_ACTED_DB = 0.05
 
 
 def file_metadata(plan: RenderPlan, session_sha256: str | None) -> dict[str, str]:
-    """Strings written into every output file (soundfile attribute names)."""
+    """Strings written into every output file: soundfile attribute names, plus ``isrc`` (which
+    ``audio.tags`` writes); the session's ``release`` fields when it has them."""
     parts = [f"mixgraph {__version__}"]
     if session_sha256:
         parts.append(f"session sha256:{session_sha256}")
     parts.append(f"plan sha256:{plan.plan_hash()}")
     if plan.variant:
         parts.append(f"variant {plan.variant}")
-    return {"title": plan.session_name,
-            "software": f"mixgraph {__version__}", "comment": "; ".join(parts)}
+    meta = {"title": plan.session_name, "software": f"mixgraph {__version__}", "comment": "; ".join(parts)}
+    r = plan.release
+    if r is not None:
+        release = {"title": r.title, "artist": r.artist, "album": r.album, "genre": r.genre,
+                   "copyright": r.copyright, "isrc": r.isrc,
+                   "date": None if r.year is None else str(r.year),
+                   "tracknumber": None if r.track_number is None else str(r.track_number)}
+        meta.update({k: v for k, v in release.items() if v is not None})
+    return meta
 
 
 def git_info(folder: str | Path) -> dict[str, Any] | None:
@@ -87,6 +97,9 @@ def sidecar_text(plan: RenderPlan, *, session_file: str | None, session_sha256: 
             "bit_depth": w.bit_depth,
             "frames": w.frames,
             "sha256_samples": w.sha256,
+            # a lossy file: its bitrate and the gain it was encoded with to decode under its ceiling
+            "bitrate_kbps": getattr(w, "bitrate_kbps", None),
+            "codec_gain_db": _round(getattr(w, "codec_gain_db", 0.0)),
         },
         "integrated_lufs": _round(m.integrated_lufs),
         "true_peak_dbtp": _round(m.true_peak_dbtp),

@@ -31,6 +31,7 @@ from mixgraph.graph.plan import (
     NodePlan,
     OutputPlan,
     ProcStep,
+    ReleasePlan,
     RenderPlan,
     SidechainPlan,
     SourcePlan,
@@ -38,7 +39,12 @@ from mixgraph.graph.plan import (
     dsp_kwargs,
 )
 from mixgraph.mastering.presets import resolved_loudness
-from mixgraph.session.models import MAX_TIMELINE_S, NON_DSP_FIELDS, Session
+from mixgraph.session.models import (
+    DEFAULT_CEILING_MARGIN_DB,
+    MAX_TIMELINE_S,
+    NON_DSP_FIELDS,
+    Session,
+)
 from mixgraph.session.validate import fill_output_path, source_paths
 
 Positions = Callable[[tuple], "tuple[str, int, int] | None"]
@@ -303,6 +309,15 @@ def propagate_channels(ctx: Context) -> None:
 IR_CHANNELS = (1, 2)
 #: sample rates libsndfile's MPEG layer III encoder takes (it refuses to open the file at any other)
 MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+#: the constant bitrates of MPEG layer III, kbps: MPEG-1 (32 kHz and above), MPEG-2 (16 .. 24 kHz) and
+#: MPEG-2.5 (below 16 kHz; libsndfile asks LAME for at most 64 kbps there)
+MP3_BITRATES = {32000: (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
+                16000: (8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160),
+                0: (8, 16, 24, 32, 40, 48, 56, 64)}
+#: the nominal bitrates Vorbis quality 0 .. 10 stand for, kbps (44.1 kHz stereo)
+OGG_BITRATES = (64, 500)
+#: a lossy output's bitrate when the session gives none, kbps (libsndfile's own default for both codecs)
+DEFAULT_BITRATE_KBPS = 128
 #: the highest rate libvorbis has an encoder setup for; above it libsndfile 1.2 crashes the process
 #: (SIGSEGV) on opening the file instead of failing
 OGG_MAX_RATE = 200000
@@ -377,6 +392,22 @@ def check_outputs(ctx: Context) -> None:
         if fmt == "ogg" and rate > OGG_MAX_RATE:
             ctx.error(rate_path, f"Ogg Vorbis cannot be written at {rate} Hz{whose}; at most {OGG_MAX_RATE} Hz.",
                       "Give the output a lower sample_rate.", code="graph.format")
+        _check_bitrate(ctx, name, out, fmt, rate)
+
+
+def _check_bitrate(ctx: Context, name: str, out, fmt: str, rate: int) -> None:
+    """A bitrate the codec has at the output's rate: LAME would round any other to its nearest step."""
+    kbps = out.bitrate_kbps
+    if kbps is None:
+        return
+    if fmt == "mp3":
+        steps = next(v for lo, v in MP3_BITRATES.items() if rate >= lo)
+        if kbps not in steps:
+            ctx.error(("outputs", name, "bitrate_kbps"), f"MP3 at {rate} Hz has no {kbps} kbps bitrate.",
+                      f"Use one of {', '.join(map(str, steps))}.", code="graph.format")
+    elif fmt == "ogg" and not OGG_BITRATES[0] <= kbps <= OGG_BITRATES[1]:
+        ctx.error(("outputs", name, "bitrate_kbps"), f"Ogg Vorbis has no {kbps} kbps setting.",
+                  f"Use {OGG_BITRATES[0]} .. {OGG_BITRATES[1]} kbps (Vorbis quality 0 .. 10).", code="graph.format")
 
 
 def _frequencies(proc) -> list[tuple[tuple, float]]:
@@ -607,6 +638,10 @@ def session_seed(session: Session) -> int:
     return int(hashlib.sha256(f"mixgraph-dither:{session.name}".encode()).hexdigest()[:8], 16)
 
 
+def _margin(out) -> float:
+    return DEFAULT_CEILING_MARGIN_DB if out.ceiling_margin_db is None else out.ceiling_margin_db
+
+
 def make_plan(ctx: Context) -> RenderPlan:
     s = ctx.session
     g = ctx.graph
@@ -662,8 +697,11 @@ def make_plan(ctx: Context) -> RenderPlan:
         if out.loudness is not None:
             target, ceiling = resolved_loudness(out.loudness)
             oloud = LoudnessPlan(target, ceiling, out.loudness.tolerance_lu, out.loudness.max_gain_reduction_db)
+        lossy = fmt in ("mp3", "ogg")
         outputs.append(OutputPlan(name, str((ctx.session_dir / rel).resolve()), rel, out.tap, fmt,
-                                  out.sample_rate or s.sample_rate, out.bit_depth, dither, oloud))
+                                  out.sample_rate or s.sample_rate, out.bit_depth, dither, oloud,
+                                  bitrate_kbps=(out.bitrate_kbps or DEFAULT_BITRATE_KBPS) if lossy else None,
+                                  ceiling_margin_db=_margin(out) if lossy and out.tap == "master" else None))
     levels: dict[int, list[str]] = {}
     for nid in ctx.order:
         levels.setdefault(ctx.levels[nid], []).append(nid)
@@ -672,7 +710,8 @@ def make_plan(ctx: Context) -> RenderPlan:
         session_dir=str(ctx.session_dir.resolve()), nodes=tuple(nodes),
         levels=tuple(tuple(v) for _, v in sorted(levels.items())), master=master, taps=tuple(taps),
         outputs=tuple(outputs), tail_s=s.tail_s, seed=session_seed(s),
-        warnings=tuple(d.format() for d in ctx.warnings))
+        warnings=tuple(d.format() for d in ctx.warnings),
+        release=ReleasePlan(**s.release.model_dump()) if s.release is not None else None)
 
 
 def compile_session(session: Session, *, session_file: str | None = None, session_dir: str | Path = ".",

@@ -158,6 +158,24 @@ class OutputPlan:
     dither: str  # "none", "tpdf", "tpdf-shaped" ("auto" resolved by the compiler)
     #: this master's own loudness (None: the master's); presets resolved
     loudness: LoudnessPlan | None = None
+    #: lossy formats: the bitrate (mp3 constant, ogg nominal), kbps; None for lossless formats
+    bitrate_kbps: int | None = None
+    #: a lossy master: the margin under the ceiling it is encoded again with after an overshoot, dB
+    ceiling_margin_db: float | None = None
+
+
+@dataclass(frozen=True)
+class ReleasePlan:
+    """Release metadata written into every output file (the session's ``release``)."""
+
+    title: str | None = None
+    artist: str | None = None
+    album: str | None = None
+    year: int | None = None
+    isrc: str | None = None
+    genre: str | None = None
+    track_number: int | None = None
+    copyright: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +193,7 @@ class RenderPlan:
     tail_s: float | Literal["auto"] = "auto"
     seed: int = 0  # dither seed, derived from the session hash
     warnings: tuple[str, ...] = ()
+    release: ReleasePlan | None = None
 
     def node(self, node_id: str) -> NodePlan:
         for n in self.nodes:

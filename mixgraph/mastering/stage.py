@@ -134,7 +134,7 @@ class _GroupJob:
     def run_pass(self, g: float) -> _Pass:
         ctx = self.ctx
         ws = [OutputWriter(o, ctx.targets[o.name], self.key.rate, 2, ctx.plan.seed, metadata=ctx.metadata,
-                           tmp=ctx.tx.new_temp(ctx.targets[o.name])) for o in self.outs]
+                           tmp=ctx.tx.new_temp(ctx.targets[o.name]), spill_dir=ctx.tmp_dir) for o in self.outs]
         done = _Pass(ws, None, [])  # type: ignore[arg-type]
         try:
             meter = programme_meter(self.key.rate)
@@ -257,6 +257,7 @@ def master_stage(ctx: MasterContext) -> MasterStage:
             if w.meter is not None:
                 stage.as_written[o.name] = chosen.result
         check_ceiling(plan, chosen.result, key.loudness)
+        stage.as_written.update(encode_lossy(chosen.writers, key.loudness))
         stage.gains[key] = gain
         if solve is not None:
             stage.solves[key] = solve
@@ -265,10 +266,50 @@ def master_stage(ctx: MasterContext) -> MasterStage:
     return stage
 
 
+#: encodes of a lossy master before its overshoot of the ceiling is an error
+LOSSY_TRIES = 4
+
+
+def encode_lossy(writers: list[OutputWriter], lp: LoudnessPlan | None) -> dict[str, MeterResult]:
+    """Encode the lossy masters of a group so each decodes under the ceiling by its margin (the
+    margin covers the codec's variation between encodes and decoders): a file that overshoots (the codec's
+    filtering and quantisation add peaks the limiter never saw) is encoded again from its spill,
+    lowered by the overshoot plus half the margin, at most LOSSY_TRIES times. Returns the meter of
+    each file as decoded from disk; RenderError when one stays over."""
+    from mixgraph.audio.reader import open_audio
+
+    metered: dict[str, MeterResult] = {}
+    for w in writers:
+        if w.lossless or lp is None:
+            continue
+        margin = w.out.ceiling_margin_db or 0.0
+        limit = lp.ceiling_dbtp - margin
+        gain = 0.0
+        for _ in range(LOSSY_TRIES):
+            w.encode(gain)
+            with open_audio(w.tmp) as r:
+                meter = programme_meter(r.sample_rate)
+                for block in r.blocks(65536):
+                    meter.process(block)
+            m = meter.result()
+            over = m.true_peak_dbtp - limit
+            if over <= 1e-9:
+                break
+            gain -= over + margin / 2
+        else:
+            raise RenderError(f"{printable(str(w.path))}: decodes to {m.true_peak_dbtp:.2f} dBTP after {LOSSY_TRIES} "
+                              f"encodes, above the ceiling {lp.ceiling_dbtp:g} dBTP less its {margin:g} dB margin; "
+                              "nothing was written.",
+                              hint="Give it a higher bitrate_kbps or a larger ceiling_margin_db.")
+        metered[w.out.name] = m
+    return metered
+
+
 def master_warnings(plan: RenderPlan, outputs, *, fixed_gain: bool = False) -> tuple[list[str], list[str]]:
-    """(warnings, notes) about the master files as written; RenderError for a lossless master over
-    its ceiling (nothing is written). ``fixed_gain``: a variant mastered with the session's gain,
-    whose loudness differs from the target by design (an instrumental is quieter)."""
+    """(warnings, notes) about the master files as written; RenderError for a master over its
+    ceiling, a lossy one as decoded (nothing is written). ``fixed_gain``: a variant mastered with
+    the session's gain, whose loudness differs from the target by design (an instrumental is
+    quieter)."""
     warnings: list[str] = []
     notes: list[str] = []
     by_name = {o.name: o for o in plan.outputs}
@@ -280,17 +321,18 @@ def master_warnings(plan: RenderPlan, outputs, *, fixed_gain: bool = False) -> t
             continue
         m = o.meter
         path = printable(o.written.path)
-        if o.written.format in ("ogg", "mp3"):
-            if m.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
-                notes.append(f"{path}: the lossy preview decodes to {m.true_peak_dbtp:.2f} dBTP "
-                             f"(codec overshoot over the {lp.ceiling_dbtp:g} dBTP master); it is a preview, "
-                             "not a deliverable for true-peak limits")
-            continue
+        lossy = o.written.format in ("ogg", "mp3")
+        if lossy and o.written.codec_gain_db < 0:
+            notes.append(f"{path}: encoded {-o.written.codec_gain_db:.2f} dB under the master so it decodes "
+                         f"to {m.true_peak_dbtp:.2f} dBTP, under the {lp.ceiling_dbtp:g} dBTP ceiling "
+                         f"(codec overshoot at {o.written.bitrate_kbps} kbps)")
         if m.true_peak_dbtp > lp.ceiling_dbtp + 1e-9:
             raise RenderError(f"{path}: true peak {m.true_peak_dbtp:.2f} dBTP as written, above the ceiling "
                               f"{lp.ceiling_dbtp:g} dBTP; nothing was written.",
                               hint="Lower the limiter's ceiling or the target, or give this output its own "
                                    "loudness with a lower ceiling_dbtp.")
+        if lossy:
+            continue  # lowered under its ceiling: its loudness follows the master's, not the target
         if not fixed_gain and m.integrated_lufs is not None and abs(m.integrated_lufs - lp.target_lufs) > lp.tolerance_lu:
             warnings.append(f"{path}: {m.integrated_lufs:.2f} LUFS is outside "
                             f"{lp.target_lufs:g} +- {lp.tolerance_lu:g} LU")

@@ -12,6 +12,7 @@ buses, frequencies below Nyquist of ``sample_rate``) are checked by
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -456,6 +457,45 @@ class Master(Model):
     automation: Automation = Field(default_factory=dict, description=AUTOMATION_DESCRIPTION)
 
 
+#: the bitrate range of lossy outputs, kbps (MPEG-2.5's 8 kbps .. Vorbis quality 10's nominal 500)
+MIN_BITRATE_KBPS = 8
+MAX_BITRATE_KBPS = 500
+#: how far under its ceiling a lossy master's decoded true peak must be, dB: covers the codec's
+#: variation between encodes and players' decoders that round differently
+DEFAULT_CEILING_MARGIN_DB = 0.1
+
+#: ISRC (ISO 3901): country (2 letters), registrant (3 letters or digits), year (2 digits),
+#: designation (5 digits), written without dashes
+ISRC_PATTERN = r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$"
+
+#: a release string: printable, one line, short enough for every tag format
+ReleaseText = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")]
+
+
+class Release(Model):
+    """Release metadata written into every output file (WAV INFO, FLAC/Ogg Vorbis comments, MP3 ID3v2.4)."""
+
+    title: ReleaseText | None = Field(None, description="Track title (null: the session's name).")
+    artist: ReleaseText | None = Field(None, description="Artist.")
+    album: ReleaseText | None = Field(None, description="Album or release title.")
+    year: int | None = Field(None, ge=1000, le=9999, description="Release year.")
+    isrc: str | None = Field(
+        None, description="ISRC: 12 characters, country (2 letters), registrant (3 letters or digits), year "
+        "(2 digits), designation (5 digits), without dashes, e.g. 'GBABC2400001'.")
+    genre: ReleaseText | None = Field(None, description="Genre.")
+    track_number: int | None = Field(None, ge=1, le=999, description="Track number on the release.")
+    copyright: ReleaseText | None = Field(None, description="Copyright line, e.g. '2024 Label Ltd'.")
+
+    @field_validator("isrc")
+    @classmethod
+    def _isrc(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(ISRC_PATTERN, value):
+            hint = " without the dashes" if "-" in value else ""
+            raise ValueError(f"'{value}' is not an ISRC: 12 characters CCXXXYYNNNNN (country, registrant, year, "
+                             f"designation){hint}, e.g. 'GBABC2400001'.")
+        return value
+
+
 TAP_PATTERN = r"^(premaster|master|(track|bus|return):[a-z0-9][a-z0-9_-]*)$"
 
 
@@ -480,12 +520,33 @@ class Output(Model):
     loudness: Loudness | None = Field(
         None, description="This master's own loudness target and ceiling, over master.loudness (a "
         "'master' tap only): one mix, many masters, all from the one premaster.")
+    bitrate_kbps: int | None = Field(
+        None, ge=MIN_BITRATE_KBPS, le=MAX_BITRATE_KBPS,
+        description="mp3: constant bitrate, kbps (32 .. 320 in MPEG-1 steps at 32 kHz and above; 8 .. 160 "
+        "at 16 .. 24 kHz; 8 .. 64 below). ogg: nominal Vorbis bitrate, 64 .. 500 kbps, set as the Vorbis "
+        "quality whose nominal rate it is (approximate: Vorbis is variable). Null: 128. Lossy outputs only.")
+    ceiling_margin_db: float | None = Field(
+        None, ge=0, le=3,
+        description="How far under its ceiling a lossy master's decoded true peak must be, dB; a file the codec "
+        f"pushes over is encoded again, lower (null: {DEFAULT_CEILING_MARGIN_DB:g}; a lossy 'master' output only).")
 
     @model_validator(mode="after")
     def _lossy_has_no_bit_depth(self) -> Output:
         fmt = self.format or self.path.rsplit(".", 1)[-1].lower()
         if fmt in ("mp3", "ogg", "oga") and self.bit_depth != 24:
             raise ValueError(f"A {fmt} file has no bit depth (it is decoded to float); leave 'bit_depth' out.")
+        return self
+
+    @model_validator(mode="after")
+    def _lossy_fields(self) -> Output:
+        fmt = self.format or self.path.rsplit(".", 1)[-1].lower()
+        lossy = fmt in ("mp3", "ogg", "oga")
+        if self.bitrate_kbps is not None and not lossy:
+            raise ValueError(f"A {fmt} file is lossless and has no bitrate; 'bitrate_kbps' is for mp3 and ogg "
+                             "outputs.")
+        if self.ceiling_margin_db is not None and not (lossy and self.tap == "master"):
+            raise ValueError("'ceiling_margin_db' is for lossy (mp3, ogg) outputs of the 'master' tap: only "
+                             "they are encoded again under their ceiling.")
         return self
 
     @model_validator(mode="after")
@@ -532,6 +593,7 @@ class Session(Model):
     master: Master = Field(default_factory=Master, description="Master bus and mastering chain.")
     outputs: dict[Name, Output] = Field(default_factory=_default_outputs, description="Files every render writes.")
     variants: dict[Name, Variant] = Field(default_factory=dict, description="Named patches over this session.")
+    release: Release | None = Field(None, description="Release metadata written into every output file.")
 
     @field_validator("tail_s", mode="wrap")
     @classmethod
