@@ -16,7 +16,7 @@ from mixgraph.api.render import render_session
 from mixgraph.dsp.clipper import Clipper
 from mixgraph.dsp.limiter import Limiter
 from mixgraph.errors import RenderError
-from mixgraph.meter import Meter
+from mixgraph.meter import measure_array
 
 SR = 44100
 
@@ -130,9 +130,7 @@ def through(chain, x: np.ndarray) -> np.ndarray:
 
 
 def loudness(y: np.ndarray) -> float:
-    m = Meter(SR, 2)
-    m.process(y)
-    return m.result().integrated_lufs
+    return measure_array(y, SR).integrated_lufs
 
 
 def imd_percent(y: np.ndarray) -> float:
