@@ -319,6 +319,20 @@ class MultibandProc(ProcessorBase):
         return self
 
 
+class ClipperProc(ProcessorBase):
+    """Oversampled soft-knee clipper: takes the fastest peaks off before a limiter."""
+
+    type: Literal["clipper"]
+    ceiling_db: float = Field(-1.0, ge=-40, le=0, description="Clip level, dBFS (the curve's ceiling).")
+    knee_db: float = Field(2.0, ge=0, le=12,
+                           description="Soft knee below the ceiling, dB: the identity up to ceiling - knee, "
+                           "a smooth bend into the ceiling (0: hard clip).")
+    drive_db: float = Field(0.0, ge=0, le=24, description="Gain into the curve, dB.",
+                            json_schema_extra=AUTOMATABLE)
+    oversample: Literal[1, 2, 4, 8, 16] = Field(
+        16, description="Oversampling factor (linear-phase half-band stages, flat to 20 kHz at 44.1 kHz).")
+
+
 class LimiterProc(ProcessorBase):
     """Lookahead true-peak brickwall limiter."""
 
@@ -329,7 +343,7 @@ class LimiterProc(ProcessorBase):
 
 
 Processor = Annotated[
-    GainProc | PanProc | PolarityProc | WidthProc | EqProc | CompressorProc | GateProc | DeesserProc | SaturationProc | DelayProc | ReverbProc | MultibandProc | LimiterProc,
+    GainProc | PanProc | PolarityProc | WidthProc | EqProc | CompressorProc | GateProc | DeesserProc | SaturationProc | DelayProc | ReverbProc | MultibandProc | ClipperProc | LimiterProc,
     Field(discriminator="type"),
 ]
 
@@ -347,6 +361,7 @@ PROCESSOR_MODELS: dict[str, type[ProcessorBase]] = {
     "delay": DelayProc,
     "reverb": ReverbProc,
     "multiband": MultibandProc,
+    "clipper": ClipperProc,
     "limiter": LimiterProc,
 }
 

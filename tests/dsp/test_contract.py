@@ -23,6 +23,7 @@ PARAMS = {
     "gate": {"threshold_db": -20, "hold_ms": 2},
     "deesser": {"freq_hz": 6000, "threshold_db": -40},
     "limiter": {"ceiling_dbtp": -6.0, "lookahead_ms": 2},
+    "clipper": {"ceiling_db": -6.0, "knee_db": 2.0},
     "multiband": {"crossovers_hz": [200, 2000], "bands": [{"threshold_db": -30}, {}, {"threshold_db": -30}]},
     "saturation": {"drive_db": 12},
     "delay": {"time_ms": 5, "feedback": 0.5},

@@ -49,6 +49,8 @@ KINDS = {
                    "multiband bands[2].makeup_db 1 dB -> 2 dB (+1 dB)"],
                   "(crossovers_hz [200, 2000] Hz, bands [{threshold_db -20 dB}, {threshold_db -24 dB}, "
                   "{ratio 3, makeup_db 1 dB}])"),
+    "clipper": ("{type: clipper, ceiling_db: -2, knee_db: 1}", "{type: clipper, ceiling_db: -1.5, knee_db: 1}",
+                ["clipper ceiling_db -2 dB -> -1.5 dB (+0.5 dB)"], "(ceiling_db -2 dB, knee_db 1 dB)"),
     "limiter": ("{type: limiter, ceiling_dbtp: -1.5}", "{type: limiter, ceiling_dbtp: -1}",
                 ["limiter ceiling_dbtp -1.5 dBTP -> -1 dBTP (+0.5 dB)"], "(ceiling_dbtp -1.5 dBTP)"),
 }

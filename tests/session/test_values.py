@@ -172,7 +172,7 @@ DSP_READS = {
     "compressor": ["threshold_db", "ratio", "knee_db", "makeup_db", "mix"],
     "gate": ["threshold_db", "range_db", "ratio"], "deesser": ["threshold_db", "ratio", "range_db"],
     "saturation": ["drive_db", "output_db", "mix"], "delay": ["mix"], "reverb": ["mix"],
-    "multiband": [], "limiter": [],
+    "multiband": [], "limiter": [], "clipper": ["drive_db"],
 }
 
 
