@@ -28,14 +28,20 @@ from mixgraph.dsp.kernels.truepeak import scan
 from mixgraph.units import db_to_gain, gain_to_db, ms_to_samples, time_constant_coeff
 
 MARGIN_DB = 0.1
+#: the adaptive release's slow stage charges with this time constant: a reduction must last about
+#: this long (a held chord, not a drum hit) before the slow release holds it
+SLOW_ATTACK_MS = 300.0
 
 
 class Limiter(Processor):
     kind = "limiter"
     automatable = ()
 
-    def __init__(self, ceiling_dbtp: float = -1.0, lookahead_ms: float = 5.0, release_ms: float = 60.0):
+    def __init__(self, ceiling_dbtp: float = -1.0, lookahead_ms: float = 5.0, release_ms: float = 60.0,
+                 adaptive_release: bool = False, slow_release_ms: float = 1000.0):
         super().__init__()
+        self.adaptive_release = bool(adaptive_release)
+        self.slow_release_ms = float(slow_release_ms)
         self.ceiling_dbtp = float(ceiling_dbtp)
         self.lookahead_ms = float(lookahead_ms)
         self.release_ms = float(release_ms)
@@ -62,7 +68,12 @@ class Limiter(Processor):
     def _reset(self) -> None:
         self.tp_hist = np.zeros((self.channels, truepeak.SUPPORT - 1))
         self.t_hist = np.ones(self.L + 1)  # last L+1 wanted gains
-        self.rel_state = np.ones(1)
+        if self.adaptive_release:
+            fs = self.sample_rate
+            self.rel_state = np.array([1.0, 1.0, time_constant_coeff(SLOW_ATTACK_MS, fs),
+                                       time_constant_coeff(self.slow_release_ms, fs)])
+        else:
+            self.rel_state = np.ones(1)
         # moving average of the released gain over L+1 samples, as if it had been 1 forever
         self.avg_ring = np.ones(self.L + 1)
         self.avg_state = np.array([float(self.L + 1), 0.0])

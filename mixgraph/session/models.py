@@ -340,6 +340,11 @@ class LimiterProc(ProcessorBase):
     ceiling_dbtp: float = Field(-1.0, ge=-20, le=0, description="Highest true peak of the output, dBTP.")
     lookahead_ms: float = Field(5.0, ge=0.5, le=20, description="Lookahead (reported as latency), ms.")
     release_ms: float = Field(60.0, ge=1, le=2000, description="Release time, ms.")
+    adaptive_release: bool = Field(
+        False, description="Programme-dependent release: short peaks recover at release_ms, reduction "
+        "held for about 300 ms or longer recovers at slow_release_ms (less distortion on sustained material).")
+    slow_release_ms: float = Field(1000.0, ge=50, le=5000,
+                                   description="The adaptive release's slow time constant, ms.")
 
 
 Processor = Annotated[

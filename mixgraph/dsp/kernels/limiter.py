@@ -27,6 +27,10 @@ def limiter_gain(full: np.ndarray, size: int, a_rel: float, rel_state: np.ndarra
     head = 0
     tail = 0
     r = rel_state[0]
+    dual = rel_state.shape[0] == 4
+    slow = rel_state[1] if dual else 1.0
+    a_sa = rel_state[2] if dual else 0.0
+    a_sr = rel_state[3] if dual else 0.0
     m = ring.shape[0]
     total = avg_state[0]
     pos = int(avg_state[1])
@@ -44,8 +48,14 @@ def limiter_gain(full: np.ndarray, size: int, a_rel: float, rel_state: np.ndarra
         h = full[q[head]]
         rel = fma(a_rel, r, (1.0 - a_rel) * h)
         r = h if h < rel else rel
-        total += r - ring[pos]
-        ring[pos] = r
+        if dual:
+            a = a_sa if r < slow else a_sr
+            slow = fma(a, slow, (1.0 - a) * r)
+            r_out = r if r < slow else slow
+        else:
+            r_out = r
+        total += r_out - ring[pos]
+        ring[pos] = r_out
         pos += 1
         if pos == m:
             pos = 0
@@ -54,5 +64,7 @@ def limiter_gain(full: np.ndarray, size: int, a_rel: float, rel_state: np.ndarra
                 total += ring[j]
         out[i - skip] = total * inv
     rel_state[0] = r
+    if dual:
+        rel_state[1] = slow
     avg_state[0] = total
     avg_state[1] = pos
