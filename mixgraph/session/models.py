@@ -459,8 +459,9 @@ class Vca(Model):
     )
     automation: Automation = Field(
         default_factory=dict,
-        description="'gain_db' -> breakpoints [[time_s, value], ...], linear between them; added in dB, "
-        "sample by sample, to each member's own fader automation.",
+        description="'gain_db' -> breakpoints [[time_s, value], ...], linear between them (the lane "
+        "replaces the group's gain_db); added in dB, sample by sample, to each member's own fader (or its "
+        "lane).",
     )
 
 

@@ -176,3 +176,14 @@ def test_the_plan_carries_the_pick_and_the_track_its_channel_count():
     assert got == {"l": ((1,), False, 1), "r": ((2,), False, 1), "s": (None, True, 1), "m": (None, False, 1),
                    "p": ((3, 4), False, 2), "pr": ((4,), False, 1), "ps": ((3, 4), True, 1),
                    "as": (None, False, 2)}
+
+
+def test_mixgraph_plan_shows_the_groups_and_the_pick():
+    from mixgraph.cli.cmd_plan import describe
+
+    s = session(tracks={"di": {"source": "p.wav", "channels": [3, 4], "input": "sum", "gain_db": -1}},
+                vcas={"band": {"gain_db": -2, "members": ["di"]}})
+    text = describe(compile_session(s, source_channels={"di": 4}))
+    assert "  track:di source p.wav channels [3, 4] summed (1 ch)  latency 0 smp" in text
+    assert "    fader -1 dB + vca (band), pan +0" in text
+    assert "vca band: -2 dB" in text
