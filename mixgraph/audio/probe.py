@@ -32,7 +32,9 @@ class MediaInfo:
 
 def probe_media(path: str | Path) -> MediaInfo:
     """The header of an audio file; MediaError for anything mixgraph cannot render from (a missing
-    file, a folder, a device or FIFO, not audio, truncated, no frames, more than two channels)."""
+    file, a folder, a device or FIFO, not audio, truncated, no frames). Any channel count: what a
+    file's channels are for (a track picks from a polywav, an IR is mono or stereo) is the
+    compiler's check."""
     p = Path(path)
     try:
         st = os.stat(p)
@@ -41,7 +43,7 @@ def probe_media(path: str | Path) -> MediaInfo:
                          "sources_dir, IRs to the session).") from None
     if not stat.S_ISREG(st.st_mode):
         raise MediaError(f"{p}: not a regular file (a folder, device or pipe)")
-    with AudioReader(p) as r:
+    with AudioReader(p, max_channels=None) as r:
         info = MediaInfo(str(p), str(r.format), str(r.subtype), r.channels, r.sample_rate, r.frames)
     if info.sample_rate < MIN_SOURCE_RATE:
         raise MediaError(f"{p}: its header claims a sample rate of {info.sample_rate} Hz",

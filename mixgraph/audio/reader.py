@@ -104,9 +104,10 @@ def probe_channels(path: str | Path) -> int:
 
 class AudioReader:
     """``decode_wav``: decode plain PCM/float WAV here with a compiled kernel (for renders, which
-    load numba anyway) instead of through libsndfile; the samples are the same."""
+    load numba anyway) instead of through libsndfile; the samples are the same.
+    ``max_channels``: refuse files with more channels (None: any; a track picks from a polywav)."""
 
-    def __init__(self, path: str | Path, decode_wav: bool = False):
+    def __init__(self, path: str | Path, decode_wav: bool = False, max_channels: int | None = 2):
         self.path = Path(path)
         self.f = _open(self.path)
         self.sample_rate = int(self.f.samplerate)
@@ -123,7 +124,7 @@ class AudioReader:
             self.f.close()
             raise MediaError(f"{self.path}: the file is truncated (its header promises more audio than it holds)",
                              hint="Export or copy the file again.")
-        if self.channels > 2:
+        if max_channels is not None and self.channels > max_channels:
             self.f.close()
             raise MediaError(f"{self.path}: {self.channels} channels; mixgraph takes mono or stereo sources",
                              hint="Split it into mono or stereo files.")
@@ -221,8 +222,8 @@ class AudioReader:
             yield b
 
 
-def open_audio(path: str | Path, decode_wav: bool = False) -> AudioReader:
-    return AudioReader(path, decode_wav=decode_wav)
+def open_audio(path: str | Path, decode_wav: bool = False, max_channels: int | None = 2) -> AudioReader:
+    return AudioReader(path, decode_wav=decode_wav, max_channels=max_channels)
 
 
 def read_all(path: str | Path) -> tuple[np.ndarray, int]:

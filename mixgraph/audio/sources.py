@@ -1,8 +1,9 @@
 """A track's source as a block stream on the session timeline.
 
-Placement (``start_s``), trim (start/end in the file's seconds), linear fades
-at the edges of the used part, polarity, and streaming resampling with soxr
-(VHQ) when the file's rate differs from the session rate.
+Placement (``start_s``), trim (start/end in the file's seconds), the channels
+the track plays (a pick, or their mean), linear fades at the edges of the used
+part, polarity, and streaming resampling with soxr (VHQ) when the file's rate
+differs from the session rate.
 """
 
 from __future__ import annotations
@@ -20,8 +21,19 @@ class SourceStream:
     def __init__(self, src: SourcePlan, sample_rate: int, chunk: int = 8192):
         self.src = src
         self.sr = sample_rate
-        self.reader = open_audio(src.path, decode_wav=True)
-        self.channels = self.reader.channels
+        self.reader = open_audio(src.path, decode_wav=True, max_channels=None)
+        self.file_channels = self.reader.channels
+        # the picked channels as 0-based rows (checked against the file by the compiler)
+        self.pick = None if src.channels is None else [c - 1 for c in src.channels]
+        if self.pick is not None and max(self.pick) >= self.file_channels:
+            self.reader.close()
+            raise MediaError(f"{src.path}: the file has {self.file_channels} channels, not channel "
+                             f"{max(self.pick) + 1}")
+        if self.pick == list(range(self.file_channels)):
+            self.pick = None
+        picked = self.file_channels if self.pick is None else len(self.pick)
+        self.sum = src.sum and picked > 1
+        self.channels = 1 if self.sum else picked
         self.file_sr = self.reader.sample_rate
         first = int(round(src.trim_start_s * self.file_sr))
         last = self.reader.frames if src.trim_end_s is None else min(self.reader.frames,
@@ -52,11 +64,18 @@ class SourceStream:
         return None
 
     def _read(self, take: int) -> np.ndarray:
-        data = self.reader.read(take) if take > 0 else np.zeros((self.channels, 0))
+        data = self.reader.read(take) if take > 0 else np.zeros((self.file_channels, 0))
         if data.shape[1] < take:
             raise MediaError(f"{self.src.path}: the file is truncated (the audio ends early)",
                              hint="Export or copy the file again.")
         self.remaining_in -= data.shape[1]
+        # picked and summed before resampling: fewer channels to resample, and the same samples
+        # (both are linear, per sample)
+        if self.pick is not None:
+            data = data[self.pick]
+        if self.sum:
+            # the mean: two identical channels give exactly one of them
+            data = (np.add.reduce(data, axis=0) / data.shape[0])[np.newaxis]
         return data
 
     def _pull(self, n: int) -> np.ndarray:

@@ -31,7 +31,10 @@ def describe(plan) -> str:
                 lines.append(f"    total latency {m.latency_samples} smp ({1000 * m.latency_samples / sr:.2f} ms), trimmed at the output")
                 continue
             n = plan.node(nid)
-            src = f" source {n.source.rel_path} ({n.channels_in} ch)" if n.source else ""
+            src = ""
+            if n.source:
+                pick = f" channels {list(n.source.channels)}" if n.source.channels else ""
+                src = f" source {n.source.rel_path}{pick}{' summed' if n.source.sum else ''} ({n.channels_in} ch)"
             lines.append(f"  {nid}{src}  latency {n.latency_samples} smp{'  MUTED' if n.mute else ''}")
             for i in n.inputs:
                 lvl = f" {i.level_db:+g} dB {i.point}-fader" if i.kind == "send" else ""
@@ -42,7 +45,11 @@ def describe(plan) -> str:
                 sc = st.sidechain
                 key = f" key {sc.source} delay {sc.delay_samples}" if sc else ""
                 lines.append(f"    [{st.type}{' ' + st.id if st.id else ''}] {st.channels_in}->{st.channels_out} ch, latency {st.latency_samples} smp{key}")
-            lines.append(f"    fader {n.gain_db:+g} dB, pan {n.pan:+g}")
+            vcas = f" + vca ({', '.join(n.vcas)})" if n.vcas else ""
+            lines.append(f"    fader {n.gain_db:+g} dB{vcas}, pan {n.pan:+g}")
+    for v in plan.vcas:
+        moving = " (automated)" if v.automation else ""
+        lines.append(f"vca {v.name}: {v.gain_db:+g} dB{moving}")
     lines.append("outputs:")
     for o in plan.outputs:
         lines.append(f"  {o.name}: {o.rel_path} <- {o.tap} ({o.format}, {o.sample_rate} Hz, {o.bit_depth} bit, dither {o.dither})")

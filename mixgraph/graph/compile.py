@@ -36,6 +36,7 @@ from mixgraph.graph.plan import (
     SidechainPlan,
     SourcePlan,
     TapPlan,
+    VcaPlan,
     dsp_kwargs,
 )
 from mixgraph.mastering.presets import resolved_loudness
@@ -45,7 +46,7 @@ from mixgraph.session.models import (
     NON_DSP_FIELDS,
     Session,
 )
-from mixgraph.session.validate import fill_output_path, source_paths
+from mixgraph.session.validate import fill_output_path, source_paths, vca_cycle
 
 Positions = Callable[[tuple], "tuple[str, int, int] | None"]
 
@@ -81,6 +82,8 @@ class Context:
     input_delays: dict[str, dict[tuple, int]] = field(default_factory=dict)
     key_delays: dict[str, dict[int, int]] = field(default_factory=dict)
     proc_channels: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    #: node id -> the VCA groups acting on its fader (nested groups resolved), sorted
+    vcas: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def error(self, path: tuple, message: str, hint: str | None = None, code: str = "graph",
               severity: str = "error", media: bool = False) -> None:
@@ -172,6 +175,43 @@ def build_graph(ctx: Context) -> None:  # noqa: C901 (one branch per kind of edg
         ctx.error(("tracks",), "The session has nothing to render: no tracks and no 'master.source'.",
                   "Add a track with a source, or give the master a mixdown to master.", code="graph.empty")
     ctx.graph = Graph(nodes, edges, taps)
+
+
+def resolve_vcas(ctx: Context) -> None:
+    """Each node's VCA groups: those that name it, and every group that holds one of those
+    (nesting), each once: a group moves a member's fader by its gain however many paths lead
+    from it to the member, as one fader moving another on a console."""
+    s = ctx.session
+    if not s.vcas:
+        return
+    by_name = {n.name: nid for nid, n in ctx.graph.nodes.items() if n.kind != "master"}
+    for name, vca in s.vcas.items():
+        for i, m in enumerate(vca.members):
+            if m not in by_name and m not in s.vcas:
+                ctx.error(("vcas", name, "members", i), f"Unknown track, bus, return or VCA '{m}'.",
+                          did_you_mean(m, set(by_name) | set(s.vcas)), code="graph.vca")
+    cycle = vca_cycle({n: list(v.members) for n, v in s.vcas.items()})
+    if cycle:
+        a, b = cycle[-2], cycle[-1]
+        ctx.error(("vcas", a, "members", s.vcas[a].members.index(b)), f"VCA loop: {' -> '.join(cycle)}.",
+                  "A VCA group cannot hold (directly or through others) a group that holds it.",
+                  code="graph.vca")
+    if ctx.diags:
+        return
+    holders: dict[str, set[str]] = {}  # member name -> the groups that name it directly
+    for name, vca in s.vcas.items():
+        for m in vca.members:
+            holders.setdefault(m, set()).add(name)
+    for member, nid in by_name.items():
+        found: set[str] = set()
+        todo = list(holders.get(member, ()))
+        while todo:
+            v = todo.pop()
+            if v not in found:
+                found.add(v)
+                todo.extend(holders.get(v, ()))
+        if found:
+            ctx.vcas[nid] = tuple(sorted(found))
 
 
 def find_cycle(graph: Graph) -> list[str] | None:
@@ -280,7 +320,7 @@ def propagate_channels(ctx: Context) -> None:
     g = ctx.graph
     for nid, node in g.nodes.items():
         if node.kind == "track":
-            ch = int(ctx.source_channels.get(node.name, 2))
+            ch = source_pick(node.strip, ctx.source_channels.get(node.name))[2]
         else:
             ch = 2
         node.channels_in = ch
@@ -303,6 +343,22 @@ def propagate_channels(ctx: Context) -> None:
             chans.append((ch, out))
             ch = out
         ctx.proc_channels[nid] = chans
+
+
+def source_pick(track, file_channels: int | None) -> tuple[tuple[int, ...] | None, bool, int]:
+    """(channels, sum, channels the track plays) of a track's ``channels`` and ``input`` on a
+    file of ``file_channels`` (None: unknown, taken as stereo): ``channels`` as the plan carries
+    it (counted from 1; None: the whole file), ``sum`` for a mono mean of them."""
+    picked = tuple(track.channels) if track.channels else None
+    count = len(picked) if picked else int(file_channels or 2)
+    if track.input == "sum":
+        return picked, count > 1, 1
+    if track.input in ("left", "right"):
+        side = 0 if track.input == "left" else 1
+        if picked is None:
+            return (side + 1,), False, 1
+        return (picked[min(side, len(picked) - 1)],), False, 1  # one picked channel: refused at validate
+    return picked, False, count
 
 
 #: channel counts of an impulse response the reverb takes (mono: one IR for both sides)
@@ -339,16 +395,17 @@ def check_media(ctx: Context) -> None:
                 ctx.error(ypath, f"The impulse response has {info.channels} channels; the reverb takes a mono "
                           "or stereo IR.", "Export the IR as mono or stereo.", code="media.channels", media=True)
             continue
-        if info.channels not in (1, 2):
-            ctx.error(ypath, f"The file has {info.channels} channels; mixgraph takes mono or stereo sources.",
-                      "Export it as mono or stereo stems.", code="media.channels", media=True)
         if ypath[0] == "master":
+            if info.channels not in (1, 2):
+                ctx.error(ypath, f"The file has {info.channels} channels; mixgraph masters a mono or stereo "
+                          "mixdown.", "Export it as a stereo mix.", code="media.channels", media=True)
             if info.duration_s > MAX_TIMELINE_S:
                 ctx.error(ypath, f"The mixdown lasts {info.duration_s:g} s, longer than the {MAX_TIMELINE_S} s "
                           "(24 h) a session may last.", code="media.timeline", media=True)
             continue
         name = ypath[1]
         t = s.tracks[name]
+        _check_source_channels(ctx, name, t, info.channels)
         fsr = info.sample_rate
         # the frames the render reads, rounded as audio.sources.SourceStream rounds them
         first = int(round(t.trim.start_s * fsr))
@@ -368,6 +425,25 @@ def check_media(ctx: Context) -> None:
             ctx.error(("tracks", name, "start_s"), f"This track would end at {end_s:g} s (start_s plus the "
                       f"{length / sr:g} s it plays of its file), after the {MAX_TIMELINE_S} s (24 h) a session "
                       "may last.", "Trim the source or place it earlier.", code="media.timeline", media=True)
+
+
+def _check_source_channels(ctx: Context, name: str, t, have: int) -> None:
+    """A track's ``channels`` exist in its file, a file of more than two channels has some picked,
+    and ``left``/``right`` have a stereo source to take a side of."""
+    path = ("tracks", name)
+    if t.channels is None and have > 2:
+        ctx.error(path + ("source",), f"{t.source} has {have} channels; a track plays one or two of them.",
+                  "Pick them with 'channels': [1] for the first (mono), [3, 4] for a stereo pair.",
+                  code="media.channels", media=True)
+        return
+    for i, c in enumerate(t.channels or ()):
+        if c > have:
+            ctx.error(path + ("channels", i), f"There is no channel {c}: {t.source} has {have} "
+                      f"channel{'s' if have != 1 else ''} (counted from 1).",
+                      f"Pick channels 1 to {have}.", code="media.channels", media=True)
+    if t.channels is None and have == 1 and t.input in ("left", "right"):
+        ctx.error(path + ("input",), f"{t.source} is mono: it has no {t.input} side.",
+                  "Leave 'input' out (as-is).", code="media.channels", media=True)
 
 
 def _output_format(out, rel: str) -> str:
@@ -580,6 +656,7 @@ def schedule(ctx: Context) -> None:
 
 PASSES: tuple[Callable[[Context], None], ...] = (
     build_graph,
+    resolve_vcas,
     check_routing,
     check_outputs,
     check_frequencies,
@@ -655,15 +732,16 @@ def make_plan(ctx: Context) -> RenderPlan:
         if node.kind == "track":
             t = node.strip
             rel = t.source
+            picked, mean, _ch = source_pick(t, ctx.source_channels.get(node.name))
             src = SourcePlan(
                 str((ctx.session_dir / s.sources_dir / rel).resolve()), rel, t.start_s, t.trim.start_s,
-                t.trim.end_s, t.fade.in_ms, t.fade.out_ms, t.invert_polarity)
+                t.trim.end_s, t.fade.in_ms, t.fade.out_ms, t.invert_polarity, picked, mean)
         nodes.append(NodePlan(
             id=nid, kind=node.kind, level=ctx.levels[nid], inputs=_inputs(ctx, nid), source=src,
             input_delay_samples=ctx.input_delay[nid], chain=_steps(ctx, node), channels_in=node.channels_in,
             gain_db=node.strip.gain_db, pan=node.strip.pan,
             width=getattr(node.strip, "width", 1.0), mute=node.mute, automation=fader,
-            latency_samples=ctx.latency[nid]))
+            latency_samples=ctx.latency[nid], vcas=ctx.vcas.get(nid, ())))
     m = s.master
     mnode = g.nodes["master"]
     mfader, _ = _automation(m, {})
@@ -711,7 +789,8 @@ def make_plan(ctx: Context) -> RenderPlan:
         levels=tuple(tuple(v) for _, v in sorted(levels.items())), master=master, taps=tuple(taps),
         outputs=tuple(outputs), tail_s=s.tail_s, seed=session_seed(s),
         warnings=tuple(d.format() for d in ctx.warnings),
-        release=ReleasePlan(**s.release.model_dump()) if s.release is not None else None)
+        release=ReleasePlan(**s.release.model_dump()) if s.release is not None else None,
+        vcas=tuple(VcaPlan(name, v.gain_db, _automation(v, {})[0]) for name, v in sorted(s.vcas.items())))
 
 
 def compile_session(session: Session, *, session_file: str | None = None, session_dir: str | Path = ".",

@@ -10,8 +10,9 @@ Signal flow of one node, in this order (the engine follows it exactly)::
       (a track's input is its source instead: placed, trimmed, faded, polarity)
     -> chain: ProcStep after ProcStep (each may read a sidechain key)
     -> "pre" point       (pre-fader sends read here)
-    -> fader: gain_db (+ automation), then pan/balance (constant-power), width for buses;
-       mute multiplies by 0 here
+    -> fader: gain_db (+ automation) plus the gain_db (+ automation) of every VCA group in
+       ``NodePlan.vcas``, added in dB sample by sample, then pan/balance (constant-power),
+       width for buses; mute multiplies by 0 here
     -> "post" point      (main outputs, post-fader sends, sidechain keys, taps read here)
 
 Latency: ``NodePlan.latency_samples`` is the delay of the node's "post" point
@@ -40,7 +41,9 @@ from typing import Any, Literal
 #: 2: ProcStep.kind -> type, ProcStep.key -> sidechain (with highpass_hz, out of params),
 #: RenderPlan.tail -> tail_s; NodePlan.channels, NodePlan.parallel_group and
 #: RenderPlan.timeline_samples removed (nothing read them)
-PLAN_FORMAT_VERSION = 2
+#: 3: SourcePlan.channels and SourcePlan.sum (a track's channel pick or mono sum),
+#: NodePlan.vcas and RenderPlan.vcas (VCA groups)
+PLAN_FORMAT_VERSION = 3
 
 NodeKind = Literal["track", "bus", "return", "master"]
 EdgeKind = Literal["main", "send", "sidechain"]
@@ -58,6 +61,11 @@ class SourcePlan:
     fade_in_ms: float = 0.0
     fade_out_ms: float = 0.0
     invert_polarity: bool = False
+    #: the file's channels the track plays, counted from 1 as the session counts them, in order
+    #: (left, right); None: every channel of a mono or stereo file
+    channels: tuple[int, ...] | None = None
+    #: play the mean of those channels (their sum at -6 dB), mono
+    sum: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,18 @@ class NodePlan:
     #: fader automation: "gain_db" / "pan" -> breakpoints
     automation: dict[str, list[list[float]]] = field(default_factory=dict)
     latency_samples: int = 0  # latency of the "post" point
+    #: the VCA groups whose gain adds to this fader (nested groups resolved), sorted, each once
+    vcas: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class VcaPlan:
+    """A VCA group: a gain added to its members' faders (no signal of its own)."""
+
+    name: str
+    gain_db: float = 0.0
+    #: "gain_db" -> breakpoints
+    automation: dict[str, list[list[float]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -194,6 +214,13 @@ class RenderPlan:
     seed: int = 0  # dither seed, derived from the session hash
     warnings: tuple[str, ...] = ()
     release: ReleasePlan | None = None
+    vcas: tuple[VcaPlan, ...] = ()  # sorted by name
+
+    def vca(self, name: str) -> VcaPlan:
+        for v in self.vcas:
+            if v.name == name:
+                return v
+        raise KeyError(name)
 
     def node(self, node_id: str) -> NodePlan:
         for n in self.nodes:

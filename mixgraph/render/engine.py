@@ -127,10 +127,23 @@ class NodeRunner:
         self.input_delay = DelayLine(node_ch, node.input_delay_samples)
         self.chain = ChainRunner(node.chain, sr, node_ch, block_size, Path(plan.session_dir))
         self.lanes = {k: Lane(v, sr) for k, v in node.automation.items()}
-        self.gain = db_to_gain(node.gain_db)
+        # the fader in dB: its own gain plus its VCA groups' (a group's lane, or its constant gain)
+        gain_db = node.gain_db
+        self.vca_gains: list[float] = []
+        self.vca_lanes: list[Lane] = []
+        for name in node.vcas:
+            vca = plan.vca(name)
+            if "gain_db" in vca.automation:
+                self.vca_lanes.append(Lane(vca.automation["gain_db"], sr))
+            else:
+                self.vca_gains.append(vca.gain_db)
+                gain_db += vca.gain_db
+        self.gain_db = gain_db
+        self.gain = db_to_gain(gain_db)
+        self.fader_moves = "gain_db" in self.lanes or bool(self.vca_lanes)
         # constant gain and pan (the usual case): one (2, 1) column of gains, one multiply per block
         self.post_gains = None
-        if "gain_db" not in self.lanes and "pan" not in self.lanes:
+        if not self.fader_moves and "pan" not in self.lanes:
             mono = self.chain.channels_out == 1
             if node.pan != 0 or mono:
                 gl, gr = pan_gains(node.pan, self.chain.channels_out)
@@ -164,7 +177,7 @@ class NodeRunner:
         if self.post_gains is not None:
             post = pre * self.post_gains  # (channels, n) * (2, 1): stereo out from mono or stereo
         else:
-            g = _db(self.lanes["gain_db"].values_at(pos, n)) if "gain_db" in self.lanes else self.gain
+            g = _db(self.fader_db(pos, n)) if self.fader_moves else self.gain
             pan = self.lanes["pan"].values_at(pos, n) if "pan" in self.lanes else node.pan
             post = apply_pan(pre * g, pan) if (np.any(pan != 0) or pre.shape[0] == 1) else pre * g
         if node.kind != "track":
@@ -184,6 +197,20 @@ class NodeRunner:
             self.peak = max(self.peak, float(a.max()))
             self.clipped += int(np.count_nonzero(a >= 1.0))
         return pre2, post
+
+    def fader_db(self, pos: int, n: int) -> np.ndarray:
+        """The fader in dB at each sample of the block: its own lane (or gain) plus the constant
+        VCA gains, plus each automated VCA group's lane, in dB, sample by sample."""
+        own = self.lanes.get("gain_db")
+        if own is not None:
+            db = own.values_at(pos, n)
+            for g in self.vca_gains:
+                db = db + g
+        else:
+            db = np.full(n, self.gain_db)
+        for lane in self.vca_lanes:
+            db = db + lane.values_at(pos, n)
+        return db
 
     def close(self) -> None:
         if self.source is not None:

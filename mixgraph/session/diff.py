@@ -5,7 +5,8 @@ A and B are session files or git revisions of one (``HEAD~1:song.yaml``, ``main:
 would render), then compared section by section:
 
 * tracks, buses and returns added or removed, with their source and routing;
-* routing (``out``, sends by destination), faders, pans, mutes and solos;
+* routing (``out``, sends by destination), faders, pans, mutes and solos, a track's channel pick;
+* VCA groups added or removed, their gain and members joining or leaving;
 * insert chains aligned by a longest common subsequence on the processor ``id`` (or its type), so
   an inserted compressor reads as one insertion, not as every later processor changed;
 * every changed parameter as ``old -> new`` with the unit its name carries (``_db`` dB, ``_hz`` Hz,
@@ -32,7 +33,8 @@ from mixgraph.session import pipeline
 from mixgraph.session.loader import YamlProblem, read_text
 from mixgraph.session.models import PROCESSOR_MODELS, Session
 
-KIND = {"tracks": "track", "buses": "bus", "returns": "return", "outputs": "output", "variants": "variant"}
+KIND = {"tracks": "track", "buses": "bus", "returns": "return", "vcas": "vca", "outputs": "output",
+        "variants": "variant"}
 UNITS = (("_db_oct", "dB/oct"), ("_dbtp", "dBTP"), ("_lufs", "LUFS"), ("_db", "dB"), ("_hz", "Hz"),
          ("_ms", "ms"), ("_lu", "LU"), ("_bpm", "BPM"), ("_s", "s"))
 LEVEL_UNITS = ("dB", "LU", "LUFS", "dBTP")
@@ -203,7 +205,7 @@ def diff_sessions(a: Session | None, b: Session | None) -> list[Change]:
     for f in TOP_FIELDS:
         if f in da and f in db and da[f] != db[f]:
             out.append(_change("session", "", f, da[f], db[f], f"~ session: {f}"))
-    for section in ("tracks", "buses", "returns"):
+    for section in ("tracks", "buses", "returns", "vcas"):
         out += _diff_named(section, da.get(section, {}), db.get(section, {}))
     out += _diff_master(da.get("master"), db.get("master"))
     for section in ("outputs", "variants"):
@@ -229,6 +231,10 @@ def _summary(section: str, entry: dict) -> str:
         bits = [f"-> {_dest(entry.get('out', 'master'))}"]
     elif section == "outputs":
         bits = [f"{entry.get('path')}", f"tap {entry.get('tap')}"]
+    elif section == "vcas":
+        bits = [fmt(entry["gain_db"], "dB")] if entry.get("gain_db") else []
+        bits.append(f"members {_compact(entry.get('members', []))}")
+        bits += [f"{lane} automated" for lane in entry.get("automation") or {}]
     else:
         bits = [entry.get("description") or "patch"]
     chain = entry.get("chain") or []
@@ -262,7 +268,7 @@ def _diff_named(section: str, a: dict, b: dict) -> list[Change]:
             out.append(Change("remove", kind, name, path, a[name], None, None,
                               f"- {kind} {name} ({_summary(section, a[name])})"))
         elif a[name] != b[name]:
-            if section in ("tracks", "buses", "returns"):
+            if section in ("tracks", "buses", "returns", "vcas"):
                 out += _diff_strip(kind, name, path, a[name], b[name])
             else:
                 out += _diff_fields(kind, name, path, a[name], b[name], _head(kind, name))
@@ -282,6 +288,12 @@ def _diff_strip(kind: str, name: str, path: str, a: dict, b: dict) -> list[Chang
             out += _diff_sends(kind, name, p, a[key], b[key])
         elif key == "automation":
             out += _diff_automation(kind, name, p, a[key], b[key])
+        elif key == "members":
+            # a VCA group's members: who joined, who left (their order means nothing)
+            out += [Change("remove", kind, name, p, m, None, None, f"- {_who(kind, name)}: member {m}")
+                    for m in a[key] if m not in b[key]]
+            out += [Change("add", kind, name, p, None, m, None, f"+ {_who(kind, name)}: member {m}")
+                    for m in b[key] if m not in a[key]]
         elif key == "out":
             out.append(_change(kind, name, p, a[key], b[key], f"{head} out",
                                f"{_dest(a[key])} -> {_dest(b[key])}"))

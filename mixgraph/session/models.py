@@ -425,8 +425,27 @@ class ChannelStrip(Model):
     automation: Automation = Field(default_factory=dict, description=AUTOMATION_DESCRIPTION)
 
 
+#: the most channels a source file may have for ``channels`` to pick from (a 64-track polywav
+#: is beyond any field recorder)
+MAX_SOURCE_CHANNELS = 64
+
+SourceChannel = Annotated[int, Field(ge=1, le=MAX_SOURCE_CHANNELS)]
+
+
 class Track(ChannelStrip):
     source: str = Field(description="Audio file (WAV/FLAC/AIFF/OGG/MP3), relative to sources_dir.")
+    channels: list[SourceChannel] | None = Field(
+        None, min_length=1, max_length=2,
+        description="Which channels of the source file this track plays, counted from 1 as a recorder "
+        "or DAW numbers them: [3] is the file's third channel (mono), [3, 4] a stereo pair (left, "
+        "right). Needed for a file of more than two channels; null: all of a mono or stereo file.",
+    )
+    input: Literal["as-is", "left", "right", "sum"] = Field(
+        "as-is",
+        description="What the track takes of its (picked) channels: 'as-is' (mono stays mono, stereo stays "
+        "stereo), 'left' or 'right' (one side of a stereo source, mono), or 'sum' (mono: the mean of the "
+        "channels, i.e. their sum at -6 dB, so two identical channels keep the level of one).",
+    )
     start_s: float = Field(0.0, ge=0, le=MAX_TIMELINE_S, description="Where the file starts on the timeline, s.")
     trim: Trim = Field(default_factory=Trim, description="Part of the file to use.")
     fade: Fade = Field(default_factory=Fade, description="Fades at the edges of the used part.")
@@ -434,11 +453,37 @@ class Track(ChannelStrip):
                        json_schema_extra=AUTOMATABLE)
     invert_polarity: bool = Field(False, description="Invert polarity of the source.")
 
+    @field_validator("channels")
+    @classmethod
+    def _distinct(cls, value: list[int] | None) -> list[int] | None:
+        if value is not None and len(set(value)) != len(value):
+            raise ValueError("The same channel twice: give one channel for mono, or two different ones "
+                             "for a stereo pair.")
+        return value
+
 
 class Bus(ChannelStrip):
     pan: float = Field(0.0, ge=-1, le=1, description="Balance, constant-power law.", json_schema_extra=AUTOMATABLE)
     width: float = Field(1.0, ge=0, le=2, description="Mid/side width of the bus output.",
                          json_schema_extra=AUTOMATABLE)
+
+
+class Vca(Model):
+    """A VCA group: one fader that moves the faders of its members without summing them."""
+
+    gain_db: float = Field(0.0, ge=-120, le=24, description="The group's fader, dB: added to each member's "
+                           "own fader (and to those of the groups it is a member of).",
+                           json_schema_extra=AUTOMATABLE)
+    members: list[Name] = Field(
+        description="Tracks, buses, returns or other VCA groups this fader moves (at least one). Routing "
+        "and pre-fader sends are unchanged; post-fader sends, taps and keys follow the member's fader.",
+    )
+    automation: Automation = Field(
+        default_factory=dict,
+        description="'gain_db' -> breakpoints [[time_s, value], ...], linear between them (the lane "
+        "replaces the group's gain_db); added in dB, sample by sample, to each member's own fader (or its "
+        "lane).",
+    )
 
 
 # --------------------------------------------------------------------------- master and outputs
@@ -610,6 +655,10 @@ class Session(Model):
     tracks: dict[Name, Track] = Field(default_factory=dict, description="Tracks: one source each.")
     buses: dict[Name, Bus] = Field(default_factory=dict, description="Buses: sums of tracks and buses.")
     returns: dict[Name, Bus] = Field(default_factory=dict, description="Aux returns: fed by sends.")
+    vcas: dict[Name, Vca] = Field(
+        default_factory=dict, description="VCA groups: faders that move the faders of tracks, buses and "
+        "returns (and of other groups) without summing them. Names share the namespace of tracks, "
+        "buses and returns.")
     master: Master = Field(default_factory=Master, description="Master bus and mastering chain.")
     outputs: dict[Name, Output] = Field(default_factory=_default_outputs, description="Files every render writes.")
     variants: dict[Name, Variant] = Field(default_factory=dict, description="Named patches over this session.")

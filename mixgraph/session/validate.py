@@ -103,6 +103,11 @@ def _check_session(c: _Checker) -> None:  # noqa: C901 (one reference check per 
         else:
             owner[name] = kind
 
+    for name, t in s.tracks.items():
+        if t.channels is not None and len(t.channels) == 1 and t.input in ("left", "right"):
+            c.add(("tracks", name, "input"), f"'channels' picks one channel ({t.channels[0]}): a mono source "
+                  f"has no {t.input} side.", f"Pick a pair ('channels': [{t.channels[0]}, "
+                  f"{t.channels[0] + 1}]) to take its {t.input} side, or leave 'input' out.", code="ref.input")
     for path, kind, strip in strips(s):
         # out: a bus or master
         if strip.out != "master" and strip.out not in buses:
@@ -141,12 +146,79 @@ def _check_session(c: _Checker) -> None:  # noqa: C901 (one reference check per 
             c.add(("master", "chain", i, "sidechain", "from"), f"Unknown sidechain source '{sc.from_}'.",
                   did_you_mean(sc.from_, everything), code="ref.sidechain")
 
+    _check_vcas(c)
     _check_timeline(c)
     _check_frequencies(c)
     _check_automation(c)
     _check_delays(c)
     _check_master(c)
     _check_outputs(c, s.outputs, ("outputs",))
+
+
+def vca_cycle(vcas: dict[str, list[str]]) -> list[str] | None:
+    """A loop of VCA groups held by each other as [a, b, ..., a] (sorted DFS: deterministic), or None."""
+    color = dict.fromkeys(vcas, 0)
+    for start in sorted(vcas):
+        if color[start]:
+            continue
+        path = [start]
+        stack = [iter(sorted(m for m in vcas[start] if m in vcas))]
+        color[start] = 1
+        while stack:
+            nxt = next(stack[-1], None)
+            if nxt is None:
+                color[path.pop()] = 2
+                stack.pop()
+            elif color[nxt] == 1:
+                return path[path.index(nxt):] + [nxt]
+            elif color[nxt] == 0:
+                color[nxt] = 1
+                path.append(nxt)
+                stack.append(iter(sorted(m for m in vcas[nxt] if m in vcas)))
+    return None
+
+
+def _check_vcas(c: _Checker) -> None:
+    """VCA groups: names in the one namespace, members that exist, once each, and no group that
+    holds itself through others (its gain would be added to itself without end)."""
+    s = c.s
+    strips_ = set(s.tracks) | set(s.buses) | set(s.returns)
+    everything = strips_ | set(s.vcas)
+    for name, vca in s.vcas.items():
+        path = ("vcas", name)
+        if name == "master":
+            c.add(path, "'master' is reserved for the master bus.", "Choose another name.",
+                  code="ref.reserved", key=True)
+        elif name in strips_:
+            kind = "track" if name in s.tracks else "bus" if name in s.buses else "return"
+            c.add(path, f"The name '{name}' is already used by a {kind}.",
+                  "VCA groups share one namespace with tracks, buses and returns.",
+                  code="ref.duplicate-name", key=True)
+        if not vca.members:
+            c.add(path + ("members",), f"VCA group '{name}' has no members.",
+                  "Name the tracks, buses or returns its fader moves, or remove the group.", code="ref.vca")
+        seen: set[str] = set()
+        for i, m in enumerate(vca.members):
+            mpath = path + ("members", i)
+            if m in seen:
+                c.add(mpath, f"'{m}' is a member of VCA '{name}' twice.", "Remove the repeated member.",
+                      code="ref.vca")
+            elif m == name:
+                c.add(mpath, f"VCA '{name}' cannot be a member of itself.", "Remove it from its members.",
+                      code="ref.vca")
+            elif m == "master":
+                c.add(mpath, "The master fader cannot be a VCA member.",
+                      "Use master.gain_db, or group the buses that feed the master.", code="ref.vca")
+            elif m not in everything:
+                c.add(mpath, f"Unknown track, bus, return or VCA '{m}'.", did_you_mean(m, everything),
+                      code="ref.vca")
+            seen.add(m)
+    cycle = vca_cycle({n: [m for m in v.members if m != n] for n, v in s.vcas.items()})
+    if cycle:
+        # the member entry that closes the loop declares it
+        a, b = cycle[-2], cycle[-1]
+        c.add(("vcas", a, "members", s.vcas[a].members.index(b)), f"VCA loop: {' -> '.join(cycle)}.",
+              "A VCA group cannot hold (directly or through others) a group that holds it.", code="ref.vca")
 
 
 def _freqs(proc: ProcessorBase) -> Iterator[tuple[tuple, float]]:
@@ -217,13 +289,14 @@ def _check_automation(c: _Checker) -> None:
     nyq = c.s.sample_rate / 2.0
 
     def lanes(path: tuple, strip_like: Any, what: str) -> None:
-        ids = {p.id: p for p in strip_like.chain if p.id}
+        chain = getattr(strip_like, "chain", None)  # a VCA group has none
+        ids = {p.id: p for p in chain or () if p.id}
         fader = {name: type(strip_like).model_fields[name] for name in automatable_fields(type(strip_like))}
         for key, points in strip_like.automation.items():
             kpath = path + ("automation", key)
             if key in fader:
                 field = fader[key]
-            elif "." in key:
+            elif "." in key and chain is not None:
                 pid, _, param = key.partition(".")
                 proc = ids.get(pid)
                 if proc is None:
@@ -240,6 +313,10 @@ def _check_automation(c: _Checker) -> None:
                     continue
                 field = params[param]
                 key = param
+            elif chain is None:
+                c.add(kpath, f"Cannot automate '{key}' on {what} (automatable: {', '.join(fader)}).",
+                      did_you_mean(key, fader), code="ref.automation", key=True)
+                continue
             else:
                 c.add(kpath, f"Cannot automate '{key}' on {what} (automatable: {', '.join(fader)}, or "
                       "'<processor id>.<parameter>').",
@@ -263,6 +340,8 @@ def _check_automation(c: _Checker) -> None:
     for path, kind, strip in strips(c.s):
         lanes(path, strip, f"a {kind}")
     lanes(("master",), c.s.master, "the master")
+    for name, vca in c.s.vcas.items():
+        lanes(("vcas", name), vca, "a VCA group")
 
 
 def _check_delays(c: _Checker) -> None:
