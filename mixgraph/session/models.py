@@ -234,7 +234,11 @@ class SaturationProc(ProcessorBase):
     output_db: float = Field(0.0, ge=-48, le=24, description="Gain after the curve, dB.",
                              json_schema_extra=AUTOMATABLE)
     mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
-    oversample: Literal[1, 2, 4, 8] = Field(4, description="Oversampling factor for the non-linearity.")
+    oversample: Literal[1, 2, 4, 8] = Field(
+        8, description="Oversampling factor for the non-linearity (half-band stages, flat to 20 kHz at 44.1 kHz). "
+        "8: alias lines below -80 dBc on a -6 dBFS tone up to about 24 dB of drive; 4 and 2 cost less CPU "
+        "and alias more at high drive (4: about -48 dBc there); 1: none, for a nearly linear drive. "
+        "Latency 79, 76, 69, 0 samples for 8, 4, 2, 1.")
 
 
 NOTE_PATTERN = r"^1/(1|2|4|8|16|32)[dt]?$"
