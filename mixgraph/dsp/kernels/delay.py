@@ -35,11 +35,12 @@ def feedback_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, delay: int, 
 
 @njit(cache=True, nogil=True)
 def fdn(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gains: np.ndarray,
-        damp: float, lp: np.ndarray) -> np.ndarray:
+        damp: np.ndarray, lp: np.ndarray) -> np.ndarray:
     """8-line feedback delay network with a Householder mixing matrix (I - 2/N * 11^T).
 
-    x: (2, n) input; lines: (8, maxlen) ring buffers; per-line gain g_i = 10^(-3 * len_i / (fs*RT60))
-    gives the RT60; a one-pole damping low-pass per line. Left output sums even lines,
+    x: (2, n) input; lines: (8, maxlen) ring buffers; in each line's loop the absorbent filter
+    g_i (1 - a_i) / (1 - a_i z^-1) (gains[i], damp[i]) sets its loss per pass, hence the RT60
+    at each frequency. Left output sums even lines,
     right output odd lines."""
     nl = lens.shape[0]
     n = x.shape[1]
@@ -53,7 +54,7 @@ def fdn(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gai
             if r < 0:
                 r += size
             v = lines[k, r]
-            lp[k] = (1.0 - damp) * v + damp * lp[k]
+            lp[k] = (1.0 - damp[k]) * v + damp[k] * lp[k]
             taps[k] = lp[k] * gains[k]
             s += taps[k]
         s *= 2.0 / nl
