@@ -245,10 +245,16 @@ NOTE_PATTERN = r"^1/(1|2|4|8|16|32)[dt]?$"
 
 
 class DelayProc(ProcessorBase):
-    """Feedback echo with a high-cut in the loop; time in ms or a note value at a tempo."""
+    """Feedback echo with a high-cut in the loop; time in ms or a note value at a tempo; mono,
+    stereo (own right-side time) or ping-pong."""
 
     type: Literal["delay"]
-    time_ms: float | None = Field(None, gt=0, le=5000, description="Delay time, ms.")
+    time_ms: float | None = Field(
+        None, gt=0, le=5000, json_schema_extra=AUTOMATABLE,
+        description="Delay time, ms (the left side's in stereo and ping-pong). Automatable: the read "
+        "position follows the lane smoothly (a tape-like pitch bend while it moves, a glide of at most "
+        "50 % pitch on a jump), never a click.",
+    )
     note: Annotated[str, StringConstraints(pattern=NOTE_PATTERN)] | None = Field(
         None, description="Tempo-synced time: '1/4', '1/8d' (dotted), '1/8t' (triplet)."
     )
@@ -257,18 +263,37 @@ class DelayProc(ProcessorBase):
         description="Tempo for 'note', 20 .. 999 BPM (null: the session's tempo_bpm); the note must "
         f"last at most {MAX_NOTE_DELAY_S:g} s.",
     )
-    feedback: float = Field(0.3, ge=0, le=0.98, description="Share of the output fed back (< 1).")
+    feedback: float = Field(0.3, ge=0, le=0.98, description="Share of the output fed back (< 1).",
+                            json_schema_extra=AUTOMATABLE)
     mix: float = Field(0.25, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
     highcut_hz: float | None = Field(
         8000.0, ge=MIN_FREQ_HZ, description="Low-pass in the feedback loop, Hz (null: none)."
+    )
+    mode: Literal["mono", "stereo", "pingpong"] = Field(
+        "mono", description="mono: each channel echoes on its own; stereo: a left and a right line "
+        "(output stereo); pingpong: the input's sum goes into the left line and the repeats alternate "
+        "left, right, left (output stereo).",
+    )
+    right_time_ms: float | None = Field(
+        None, gt=0, le=5000, description="Right-side time, ms, in stereo or pingpong (null: as the left). "
+        "A time_ms lane moves both sides and keeps their ratio.",
+    )
+    right_note: Annotated[str, StringConstraints(pattern=NOTE_PATTERN)] | None = Field(
+        None, description="Right-side tempo-synced time in stereo or pingpong, as 'note'."
     )
 
     @model_validator(mode="after")
     def _one_time(self) -> DelayProc:
         if (self.time_ms is None) == (self.note is None):
             raise ValueError("Give exactly one of 'time_ms' or 'note'.")
-        if self.note is not None and self.tempo_bpm is not None:
-            check_note_delay(self.note, self.tempo_bpm)
+        if self.right_time_ms is not None and self.right_note is not None:
+            raise ValueError("Give at most one of 'right_time_ms' or 'right_note'.")
+        if self.mode == "mono" and (self.right_time_ms is not None or self.right_note is not None):
+            raise ValueError("A right-side time needs mode 'stereo' or 'pingpong'.")
+        if self.tempo_bpm is not None:
+            for note in (self.note, self.right_note):
+                if note is not None:
+                    check_note_delay(note, self.tempo_bpm)
         return self
 
 
