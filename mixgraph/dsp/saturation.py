@@ -1,8 +1,10 @@
 """Tanh soft clipping, oversampled to keep aliasing down.
 
-y = output * tanh(drive * x), computed at ``oversample`` times the rate
-(linear-phase polyphase up/down filters from ``oversample.py``); the dry path
-is delayed by the same latency so dry/wet mixing stays aligned.
+y = output * tanh(drive * x), computed at ``oversample`` times the rate (cascaded linear-phase
+half-band stages from ``oversample.py``, flat to 20 kHz at 44.1 kHz); the dry path is delayed
+by the same latency so dry/wet mixing stays aligned. The default 8x keeps the alias lines of
+a -6 dBFS tone below -80 dBc up to about 24 dB of drive; beyond that the curve is close to a
+square wave whose harmonics fold back at the oversampled rate itself, which no filter removes.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from mixgraph.dsp.base import Processor
-from mixgraph.dsp.oversample import Downsampler, Upsampler
+from mixgraph.dsp.oversample import Downsampler, Upsampler, round_trip_latency, stage_count
 from mixgraph.units import db_to_gain
 
 
@@ -18,19 +20,20 @@ class Saturation(Processor):
     kind = "saturation"
     automatable = ("drive_db", "output_db", "mix")
 
-    def __init__(self, drive_db: float = 6.0, output_db: float = 0.0, mix: float = 1.0, oversample: int = 4):
+    def __init__(self, drive_db: float = 6.0, output_db: float = 0.0, mix: float = 1.0, oversample: int = 8):
         super().__init__()
         self.drive_db = float(drive_db)
         self.output_db = float(output_db)
         self.mix = float(mix)
         self.oversample = int(oversample)
+        stage_count(self.oversample)  # refuses a factor other than 1, 2, 4, 8
 
     def _prepare(self) -> None:
         f = self.oversample
         if f > 1:
             self.up = Upsampler(f, self.channels)
             self.down = Downsampler(f, self.channels)
-            self.lat = self.up.latency_samples + self.down.latency_samples
+            self.lat = round_trip_latency(f)
         else:
             self.lat = 0
         self._reset()

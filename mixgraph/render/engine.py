@@ -51,7 +51,9 @@ def longest_gap_s(plan: RenderPlan) -> float:
         p = st.params
         if st.type == "delay":
             ms = p.get("time_ms") or note_to_ms(p["note"], p["tempo_bpm"])
-            gap = max(gap, ms * 1e-3)
+            right = p.get("right_time_ms") or (note_to_ms(p["right_note"], p["tempo_bpm"])
+                                               if p.get("right_note") else 0.0)
+            gap = max(gap, ms * 1e-3, right * 1e-3)
         elif st.type == "reverb":
             gap = max(gap, p.get("predelay_ms", 0.0) * 1e-3)
     return gap + SILENCE_HOLD_S

@@ -149,7 +149,8 @@ def expand(ls: LoadedSession, variant: str | None = None) -> Session:
         loud.update(target_lufs=target, ceiling_dbtp=ceiling)
     for chain in _chains(data):
         for proc in chain:
-            if proc.get("type") == "delay" and proc.get("note") and proc.get("tempo_bpm") is None:
+            if proc.get("type") == "delay" and (proc.get("note") or proc.get("right_note")) \
+                    and proc.get("tempo_bpm") is None:
                 proc["tempo_bpm"] = data.get("tempo_bpm")
     return Session.model_validate(data)
 

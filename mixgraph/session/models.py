@@ -235,17 +235,27 @@ class SaturationProc(ProcessorBase):
     output_db: float = Field(0.0, ge=-48, le=24, description="Gain after the curve, dB.",
                              json_schema_extra=AUTOMATABLE)
     mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
-    oversample: Literal[1, 2, 4, 8] = Field(4, description="Oversampling factor for the non-linearity.")
+    oversample: Literal[1, 2, 4, 8] = Field(
+        8, description="Oversampling factor for the non-linearity (half-band stages, flat to 20 kHz at 44.1 kHz). "
+        "8: alias lines below -80 dBc on a -6 dBFS tone up to about 24 dB of drive; 4 and 2 cost less CPU "
+        "and alias more at high drive (4: about -48 dBc there); 1: none, for a nearly linear drive. "
+        "Latency 79, 76, 69, 0 samples for 8, 4, 2, 1.")
 
 
 NOTE_PATTERN = r"^1/(1|2|4|8|16|32)[dt]?$"
 
 
 class DelayProc(ProcessorBase):
-    """Feedback echo with a high-cut in the loop; time in ms or a note value at a tempo."""
+    """Feedback echo with a high-cut in the loop; time in ms or a note value at a tempo; mono,
+    stereo (own right-side time) or ping-pong."""
 
     type: Literal["delay"]
-    time_ms: float | None = Field(None, gt=0, le=5000, description="Delay time, ms.")
+    time_ms: float | None = Field(
+        None, gt=0, le=5000, json_schema_extra=AUTOMATABLE,
+        description="Delay time, ms (the left side's in stereo and ping-pong). Automatable: the read "
+        "position follows the lane smoothly (a tape-like pitch bend while it moves, a glide of at most "
+        "50 % pitch on a jump), never a click.",
+    )
     note: Annotated[str, StringConstraints(pattern=NOTE_PATTERN)] | None = Field(
         None, description="Tempo-synced time: '1/4', '1/8d' (dotted), '1/8t' (triplet)."
     )
@@ -254,18 +264,37 @@ class DelayProc(ProcessorBase):
         description="Tempo for 'note', 20 .. 999 BPM (null: the session's tempo_bpm); the note must "
         f"last at most {MAX_NOTE_DELAY_S:g} s.",
     )
-    feedback: float = Field(0.3, ge=0, le=0.98, description="Share of the output fed back (< 1).")
+    feedback: float = Field(0.3, ge=0, le=0.98, description="Share of the output fed back (< 1).",
+                            json_schema_extra=AUTOMATABLE)
     mix: float = Field(0.25, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
     highcut_hz: float | None = Field(
         8000.0, ge=MIN_FREQ_HZ, description="Low-pass in the feedback loop, Hz (null: none)."
+    )
+    mode: Literal["mono", "stereo", "pingpong"] = Field(
+        "mono", description="mono: each channel echoes on its own; stereo: a left and a right line "
+        "(output stereo); pingpong: the input's sum goes into the left line and the repeats alternate "
+        "left, right, left (output stereo).",
+    )
+    right_time_ms: float | None = Field(
+        None, gt=0, le=5000, description="Right-side time, ms, in stereo or pingpong (null: as the left). "
+        "A time_ms lane moves both sides and keeps their ratio.",
+    )
+    right_note: Annotated[str, StringConstraints(pattern=NOTE_PATTERN)] | None = Field(
+        None, description="Right-side tempo-synced time in stereo or pingpong, as 'note'."
     )
 
     @model_validator(mode="after")
     def _one_time(self) -> DelayProc:
         if (self.time_ms is None) == (self.note is None):
             raise ValueError("Give exactly one of 'time_ms' or 'note'.")
-        if self.note is not None and self.tempo_bpm is not None:
-            check_note_delay(self.note, self.tempo_bpm)
+        if self.right_time_ms is not None and self.right_note is not None:
+            raise ValueError("Give at most one of 'right_time_ms' or 'right_note'.")
+        if self.mode == "mono" and (self.right_time_ms is not None or self.right_note is not None):
+            raise ValueError("A right-side time needs mode 'stereo' or 'pingpong'.")
+        if self.tempo_bpm is not None:
+            for note in (self.note, self.right_note):
+                if note is not None:
+                    check_note_delay(note, self.tempo_bpm)
         return self
 
 
@@ -282,9 +311,12 @@ class ReverbProc(ProcessorBase):
 
     type: Literal["reverb"]
     ir: str | None = Field(None, description="Impulse-response file, relative to the session (convolution).")
-    decay_s: float = Field(2.0, gt=0.05, le=30, description="RT60 of the algorithmic reverb, s (ignored with 'ir').")
+    decay_s: float = Field(2.0, gt=0.05, le=30, description="Mid-band (500 Hz - 1 kHz) RT60 of the algorithmic "
+                           "reverb, s (ignored with 'ir'); lows decay a little longer.")
     predelay_ms: float = Field(0.0, ge=0, le=500, description="Pre-delay, ms.")
-    damping: float = Field(0.5, ge=0, le=1, description="High-frequency damping of the algorithmic reverb.")
+    damping: float = Field(0.5, ge=0, le=1, description="High-frequency damping of the algorithmic reverb: "
+                           "the RT60 at 8 kHz is decay_s * 2^(-2 * damping) (0: as long as the mids, "
+                           "0.5: half, 1: a quarter; at 4 kHz about 0.78 and 0.5 of decay_s).")
     mix: float = Field(0.25, ge=0, le=1, description="Dry/wet (1.0 on an aux return).",
                        json_schema_extra=AUTOMATABLE)
 

@@ -347,17 +347,21 @@ def _check_automation(c: _Checker) -> None:
 def _check_delays(c: _Checker) -> None:
     for path, chain in chains(c.s):
         for i, proc in enumerate(chain):
-            if not isinstance(proc, DelayProc) or not proc.note or proc.tempo_bpm is not None:
+            if not isinstance(proc, DelayProc) or proc.tempo_bpm is not None:
                 continue  # a delay's own tempo is checked by its model
-            if c.s.tempo_bpm is None:
-                c.add(path + (i, "note"), f"The note value '{proc.note}' needs a tempo.",
-                      "Set 'tempo_bpm' on the delay or on the session.", code="ref.tempo")
-                continue
-            try:
-                check_note_delay(proc.note, c.s.tempo_bpm)
-            except ValueError as exc:
-                c.add(path + (i, "note"), str(exc), "Use a shorter note value or a faster tempo.",
-                      code="range.delay")
+            for field in ("note", "right_note"):
+                note = getattr(proc, field)
+                if note is None:
+                    continue
+                if c.s.tempo_bpm is None:
+                    c.add(path + (i, field), f"The note value '{note}' needs a tempo.",
+                          "Set 'tempo_bpm' on the delay or on the session.", code="ref.tempo")
+                    continue
+                try:
+                    check_note_delay(note, c.s.tempo_bpm)
+                except ValueError as exc:
+                    c.add(path + (i, field), str(exc), "Use a shorter note value or a faster tempo.",
+                          code="range.delay")
 
 
 def _check_timeline(c: _Checker) -> None:

@@ -35,11 +35,12 @@ def feedback_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, delay: int, 
 
 @njit(cache=True, nogil=True)
 def fdn(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gains: np.ndarray,
-        damp: float, lp: np.ndarray) -> np.ndarray:
+        damp: np.ndarray, lp: np.ndarray) -> np.ndarray:
     """8-line feedback delay network with a Householder mixing matrix (I - 2/N * 11^T).
 
-    x: (2, n) input; lines: (8, maxlen) ring buffers; per-line gain g_i = 10^(-3 * len_i / (fs*RT60))
-    gives the RT60; a one-pole damping low-pass per line. Left output sums even lines,
+    x: (2, n) input; lines: (8, maxlen) ring buffers; in each line's loop the absorbent filter
+    g_i (1 - a_i) / (1 - a_i z^-1) (gains[i], damp[i]) sets its loss per pass, hence the RT60
+    at each frequency. Left output sums even lines,
     right output odd lines."""
     nl = lens.shape[0]
     n = x.shape[1]
@@ -53,7 +54,7 @@ def fdn(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gai
             if r < 0:
                 r += size
             v = lines[k, r]
-            lp[k] = (1.0 - damp) * v + damp * lp[k]
+            lp[k] = (1.0 - damp[k]) * v + damp[k] * lp[k]
             taps[k] = lp[k] * gains[k]
             s += taps[k]
         s *= 2.0 / nl
@@ -71,4 +72,73 @@ def fdn(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gai
                 pos[k] = 0
         out[0, i] = left
         out[1, i] = right
+    return out
+
+
+@njit(cache=True, nogil=True)
+def echo(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cur: np.ndarray,
+         max_slew: float, fb: np.ndarray, lp_coeff: float, lp_state: np.ndarray, cross: bool) -> np.ndarray:
+    """Feedback echo with a fractional, slew-limited delay per line (any time automation is smooth).
+
+    x: (lines, n) line inputs; buf: (lines, size) ring buffers; pos: [write index];
+    target: (lines, n) delay in samples (>= 2) per frame; cur: (lines,) the read delay now (NaN after
+    reset: start at the target), moving toward the target by at most ``max_slew`` samples per
+    sample, so a jump in the target glides instead of clicking; fb: (n,) feedback per frame.
+    The read is a 4-point cubic Hermite (Catmull-Rom) interpolation, exact at whole delays.
+    Line c writes x[c] + fb * LP(its own output), or with ``cross`` (ping-pong, two lines) the
+    other line's output. Returns the lines' delayed outputs."""
+    ch, n = x.shape
+    size = buf.shape[1]
+    out = np.empty_like(x)
+    p = int(pos[0])
+    rd = np.empty(ch)
+    for i in range(n):
+        for c in range(ch):
+            t = target[c, i]
+            d = cur[c]
+            if d != d:  # NaN: first sample after reset
+                d = t
+            elif t > d + max_slew:
+                d += max_slew
+            elif t < d - max_slew:
+                d -= max_slew
+            else:
+                d = t
+            cur[c] = d
+            k = int(d)
+            f = d - k
+            # samples at delays k-1, k, k+1, k+2 behind the write index
+            r1 = p - k
+            if r1 < 0:
+                r1 += size
+            r0 = r1 + 1
+            if r0 >= size:
+                r0 -= size
+            r2 = r1 - 1
+            if r2 < 0:
+                r2 += size
+            r3 = r2 - 1
+            if r3 < 0:
+                r3 += size
+            y0 = buf[c, r0]
+            y1 = buf[c, r1]
+            y2 = buf[c, r2]
+            y3 = buf[c, r3]
+            if f == 0.0:
+                v = y1
+            else:
+                a1 = 0.5 * (y2 - y0)
+                a2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
+                a3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
+                v = ((a3 * f + a2) * f + a1) * f + y1
+            rd[c] = v
+            out[c, i] = v
+        for c in range(ch):
+            src = ch - 1 - c if cross else c
+            lp_state[c] = (1.0 - lp_coeff) * rd[src] + lp_coeff * lp_state[c]
+            buf[c, p] = x[c, i] + fb[i] * lp_state[c]
+        p += 1
+        if p >= size:
+            p = 0
+    pos[0] = p
     return out
