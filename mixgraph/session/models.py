@@ -124,6 +124,14 @@ class WidthProc(ProcessorBase):
                          json_schema_extra=AUTOMATABLE)
 
 
+#: the bell's and shelves' ``design`` field
+DESIGN_DESCRIPTION = (
+    "matched: follows the analog prototype up to 20 kHz (within 0.5 dB at 44.1/48 kHz; shelves up to "
+    "q 1), no cramping near Nyquist. cookbook: the RBJ cookbook's bilinear design, exact at freq_hz but "
+    "squeezed towards Nyquist (a 16 kHz bell is narrower than its q says)."
+)
+
+
 class BellBand(Model):
     type: Literal["bell"]
     freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Centre frequency in Hz (below Nyquist).",
@@ -132,6 +140,7 @@ class BellBand(Model):
                            json_schema_extra=AUTOMATABLE)
     q: float = Field(1.0, ge=MIN_Q, le=40, description="Quality factor (RBJ cookbook Q), 0.1 .. 40.",
                      json_schema_extra=AUTOMATABLE)
+    design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
 
 
 class ShelfBand(Model):
@@ -141,6 +150,7 @@ class ShelfBand(Model):
     gain_db: float = Field(ge=-30, le=30, description="Shelf gain, dB.", json_schema_extra=AUTOMATABLE)
     q: float = Field(0.7071, ge=MIN_Q, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot), 0.1 .. 10.",
                      json_schema_extra=AUTOMATABLE)
+    design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
 
 
 class PassBand(Model):
