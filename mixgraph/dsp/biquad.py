@@ -262,11 +262,38 @@ SHELF_Q = 0.7071
 
 
 def butterworth_qs(order: int) -> list[float]:
-    """Q of each 2nd-order section of an even-order Butterworth filter.
+    """Q of each 2nd-order section of a Butterworth filter, highest first (an odd order has a
+    first-order section besides).
 
     Poles at angles (2k+1)*pi/(2N) from the imaginary axis: Q_k = 1 / (2 sin((2k+1) pi / (2N))).
     """
     return [1.0 / (2.0 * math.sin((2 * k + 1) * math.pi / (2 * order))) for k in range(order // 2)]
+
+
+def first_order(kind: str, freq_hz: float, fs: float) -> np.ndarray:
+    """First-order Butterworth high- or low-pass (s/(s+1) or 1/(s+1)), bilinear prewarped at the
+    corner as ``scipy.signal.butter`` designs it, as a section with b2 = a2 = 0."""
+    k = math.tan(math.pi * freq_hz / fs)
+    a1 = (k - 1.0) / (k + 1.0)
+    if kind == "highpass":
+        return np.array([1.0 / (1.0 + k), -1.0 / (1.0 + k), 0.0, 1.0, a1, 0.0])
+    return np.array([k / (1.0 + k), k / (1.0 + k), 0.0, 1.0, a1, 0.0])
+
+
+def pass_sos(kind: str, freq_hz: float, slope_db_oct: int, q: float, fs: float) -> np.ndarray:
+    """Butterworth high/low-pass of order slope/6 (6 dB/oct per order: an odd order has a
+    first-order section). ``q`` is a resonance: the section nearest the corner (the highest Q)
+    gets its Butterworth Q times q / 0.7071, so the default is Butterworth at every slope and a
+    12 dB/oct band's q is its section's Q; a first-order filter has no resonance."""
+    order = slope_db_oct // 6
+    qs = butterworth_qs(order)
+    if qs and abs(q - BUTTERWORTH_Q) >= 1e-4:
+        qs[0] *= q / BUTTERWORTH_Q
+    fn = highpass if kind == "highpass" else lowpass
+    rows = [fn(freq_hz, qk, fs) for qk in qs]
+    if order % 2:
+        rows.append(first_order(kind, freq_hz, fs))
+    return np.stack(rows)
 
 
 def band_sos(band: dict, fs: float) -> np.ndarray:
@@ -284,13 +311,7 @@ def band_sos(band: dict, fs: float) -> np.ndarray:
             fn = highshelf if cookbook else highshelf_matched
         return fn(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
     if kind in ("highpass", "lowpass"):
-        sections = int(band.get("slope_db_oct", 12)) // 12
-        q = float(band.get("q", BUTTERWORTH_Q))
-        # The default q gives a true Butterworth cascade of order 2*sections (what "24 dB/oct"
-        # means on a console); any other q is used for every section.
-        qs = butterworth_qs(2 * sections) if abs(q - BUTTERWORTH_Q) < 1e-4 else [q] * sections
-        fn = highpass if kind == "highpass" else lowpass
-        return np.stack([fn(f, qk, fs) for qk in qs])
+        return pass_sos(kind, f, int(band.get("slope_db_oct", 12)), float(band.get("q", BUTTERWORTH_Q)), fs)
     if kind == "notch":
         return notch(f, float(band.get("q", 1.0)), fs)[None, :]
     if kind == "bandpass":

@@ -157,11 +157,22 @@ class PassBand(Model):
     type: Literal["highpass", "lowpass"]
     freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Cut-off frequency in Hz (below Nyquist).",
                            json_schema_extra=AUTOMATABLE)
-    slope_db_oct: Literal[12, 24, 36, 48] = Field(
-        12, description="Slope: 12 dB/oct per cascaded 2nd-order section."
+    slope_db_oct: Literal[6, 12, 18, 24, 30, 36, 48, 72, 96] = Field(
+        12, description="Slope: a Butterworth filter of order slope/6 (18 dB/oct: -18.1 dB an octave past "
+                        "the corner)."
     )
-    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Q of each section (0.7071: Butterworth-like), 0.1 .. 10.",
+    q: float = Field(0.7071, ge=MIN_Q, le=10,
+                     description="Resonance, 0.1 .. 10: 0.7071 is Butterworth at every slope; otherwise the "
+                                 "section nearest the corner gets its Q times q/0.7071 (at 12 dB/oct, q is the "
+                                 "filter's Q). A 6 dB/oct filter has none: leave q out.",
                      json_schema_extra=AUTOMATABLE)
+
+    @model_validator(mode="after")
+    def _first_order_has_no_q(self) -> PassBand:
+        if self.slope_db_oct == 6 and abs(self.q - 0.7071) >= 1e-4:
+            raise ValueError("A 6 dB/oct filter is first order: it has no resonance. Remove 'q' or use "
+                             "12 dB/oct or steeper.")
+        return self
 
 
 class NotchBand(Model):
