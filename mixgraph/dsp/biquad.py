@@ -255,6 +255,27 @@ def highshelf_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np
     return sos if sos is not None else highshelf(freq_hz, gain_db, q, fs)
 
 
+def analog_tilt(freq_hz: float, gain_db: float) -> tuple[tuple, tuple]:
+    """First-order tilt (k s + w0) / (s + k w0), k = 10^(gain/40): -gain/2 dB at DC, +gain/2 dB at
+    high frequencies, 0 dB at the pivot w0 (one first-order shelf, symmetric in log frequency)."""
+    k = db_to_gain(gain_db / 2.0)
+    w0 = 2.0 * math.pi * freq_hz
+    return (0.0, k, w0), (0.0, 1.0, k * w0)
+
+
+def tilt(freq_hz: float, gain_db: float, fs: float) -> np.ndarray:
+    """Tilt matched to its analog prototype as the shelves are (a biquad interpolating the
+    first-order magnitude); the prewarped bilinear first-order section if no fit is stable."""
+    b, a = analog_tilt(freq_hz, gain_db)
+    sos = matched_sos(b, a, fs, _shelf_points(freq_hz, fs))
+    if sos is not None:
+        return sos
+    k, t = db_to_gain(gain_db / 2.0), math.tan(math.pi * freq_hz / fs)
+    # s = (1 - z^-1) / (t (1 + z^-1)), pivot prewarped
+    a0 = 1.0 + k * t
+    return np.array([(k + t) / a0, (t - k) / a0, 0.0, 1.0, (k * t - 1.0) / a0, 0.0])
+
+
 BUTTERWORTH_Q = 1.0 / math.sqrt(2.0)
 #: a shelf's default Q as the session writes it (slope 1: the steepest without overshoot), so a
 #: band without q gives the filter of a session's band
@@ -312,6 +333,8 @@ def band_sos(band: dict, fs: float) -> np.ndarray:
         return fn(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
     if kind in ("highpass", "lowpass"):
         return pass_sos(kind, f, int(band.get("slope_db_oct", 12)), float(band.get("q", BUTTERWORTH_Q)), fs)
+    if kind == "tilt":
+        return tilt(f, float(band["gain_db"]), fs)[None, :]
     if kind == "notch":
         return notch(f, float(band.get("q", 1.0)), fs)[None, :]
     if kind == "bandpass":

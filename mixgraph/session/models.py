@@ -183,7 +183,16 @@ class NotchBand(Model):
                      json_schema_extra=AUTOMATABLE)
 
 
-EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand, Field(discriminator="type")]
+class TiltBand(Model):
+    type: Literal["tilt"]
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Pivot frequency in Hz (below Nyquist): 0 dB there.",
+                           json_schema_extra=AUTOMATABLE)
+    gain_db: float = Field(ge=-24, le=24, description="Tilt, dB: +gain/2 at the top, -gain/2 at the bottom "
+                           "(one first-order shelf, matched to its analog shape up to 20 kHz).",
+                           json_schema_extra=AUTOMATABLE)
+
+
+EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand | TiltBand, Field(discriminator="type")]
 
 
 class EqProc(ProcessorBase):
