@@ -196,10 +196,14 @@ EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand | TiltBand, Field
 
 
 class EqProc(ProcessorBase):
-    """Parametric EQ from RBJ Audio EQ Cookbook biquads."""
+    """Parametric EQ: biquad bands in series (bells and shelves matched to their analog shapes)."""
 
     type: Literal["eq"]
     bands: list[EqBand] = Field(default_factory=list, description="Bands, applied in order.")
+    mode: Literal["stereo", "mid", "side"] = Field(
+        "stereo", description="stereo: both channels. mid / side: only the mid (L+R)/2 or the side (L-R)/2 "
+                              "of a stereo signal (refused on a mono one)."
+    )
 
 
 class CompressorProc(ProcessorBase):
