@@ -1,6 +1,24 @@
-"""RBJ Audio EQ Cookbook biquads (Robert Bristow-Johnson, "Cookbook formulae for audio
-equalizer biquad filter coefficients"), returned as normalised second-order sections
-``[b0, b1, b2, 1, a1, a2]`` for ``scipy.signal.sosfilt``.
+"""EQ biquads, returned as normalised second-order sections ``[b0, b1, b2, 1, a1, a2]`` for
+``scipy.signal.sosfilt``.
+
+Two designs of the same analog prototypes:
+
+* ``cookbook``: RBJ Audio EQ Cookbook (Robert Bristow-Johnson, "Cookbook formulae for audio
+  equalizer biquad filter coefficients"): the bilinear transform prewarped at f0. Exact at f0, but
+  it maps the analog response's top (infinity) to Nyquist, so a bell or shelf near Nyquist is
+  squeezed ("cramped"): up to 8.7 dB off the analog shape at 20 kHz at 44.1 kHz.
+* ``matched`` (bells and shelves): a biquad whose squared magnitude interpolates the analog
+  prototype's at DC and at four frequencies up to 0.9 x Nyquist (``matched_sos``). Any biquad is
+  the bilinear transform of an analog biquad, and its squared magnitude is a ratio of quadratics
+  in u = tan^2(w/2); fixing DC and four points gives a 4x4 linear system in those quadratics'
+  coefficients, and the biquad follows by spectral factorisation (the minimum-phase root of each
+  quadratic; the design is refused if a quadratic is not a squared magnitude). Unlike the
+  pole-matched designs of Vicanek ("Matched second order digital filters", 2016), which fix the
+  poles by impulse invariance and only fit the zeros, it also places poles that lie above
+  Nyquist (a cut bell's, a boosted high shelf's), and unlike Orfanidis' prescribed-Nyquist-gain
+  design (JAES 45(6), 1997) it leaves the gain at Nyquist free, where no biquad can follow the
+  analog slope: matching just below 20 kHz instead keeps bells within 0.5 dB of the analog
+  prototype up to 20 kHz at 44.1 and 48 kHz (1-18 kHz, +-15 dB, q 0.3-10), shelves with q up to 1.
 """
 
 from __future__ import annotations
@@ -89,6 +107,175 @@ def notch(freq_hz: float, q: float, fs: float) -> np.ndarray:
     return _norm(1.0, -2 * cw, 1.0, 1 + alpha, -2 * cw, 1 - alpha)
 
 
+# --------------------------------------------------------------------------- matched designs
+
+#: the highest frequency the matched designs interpolate, as a share of Nyquist: just under
+#: 20 kHz at 44.1 kHz (the response between it and Nyquist follows without being fixed)
+MATCH_TOP = 0.9
+
+
+#: a candidate this close (dB, anywhere on the check grid) to the analog magnitude is kept
+GOOD_DB = 0.25
+
+
+def _mag2(b: tuple[float, float, float], a: tuple[float, float, float], w: float) -> float:
+    """|H(jw)|^2 of the analog biquad (b2 s^2 + b1 s + b0) / (a2 s^2 + a1 s + a0), w in rad/s."""
+    w2 = w * w
+    num = (b[2] - b[0] * w2) ** 2 + (b[1] * w) ** 2
+    den = (a[2] - a[0] * w2) ** 2 + (a[1] * w) ** 2
+    return num / den
+
+
+def _fit(b: tuple, a: tuple, fs: float, points: list[float]) -> np.ndarray | None:
+    """The biquad whose squared magnitude equals the analog one's at DC and at ``points`` (Hz),
+    or None when no stable real biquad has those values.
+
+    |H(e^jw)|^2 = (n2 u^2 + n1 u + n0) / (u^2 + d1 u + d0) with u = tan^2(w/2); n0 = T(0) d0, and
+    each point gives n2 u^2 + n1 u + (T(0) - T) d0 - T d1 u = T u^2."""
+    t0 = _mag2(b, a, 0.0)
+    m = np.empty((4, 4))
+    r = np.empty(4)
+    for i, f in enumerate(points):
+        u = math.tan(math.pi * f / fs) ** 2
+        t = _mag2(b, a, 2.0 * math.pi * f)
+        m[i] = (u * u, u, t0 - t, -t * u)
+        r[i] = t * u * u
+    try:
+        n2, n1, d0, d1 = np.linalg.solve(m, r)
+    except np.linalg.LinAlgError:
+        return None
+    n0 = t0 * d0
+    if not (d0 > 0.0 and n2 >= 0.0 and n0 >= 0.0):
+        return None
+    # c2 s^2 + c1 s + c0 with |.|^2 = c2^2 u^2 + (c1^2 - 2 c0 c2) u + c0^2 (s = j tan(w/2))
+    c2, c0, e0 = math.sqrt(n2), math.sqrt(n0), math.sqrt(d0)
+    cc, ee = n1 + 2.0 * c0 * c2, d1 + 2.0 * e0
+    if not (cc >= 0.0 and ee > 0.0):
+        return None
+    c1, e1 = math.sqrt(cc), math.sqrt(ee)
+    # bilinear s = (1 - z^-1) / (1 + z^-1)
+    a0 = 1.0 + e1 + e0
+    sos = np.array([(c2 + c1 + c0) / a0, 2.0 * (c0 - c2) / a0, (c2 - c1 + c0) / a0,
+                    1.0, 2.0 * (e0 - 1.0) / a0, (1.0 - e1 + e0) / a0])
+    if not (np.all(np.isfinite(sos)) and abs(sos[5]) < 1.0 and abs(sos[4]) < 1.0 + sos[5]):
+        return None  # poles on or outside the unit circle (the stability triangle)
+    return sos
+
+
+def _sos_mag2(sos: np.ndarray, w: np.ndarray) -> np.ndarray:
+    z = np.exp(-1j * w)
+    return np.abs(np.polyval(sos[2::-1], z) / np.polyval(sos[:2:-1], z)) ** 2
+
+
+def matched_sos(b: tuple, a: tuple, fs: float, candidates: list[list[float]]) -> np.ndarray | None:
+    """The stable interpolating biquad, over the candidate point sets (Hz, ascending), that is
+    closest to the analog magnitude (largest dB error on a log grid from 20 Hz to 20 kHz or
+    0.95 x Nyquist); the first within ``GOOD_DB`` is taken as is (most designs stop at the first
+    candidate, which matters for automation, redesigned every CONTROL_PERIOD frames); None when
+    no candidate gives a stable biquad."""
+    best, best_err = None, math.inf
+    f = np.geomspace(20.0, min(20000.0, 0.95 * fs / 2.0), 48)
+    target = None
+    for points in candidates:
+        if not (points[0] > 0.0 and all(x < y for x, y in zip(points, points[1:], strict=False))
+                and points[-1] < fs / 2):
+            continue
+        sos = _fit(b, a, fs, points)
+        if sos is None:
+            continue
+        if target is None:
+            target = np.log10([_mag2(b, a, 2.0 * math.pi * x) for x in f])
+        err = np.max(np.abs(np.log10(_sos_mag2(sos, 2.0 * math.pi * f / fs)) - target))
+        if err < best_err:
+            best, best_err = sos, err
+        if best_err < GOOD_DB / 10.0:  # err is in log10 of power: dB / 10
+            break
+    return best
+
+
+def analog_peaking(freq_hz: float, gain_db: float, q: float) -> tuple[tuple, tuple]:
+    """The cookbook bell's analog prototype (s^2 + s (A/Q) w0 + w0^2) / (s^2 + s w0/(A Q) + w0^2),
+    as (b, a) in descending powers of s (rad/s), what ``scipy.signal.freqs`` takes."""
+    a_ = db_to_gain(gain_db / 2.0)
+    w0 = 2.0 * math.pi * freq_hz
+    return (1.0, a_ * w0 / q, w0 * w0), (1.0, w0 / (a_ * q), w0 * w0)
+
+
+def analog_lowshelf(freq_hz: float, gain_db: float, q: float) -> tuple[tuple, tuple]:
+    """The cookbook low shelf's analog prototype A (s^2 + (sqrt(A)/Q) s + A) / (A s^2 + (sqrt(A)/Q) s + 1),
+    s normalised to w0."""
+    a_ = db_to_gain(gain_db / 2.0)
+    w0 = 2.0 * math.pi * freq_hz
+    k = math.sqrt(a_) / q
+    return (a_, a_ * k * w0, a_ * a_ * w0 * w0), (a_, k * w0, w0 * w0)
+
+
+def analog_highshelf(freq_hz: float, gain_db: float, q: float) -> tuple[tuple, tuple]:
+    """The cookbook high shelf's analog prototype A (A s^2 + (sqrt(A)/Q) s + 1) / (s^2 + (sqrt(A)/Q) s + A)."""
+    a_ = db_to_gain(gain_db / 2.0)
+    w0 = 2.0 * math.pi * freq_hz
+    k = math.sqrt(a_) / q
+    return (a_ * a_, a_ * k * w0, a_ * w0 * w0), (1.0, k * w0, a_ * w0 * w0)
+
+
+def peaking_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
+    """Bell matched to its analog prototype: interpolated at the band edges (where the analog
+    gain is half the dB gain: f0 * (sqrt(1 + 1/(4Q^2)) -+ 1/(2Q))), f0 and 0.9 x Nyquist."""
+    b, a = analog_peaking(freq_hz, gain_db, q)
+    top = MATCH_TOP * fs / 2.0
+    x = math.sqrt(1.0 + 0.25 / (q * q)) + 0.5 / q
+    f = freq_hz
+    sos = matched_sos(b, a, fs, [[f / x**k, f, min(f * x**k, f + c * (top - f)), top]
+                                 for k in (1.0, 0.75) for c in (0.5, 0.3, 0.7)]
+                      + [[f / (x * x), f / x, f, top]])
+    return sos if sos is not None else peaking(freq_hz, gain_db, q, fs)
+
+
+def _shelf_points(f: float, fs: float) -> list[list[float]]:
+    top = MATCH_TOP * fs / 2.0
+    return [[f / 2, f, min(2 * f, f + 0.5 * (top - f)), top],
+            [f / 4, f / 2, f, top],
+            [f / 8, f / 4, f / 2, top],
+            [f / 2, f, min(1.5 * f, f + 0.3 * (top - f)), top],
+            [f / 1.5, f, min(1.2 * f, f + 0.2 * (top - f)), top]]
+
+
+def lowshelf_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
+    """Low shelf matched to its analog prototype (the first stable fit over a few point sets
+    around f0; the cookbook design if none is)."""
+    b, a = analog_lowshelf(freq_hz, gain_db, q)
+    sos = matched_sos(b, a, fs, _shelf_points(freq_hz, fs))
+    return sos if sos is not None else lowshelf(freq_hz, gain_db, q, fs)
+
+
+def highshelf_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
+    """High shelf matched to its analog prototype (as ``lowshelf_matched``)."""
+    b, a = analog_highshelf(freq_hz, gain_db, q)
+    sos = matched_sos(b, a, fs, _shelf_points(freq_hz, fs))
+    return sos if sos is not None else highshelf(freq_hz, gain_db, q, fs)
+
+
+def analog_tilt(freq_hz: float, gain_db: float) -> tuple[tuple, tuple]:
+    """First-order tilt (k s + w0) / (s + k w0), k = 10^(gain/40): -gain/2 dB at DC, +gain/2 dB at
+    high frequencies, 0 dB at the pivot w0 (one first-order shelf, symmetric in log frequency)."""
+    k = db_to_gain(gain_db / 2.0)
+    w0 = 2.0 * math.pi * freq_hz
+    return (0.0, k, w0), (0.0, 1.0, k * w0)
+
+
+def tilt(freq_hz: float, gain_db: float, fs: float) -> np.ndarray:
+    """Tilt matched to its analog prototype as the shelves are (a biquad interpolating the
+    first-order magnitude); the prewarped bilinear first-order section if no fit is stable."""
+    b, a = analog_tilt(freq_hz, gain_db)
+    sos = matched_sos(b, a, fs, _shelf_points(freq_hz, fs))
+    if sos is not None:
+        return sos
+    k, t = db_to_gain(gain_db / 2.0), math.tan(math.pi * freq_hz / fs)
+    # s = (1 - z^-1) / (t (1 + z^-1)), pivot prewarped
+    a0 = 1.0 + k * t
+    return np.array([(k + t) / a0, (t - k) / a0, 0.0, 1.0, (k * t - 1.0) / a0, 0.0])
+
+
 BUTTERWORTH_Q = 1.0 / math.sqrt(2.0)
 #: a shelf's default Q as the session writes it (slope 1: the steepest without overshoot), so a
 #: band without q gives the filter of a session's band
@@ -96,31 +283,58 @@ SHELF_Q = 0.7071
 
 
 def butterworth_qs(order: int) -> list[float]:
-    """Q of each 2nd-order section of an even-order Butterworth filter.
+    """Q of each 2nd-order section of a Butterworth filter, highest first (an odd order has a
+    first-order section besides).
 
     Poles at angles (2k+1)*pi/(2N) from the imaginary axis: Q_k = 1 / (2 sin((2k+1) pi / (2N))).
     """
     return [1.0 / (2.0 * math.sin((2 * k + 1) * math.pi / (2 * order))) for k in range(order // 2)]
 
 
+def first_order(kind: str, freq_hz: float, fs: float) -> np.ndarray:
+    """First-order Butterworth high- or low-pass (s/(s+1) or 1/(s+1)), bilinear prewarped at the
+    corner as ``scipy.signal.butter`` designs it, as a section with b2 = a2 = 0."""
+    k = math.tan(math.pi * freq_hz / fs)
+    a1 = (k - 1.0) / (k + 1.0)
+    if kind == "highpass":
+        return np.array([1.0 / (1.0 + k), -1.0 / (1.0 + k), 0.0, 1.0, a1, 0.0])
+    return np.array([k / (1.0 + k), k / (1.0 + k), 0.0, 1.0, a1, 0.0])
+
+
+def pass_sos(kind: str, freq_hz: float, slope_db_oct: int, q: float, fs: float) -> np.ndarray:
+    """Butterworth high/low-pass of order slope/6 (6 dB/oct per order: an odd order has a
+    first-order section). ``q`` is a resonance: the section nearest the corner (the highest Q)
+    gets its Butterworth Q times q / 0.7071, so the default is Butterworth at every slope and a
+    12 dB/oct band's q is its section's Q; a first-order filter has no resonance."""
+    order = slope_db_oct // 6
+    qs = butterworth_qs(order)
+    if qs and abs(q - BUTTERWORTH_Q) >= 1e-4:
+        qs[0] *= q / BUTTERWORTH_Q
+    fn = highpass if kind == "highpass" else lowpass
+    rows = [fn(freq_hz, qk, fs) for qk in qs]
+    if order % 2:
+        rows.append(first_order(kind, freq_hz, fs))
+    return np.stack(rows)
+
+
 def band_sos(band: dict, fs: float) -> np.ndarray:
     """Sections of one EQ band (same keys as the session's band models)."""
     kind = band["type"]
     f = float(band["freq_hz"])
+    cookbook = band.get("design", "matched") == "cookbook"
     if kind == "bell":
-        return peaking(f, float(band["gain_db"]), float(band.get("q", 1.0)), fs)[None, :]
-    if kind == "lowshelf":
-        return lowshelf(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
-    if kind == "highshelf":
-        return highshelf(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
+        fn = peaking if cookbook else peaking_matched
+        return fn(f, float(band["gain_db"]), float(band.get("q", 1.0)), fs)[None, :]
+    if kind in ("lowshelf", "highshelf"):
+        if kind == "lowshelf":
+            fn = lowshelf if cookbook else lowshelf_matched
+        else:
+            fn = highshelf if cookbook else highshelf_matched
+        return fn(f, float(band["gain_db"]), float(band.get("q", SHELF_Q)), fs)[None, :]
     if kind in ("highpass", "lowpass"):
-        sections = int(band.get("slope_db_oct", 12)) // 12
-        q = float(band.get("q", BUTTERWORTH_Q))
-        # The default q gives a true Butterworth cascade of order 2*sections (what "24 dB/oct"
-        # means on a console); any other q is used for every section.
-        qs = butterworth_qs(2 * sections) if abs(q - BUTTERWORTH_Q) < 1e-4 else [q] * sections
-        fn = highpass if kind == "highpass" else lowpass
-        return np.stack([fn(f, qk, fs) for qk in qs])
+        return pass_sos(kind, f, int(band.get("slope_db_oct", 12)), float(band.get("q", BUTTERWORTH_Q)), fs)
+    if kind == "tilt":
+        return tilt(f, float(band["gain_db"]), fs)[None, :]
     if kind == "notch":
         return notch(f, float(band.get("q", 1.0)), fs)[None, :]
     if kind == "bandpass":

@@ -335,6 +335,13 @@ def propagate_channels(ctx: Context) -> None:
                           code="graph.channels")
                 chans.append((ch, ch))
                 continue
+            if getattr(proc, "mode", "stereo") in ("mid", "side") and ch != 2:
+                ctx.error(node.chain_paths[k] + ("mode",), f"mode: {proc.mode} needs a stereo signal, but "
+                          f"the signal here has {ch} channel(s).",
+                          "Use mode: stereo, or move it after a processor that makes the signal stereo.",
+                          code="graph.channels")
+                chans.append((ch, ch))
+                continue
             if proc.type == "polarity" and proc.channels != "both" and ch == 1:
                 ctx.error(node.chain_paths[k] + ("channels",), f"The signal here is mono: polarity "
                           f"'{proc.channels}' inverts all of it.", "Use channels: both, or pan it first.",

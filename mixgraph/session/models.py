@@ -125,6 +125,14 @@ class WidthProc(ProcessorBase):
                          json_schema_extra=AUTOMATABLE)
 
 
+#: the bell's and shelves' ``design`` field
+DESIGN_DESCRIPTION = (
+    "matched: follows the analog prototype up to 20 kHz (within 0.5 dB at 44.1/48 kHz; shelves up to "
+    "q 1), no cramping near Nyquist. cookbook: the RBJ cookbook's bilinear design, exact at freq_hz but "
+    "squeezed towards Nyquist (a 16 kHz bell is narrower than its q says)."
+)
+
+
 class BellBand(Model):
     type: Literal["bell"]
     freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Centre frequency in Hz (below Nyquist).",
@@ -133,6 +141,7 @@ class BellBand(Model):
                            json_schema_extra=AUTOMATABLE)
     q: float = Field(1.0, ge=MIN_Q, le=40, description="Quality factor (RBJ cookbook Q), 0.1 .. 40.",
                      json_schema_extra=AUTOMATABLE)
+    design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
 
 
 class ShelfBand(Model):
@@ -142,17 +151,29 @@ class ShelfBand(Model):
     gain_db: float = Field(ge=-30, le=30, description="Shelf gain, dB.", json_schema_extra=AUTOMATABLE)
     q: float = Field(0.7071, ge=MIN_Q, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot), 0.1 .. 10.",
                      json_schema_extra=AUTOMATABLE)
+    design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
 
 
 class PassBand(Model):
     type: Literal["highpass", "lowpass"]
     freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Cut-off frequency in Hz (below Nyquist).",
                            json_schema_extra=AUTOMATABLE)
-    slope_db_oct: Literal[12, 24, 36, 48] = Field(
-        12, description="Slope: 12 dB/oct per cascaded 2nd-order section."
+    slope_db_oct: Literal[6, 12, 18, 24, 30, 36, 48, 72, 96] = Field(
+        12, description="Slope: a Butterworth filter of order slope/6 (18 dB/oct: -18.1 dB an octave past "
+                        "the corner)."
     )
-    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Q of each section (0.7071: Butterworth-like), 0.1 .. 10.",
+    q: float = Field(0.7071, ge=MIN_Q, le=10,
+                     description="Resonance, 0.1 .. 10: 0.7071 is Butterworth at every slope; otherwise the "
+                                 "section nearest the corner gets its Q times q/0.7071 (at 12 dB/oct, q is the "
+                                 "filter's Q). A 6 dB/oct filter has none: leave q out.",
                      json_schema_extra=AUTOMATABLE)
+
+    @model_validator(mode="after")
+    def _first_order_has_no_q(self) -> PassBand:
+        if self.slope_db_oct == 6 and abs(self.q - 0.7071) >= 1e-4:
+            raise ValueError("A 6 dB/oct filter is first order: it has no resonance. Remove 'q' or use "
+                             "12 dB/oct or steeper.")
+        return self
 
 
 class NotchBand(Model):
@@ -163,14 +184,27 @@ class NotchBand(Model):
                      json_schema_extra=AUTOMATABLE)
 
 
-EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand, Field(discriminator="type")]
+class TiltBand(Model):
+    type: Literal["tilt"]
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Pivot frequency in Hz (below Nyquist): 0 dB there.",
+                           json_schema_extra=AUTOMATABLE)
+    gain_db: float = Field(ge=-24, le=24, description="Tilt, dB: +gain/2 at the top, -gain/2 at the bottom "
+                           "(one first-order shelf, matched to its analog shape up to 20 kHz).",
+                           json_schema_extra=AUTOMATABLE)
+
+
+EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand | TiltBand, Field(discriminator="type")]
 
 
 class EqProc(ProcessorBase):
-    """Parametric EQ from RBJ Audio EQ Cookbook biquads."""
+    """Parametric EQ: biquad bands in series (bells and shelves matched to their analog shapes)."""
 
     type: Literal["eq"]
     bands: list[EqBand] = Field(default_factory=list, description="Bands, applied in order.")
+    mode: Literal["stereo", "mid", "side"] = Field(
+        "stereo", description="stereo: both channels. mid / side: only the mid (L+R)/2 or the side (L-R)/2 "
+                              "of a stereo signal (refused on a mono one)."
+    )
 
 
 class CompressorProc(ProcessorBase):

@@ -275,6 +275,8 @@ def automatable_params(proc: ProcessorBase) -> dict[str, Any]:
         for i, band in enumerate(proc.bands):
             bmodel = type(band)
             for name in automatable_fields(bmodel):
+                if name == "q" and getattr(band, "slope_db_oct", None) == 6:
+                    continue  # a first-order filter has no q to ride
                 out[f"bands.{i}.{name}"] = bmodel.model_fields[name]
     return out
 

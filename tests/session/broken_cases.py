@@ -50,7 +50,7 @@ EXPECTED = [
     ('sample-rate-low.yaml', 2, 3, 14, 'at least 8000'),
     ('ratio-below-one.yaml', 2, 7, 35, 'Ratio must be at least 1 (got 0.5)'),
     ('q-zero.yaml', 2, 8, 59, 'Q must be at least 0.1 (got 0)'),
-    ('slope-not-allowed.yaml', 2, 8, 61, 'must be one of 12, 24, 36, 48'),
+    ('slope-not-allowed.yaml', 2, 8, 61, 'must be one of 6, 12, 18, 24, 30, 36, 48, 72, 96'),
     ('unknown-processor.yaml', 2, 7, 9, "Did you mean 'compressor'?"),
     ('processor-without-type.yaml', 2, 7, 9, "Missing key 'type'"),
     ('unknown-processor-key.yaml', 2, 7, 28, "Did you mean 'threshold_db'?"),
