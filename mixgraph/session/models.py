@@ -186,7 +186,10 @@ class CompressorProc(ProcessorBase):
                            json_schema_extra=AUTOMATABLE)
     makeup_db: float = Field(0.0, ge=-24, le=48, description="Gain after compression, dB.",
                              json_schema_extra=AUTOMATABLE)
-    detector: Literal["peak", "rms"] = Field("peak", description="Level detector.")
+    detector: Literal["peak", "rms"] = Field(
+        "peak", description="Level detector: 'peak' (|x|) or 'rms' (mean square over rms_ms). Stereo is "
+        "linked by the louder channel: each channel's level gives its own gain reduction and the larger "
+        "applies to both, so wide, one-sided and mono signals at the same channel level compress alike.")
     rms_ms: float = Field(10.0, ge=0.1, le=1000, description="RMS window for the rms detector, ms.")
     mix: float = Field(1.0, ge=0, le=1, description="Dry/wet: 0 dry .. 1 fully compressed (parallel compression).",
                        json_schema_extra=AUTOMATABLE)

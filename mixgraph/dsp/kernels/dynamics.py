@@ -1,5 +1,6 @@
-"""The dynamics processors' kernels: the branching smoother, the gate, the linked detector level,
-the compressor's curve and smoother in one pass, and the folding of gain reduction into stats."""
+"""The dynamics processors' kernels: the branching smoother, the gate, the channels' detector
+levels, the compressor's curve, smoother and stereo link in one pass, and the folding of gain
+reduction into stats."""
 
 from __future__ import annotations
 
@@ -61,75 +62,84 @@ def gate_smooth(target: np.ndarray, a_att: float, a_rel: float, hold: int, state
 
 
 @njit(cache=True, nogil=True)
-def linked_level(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray, out: np.ndarray) -> None:
-    """Linked detector level of ``side`` (channels, n) into ``out`` (linear, floored at 1e-12):
-    the louder channel's |x| (peak), or the one-pole mean of the louder channel's x^2 (rms,
-    ms_state carried). The same values as the vectorised max/abs/onepole_stream path."""
+def channel_levels(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray, out: np.ndarray) -> None:
+    """Each channel's detector level of ``side`` (channels, n) into ``out`` (channels, n; linear,
+    floored at 1e-12): |x| (peak), or the one-pole mean of x^2 (rms, one state per channel in
+    ms_state). The channels are linked later, on their gain reductions (curve_smooth)."""
     ch, n = side.shape
-    z = ms_state[0]
     b0 = 1.0 - c_rms
-    if ch == 2 and not rms:
-        # stereo peak (the usual case), the channel loop unrolled: the compiler vectorises it;
-        # the same comparisons, in order
-        for i in range(n):
-            p = 0.0
-            v = abs(side[0, i])
-            if v > p:
-                p = v
-            v = abs(side[1, i])
-            if v > p:
-                p = v
-            out[i] = max(p, 1e-12)
-        return
-    for i in range(n):
-        p = 0.0
+    for c in range(ch):
         if rms:
-            for c in range(ch):
-                v = side[c, i] * side[c, i]
-                if v > p:
-                    p = v
-            ms = b0 * p + z
-            z = c_rms * ms
-            p = ms
+            z = ms_state[c]
+            for i in range(n):
+                ms = fma(b0, side[c, i] * side[c, i], z)
+                z = c_rms * ms
+                out[c, i] = max(ms, 1e-12)
+            ms_state[c] = z
         else:
-            for c in range(ch):
-                v = abs(side[c, i])
-                if v > p:
-                    p = v
-        out[i] = max(p, 1e-12)
-    ms_state[0] = z
+            for i in range(n):
+                out[c, i] = max(abs(side[c, i]), 1e-12)
+
+
+@njit(cache=True, nogil=True)
+def smooth_linked(target: np.ndarray, a_att: np.ndarray, a_rel: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """smooth_branching of each channel's reduction target (channels, n), one state per channel,
+    and the larger smoothed reduction of each frame (the louder channel's); the attack and release
+    coefficients are per frame (automation)."""
+    ch, n = target.shape
+    out = np.empty(n)
+    for i in range(n):
+        m = 0.0
+        for c in range(ch):
+            y = branch_step(state[c], target[c, i], a_att[i], a_rel[i])
+            state[c] = y
+            if c == 0 or y > m:
+                m = y
+        out[i] = m
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _curve(over: float, slope: float, knee: bool, w: float) -> float:
+    t = max(over, 0.0) * slope
+    if knee and 2.0 * abs(over) <= w:
+        t = slope * (over + w / 2.0) ** 2 / (2.0 * w)
+    return t
 
 
 @njit(cache=True, nogil=True)
 def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: float, knee_db: float,
                  a_att: float, a_rel: float, makeup_db: float, state: np.ndarray, gr: np.ndarray,
-                 period: int, fold: np.ndarray, maxima: np.ndarray) -> int:
-    """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) of the
-    level ``scale * level[i]`` dB (level: log10 of the detector) and the branching smoother
-    (smooth_branching) in one pass. gr[i] = the smoothed reduction; ``level`` is overwritten
-    with (makeup_db - gr[i]) * ln(10) / 20, the argument of the exp that gives the linear gain.
-    State carried.
+                 gain_ln: np.ndarray, period: int, fold: np.ndarray, maxima: np.ndarray) -> int:
+    """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) of each
+    channel's level ``scale * level[c, i]`` dB (level: log10 of the detector, (channels, n)), the
+    branching smoother (smooth_branching) per channel (state[c]), and the link: gr[i] = the larger
+    smoothed reduction (the louder channel's); gain_ln[i] = (makeup_db - gr[i]) * ln(10) / 20, the
+    argument of the exp that gives the linear gain. State carried.
 
     The reduction is folded into running stats in the same pass, exactly as fold_gain_reduction
     (fold, period, maxima and the return value are its state, period, maxima and count)."""
+    ch = level.shape[0]
     slope = 1.0 - 1.0 / ratio
     knee = knee_db > 0
     w = max(knee_db, 1e-9)
     to_ln = np.log(10.0) / 20.0
-    g = state[0]
     mx = fold[0]
     total = fold[1]
     acc = int(fold[2])
     cur = fold[3]
     k = 0
-    for i in range(level.shape[0]):
-        over = level[i] * scale - threshold_db
-        t = max(over, 0.0) * slope
-        if knee and 2.0 * abs(over) <= w:
-            t = slope * (over + w / 2.0) ** 2 / (2.0 * w)
-        g = branch_step(g, t, a_att, a_rel)
+    g0 = state[0]
+    g1 = state[1] if ch == 2 else 0.0
+    for i in range(level.shape[1]):
+        # the two channels' recursions side by side (independent chains: the CPU overlaps them)
+        g0 = branch_step(g0, _curve(level[0, i] * scale - threshold_db, slope, knee, w), a_att, a_rel)
+        g = g0
+        if ch == 2:
+            g1 = branch_step(g1, _curve(level[1, i] * scale - threshold_db, slope, knee, w), a_att, a_rel)
+            g = max(g0, g1)
         gr[i] = g
-        level[i] = (makeup_db - g) * to_ln
+        gain_ln[i] = (makeup_db - g) * to_ln
         # fold_gain_reduction's step, written out (an inlined helper returning the five values
         # compiled to a loop ten times slower)
         if g > mx:
@@ -143,7 +153,9 @@ def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: fl
             k += 1
             acc = 0
             cur = 0.0
-    state[0] = g
+    state[0] = g0
+    if ch == 2:
+        state[1] = g1
     fold[0] = mx
     fold[1] = total
     fold[2] = acc
