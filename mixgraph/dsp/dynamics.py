@@ -22,9 +22,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from mixgraph.dsp.base import GRStats, Processor
+from mixgraph.dsp.base import CONTROL_PERIOD, GRStats, Processor
 from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass
 from mixgraph.dsp.kernels.dynamics import (
+    biquad_segments,
     channel_levels,
     curve_smooth,
     gate_smooth,
@@ -97,7 +98,7 @@ def _param(params: Mapping[str, np.ndarray], name: str, default: float):
 def _coeff(params: Mapping[str, np.ndarray], name: str, default_ms: float, fs: float, n: int) -> np.ndarray:
     """The smoother coefficient of a time constant per frame: exp(-1 / (ms fs / 1000)), automated
     or constant."""
-    if name in params and False:
+    if name in params:
         return np.exp(-1.0 / (np.asarray(params[name], dtype=np.float64) * 1e-3 * fs))
     return np.full(n, time_constant_coeff(default_ms, fs))
 
@@ -109,7 +110,7 @@ class Compressor(Processor):
 
     kind = "compressor"
     uses_key = True
-    automatable = ("threshold_db", "ratio", "knee_db", "makeup_db", "mix")
+    automatable = ("threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "mix")
 
     def __init__(self, threshold_db: float = -18.0, ratio: float = 4.0, attack_ms: float = 10.0,
                  release_ms: float = 100.0, knee_db: float = 0.0, makeup_db: float = 0.0,
@@ -252,14 +253,32 @@ class Gate(Processor):
         return self._gr
 
 
+def bandpass_rows(freq_hz: np.ndarray, q: np.ndarray, fs: float) -> np.ndarray:
+    """biquad.bandpass (cookbook BPF, 0 dB peak) for arrays of frequencies and Qs: rows
+    [b0, b1, b2, 1, a1, a2]."""
+    w0 = 2.0 * np.pi * np.asarray(freq_hz, dtype=np.float64) / fs
+    alpha = np.sin(w0) / (2.0 * np.asarray(q, dtype=np.float64))
+    a0 = 1.0 + alpha
+    rows = np.empty((w0.size, 6))
+    rows[:, 0] = alpha / a0
+    rows[:, 1] = 0.0
+    rows[:, 2] = -alpha / a0
+    rows[:, 3] = 1.0
+    rows[:, 4] = -2.0 * np.cos(w0) / a0
+    rows[:, 5] = (1.0 - alpha) / a0
+    return rows
+
+
 class DeEsser(Processor):
     """Split-band de-esser: y = x + band * (g - 1), band = cookbook band-pass (0 dB peak) of x.
 
     With no reduction (g = 1) the output is x exactly; the band's level drives a
-    compressor whose reduction is limited to range_db."""
+    compressor whose reduction is limited to range_db. Automated freq_hz and q redesign the
+    band-pass on the absolute control grid (every CONTROL_PERIOD frames, from the lanes' values
+    at the grid point), so any block cut gives the same output."""
 
     kind = "deesser"
-    automatable = ("threshold_db", "ratio", "range_db")
+    automatable = ("freq_hz", "q", "threshold_db", "ratio", "range_db")
 
     def __init__(self, freq_hz: float = 6000.0, q: float = 1.0, threshold_db: float = -30.0,
                  ratio: float = 4.0, range_db: float = 12.0, attack_ms: float = 1.0,
@@ -276,17 +295,36 @@ class DeEsser(Processor):
 
     def _prepare(self) -> None:
         fs = self.sample_rate
-        self.sos = bandpass(self.freq_hz, self.q, fs)[None, :]
         self.a_att = time_constant_coeff(self.attack_ms, fs)
         self.a_rel = time_constant_coeff(self.release_ms, fs)
         self._reset()
 
     def _reset(self) -> None:
+        self.sos = bandpass(self.freq_hz, self.q, self.sample_rate)[None, :]
         self.zi = np.zeros((1, self.channels, 2))
         self.state = np.zeros(1)
+        self.pos = 0
+
+    def _band(self, x, params):
+        n = x.shape[1]
+        if "freq_hz" not in params and "q" not in params:
+            band, self.zi = sosfilt(self.sos, x, self.zi)
+            return band
+        # the grid points in this block; frames before the first keep the coefficients designed
+        # at the last grid point (in an earlier block)
+        first = (-self.pos) % CONTROL_PERIOD
+        grid = np.arange(first, n, CONTROL_PERIOD)
+        ones = np.ones(n)
+        rows = bandpass_rows((_param(params, "freq_hz", self.freq_hz) * ones)[grid],
+                             (_param(params, "q", self.q) * ones)[grid], self.sample_rate)
+        coefs = np.concatenate([self.sos, rows])
+        band = biquad_segments(np.ascontiguousarray(x), coefs, first, CONTROL_PERIOD, self.zi[0])
+        self.sos = coefs[-1:].copy()
+        return band
 
     def _process(self, x, key, params):
-        band, self.zi = sosfilt(self.sos, x, self.zi)
+        band = self._band(x, params)
+        self.pos += x.shape[1]
         level = gain_to_db(np.max(np.abs(band), axis=0), _EPS)
         target = static_gain_reduction(level, _param(params, "threshold_db", self.threshold_db),
                                        _param(params, "ratio", self.ratio), 0.0)

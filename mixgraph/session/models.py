@@ -180,8 +180,10 @@ class CompressorProc(ProcessorBase):
                                 json_schema_extra=AUTOMATABLE)
     ratio: float = Field(4.0, ge=1, le=100, description="Input dB over threshold per output dB (>= 1).",
                          json_schema_extra=AUTOMATABLE)
-    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Attack time constant, ms.")
-    release_ms: float = Field(100.0, ge=1, le=5000, description="Release time constant, ms.")
+    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Attack time constant, ms.",
+                             json_schema_extra=AUTOMATABLE)
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Release time constant, ms.",
+                              json_schema_extra=AUTOMATABLE)
     knee_db: float = Field(0.0, ge=0, le=24, description="Soft-knee width, dB (0: hard knee).",
                            json_schema_extra=AUTOMATABLE)
     makeup_db: float = Field(0.0, ge=-24, le=48, description="Gain after compression, dB.",
@@ -216,8 +218,10 @@ class DeesserProc(ProcessorBase):
     """Band-limited compression of sibilance."""
 
     type: Literal["deesser"]
-    freq_hz: float = Field(6000.0, ge=MIN_FREQ_HZ, description="Centre of the sibilance band, Hz (below Nyquist).")
-    q: float = Field(1.0, ge=MIN_Q, le=20, description="Width of the detection and reduction band (Q, 0.1 .. 20).")
+    freq_hz: float = Field(6000.0, ge=MIN_FREQ_HZ, description="Centre of the sibilance band, Hz (below Nyquist).",
+                           json_schema_extra=AUTOMATABLE)
+    q: float = Field(1.0, ge=MIN_Q, le=20, description="Width of the detection and reduction band (Q, 0.1 .. 20).",
+                     json_schema_extra=AUTOMATABLE)
     threshold_db: float = Field(-30.0, ge=-80, le=0, description="Band level above which it reduces, dBFS.",
                                 json_schema_extra=AUTOMATABLE)
     ratio: float = Field(4.0, ge=1, le=100, description="Compression ratio of the band.",

@@ -169,8 +169,8 @@ def test_session_tempo_too_slow_for_a_note_is_refused_at_the_note(capsys, tmp_pa
 #: what the DSP reads per frame: each processor's _process (mixgraph/dsp/*.py), read by hand
 DSP_READS = {
     "gain": ["gain_db"], "pan": ["pan"], "polarity": [], "width": ["width"],
-    "compressor": ["threshold_db", "ratio", "knee_db", "makeup_db", "mix"],
-    "gate": ["threshold_db", "range_db", "ratio"], "deesser": ["threshold_db", "ratio", "range_db"],
+    "compressor": ["threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "mix"],
+    "gate": ["threshold_db", "range_db", "ratio"], "deesser": ["freq_hz", "q", "threshold_db", "ratio", "range_db"],
     "saturation": ["drive_db", "output_db", "mix"], "delay": ["mix"], "reverb": ["mix"],
     "multiband": [], "limiter": [],
 }
@@ -251,9 +251,9 @@ def test_a_marked_parameter_changes_the_output_and_an_unmarked_one_does_not(kind
      "tracks.kick.automation.d.feedback", "'feedback' is not an automatable parameter of delay 'd' (automatable: mix)"),
     ("    chain: [{id: lim, type: limiter}]\n    automation: {lim.ceiling_dbtp: [[0, -2]]}\n",
      "tracks.kick.automation.lim.ceiling_dbtp", "a limiter has no automatable parameters"),
-    ("    chain: [{id: c, type: compressor}]\n    automation: {c.attack_ms: [[0, 5]]}\n",
-     "tracks.kick.automation.c.attack_ms",
-     "(automatable: threshold_db, ratio, knee_db, makeup_db, mix)"),
+    ("    chain: [{id: c, type: compressor}]\n    automation: {c.rms_ms: [[0, 5]]}\n",
+     "tracks.kick.automation.c.rms_ms",
+     "(automatable: threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db, mix)"),
     ("    chain: [{id: e, type: eq, bands: [{type: highpass, freq_hz: 80}]}]\n"
      "    automation: {e.bands.0.gain_db: [[0, 1]]}\n", "tracks.kick.automation.e.bands.0.gain_db",
      "(automatable: bands.0.freq_hz, bands.0.q)"),
@@ -281,7 +281,7 @@ def test_schema_marks_automatable_fields():
 
     defs = session_json_schema()["$defs"]
     assert defs["CompressorProc"]["properties"]["threshold_db"]["automatable"] is True
-    assert "automatable" not in defs["CompressorProc"]["properties"]["attack_ms"]
+    assert "automatable" not in defs["CompressorProc"]["properties"]["rms_ms"]
     assert defs["BellBand"]["properties"]["q"]["automatable"] is True
     assert defs["BellBand"]["properties"]["q"]["minimum"] == 0.1
     assert "automatable" not in defs["LimiterProc"]["properties"]["ceiling_dbtp"]
@@ -289,11 +289,11 @@ def test_schema_marks_automatable_fields():
 
 def test_a_variant_set_that_adds_a_lane_is_checked_at_its_line(capsys, tmp_path):
     text = HEAD + ("tracks:\n  kick:\n    source: k.wav\n    chain: [{id: c, type: compressor}]\n"
-                   "variants:\n  v:\n    set:\n      tracks.kick.automation: {c.release_ms: [[0, 50]]}\n")
+                   "variants:\n  v:\n    set:\n      tracks.kick.automation: {c.rms_ms: [[0, 50]]}\n")
     code, ln, cl, p, msg = first(capsys, tmp_path, text)
-    assert (code, (ln, cl)) == (2, at(text, "{c.release_ms")), msg
+    assert (code, (ln, cl)) == (2, at(text, "{c.rms_ms")), msg
     assert p == "variants.v.set.tracks.kick.automation"
-    assert msg.startswith("With variant 'v': 'release_ms' is not an automatable parameter of compressor 'c'")
+    assert msg.startswith("With variant 'v': 'rms_ms' is not an automatable parameter of compressor 'c'")
     # a set that renames the automated processor leaves its lane dangling
     text = HEAD + ("tracks:\n  kick:\n    source: k.wav\n    chain: [{id: c, type: compressor}]\n"
                    "    automation: {c.ratio: [[0, 2]]}\nvariants:\n  v:\n    set:\n      tracks.kick.chain[0].id: d\n")

@@ -192,3 +192,30 @@ def fold_gain_reduction(gr: np.ndarray, period: int, state: np.ndarray, maxima: 
     state[2] = acc
     state[3] = cur
     return k
+
+
+@njit(cache=True, nogil=True)
+def biquad_segments(x: np.ndarray, coefs: np.ndarray, first: int, period: int, zi: np.ndarray) -> np.ndarray:
+    """One biquad over x (channels, n) whose coefficients change on a grid: rows of coefs
+    [b0, b1, b2, 1, a1, a2]; frames before ``first`` use row 0, then each ``period`` frames the
+    next row. Transposed direct form II as kernels.iir.sos_stream (the same operations, so
+    constant rows give its samples); zi (channels, 2) carried."""
+    ch, n = x.shape
+    y = np.empty_like(x)
+    for c in range(ch):
+        z0 = zi[c, 0]
+        z1 = zi[c, 1]
+        row = 0
+        nxt = first
+        for i in range(n):
+            if i == nxt:
+                row += 1
+                nxt += period
+            v = x[c, i]
+            out = fma(coefs[row, 0], v, z0)
+            z0 = fma(-coefs[row, 4], out, fma(coefs[row, 1], v, z1))
+            z1 = fma(-coefs[row, 5], out, coefs[row, 2] * v)
+            y[c, i] = out
+        zi[c, 0] = z0
+        zi[c, 1] = z1
+    return y
