@@ -207,19 +207,24 @@ class Compressor(Processor):
 
 
 class Gate(Processor):
-    """Downward expander: below the threshold, gain falls by (ratio - 1) dB per dB, at most range_db."""
+    """Downward expander: below the threshold, gain falls by (ratio - 1) dB per dB, at most range_db.
+
+    Hysteresis: open, the gate closes only when the level falls hysteresis_db under the threshold.
+    Hold: the gain stays put for hold_ms after the level drops, which must cover the gaps between
+    a low tone's peaks (half a period: 25 ms at 20 Hz), or the gate chatters on every cycle."""
 
     kind = "gate"
     uses_key = True
-    automatable = ("threshold_db", "range_db", "ratio")
+    automatable = ("threshold_db", "range_db", "ratio", "attack_ms", "hold_ms", "release_ms")
 
     def __init__(self, threshold_db: float = -50.0, range_db: float = 80.0, ratio: float = 10.0,
-                 attack_ms: float = 1.0, hold_ms: float = 10.0, release_ms: float = 100.0,
-                 sidechain_highpass_hz: float | None = None):
+                 hysteresis_db: float = 3.0, attack_ms: float = 1.0, hold_ms: float = 50.0,
+                 release_ms: float = 100.0, sidechain_highpass_hz: float | None = None):
         super().__init__()
         self.threshold_db = float(threshold_db)
         self.range_db = float(range_db)
         self.ratio = float(ratio)
+        self.hysteresis_db = float(hysteresis_db)
         self.attack_ms = float(attack_ms)
         self.hold_ms = float(hold_ms)
         self.release_ms = float(release_ms)
@@ -228,24 +233,29 @@ class Gate(Processor):
 
     def _prepare(self) -> None:
         fs = self.sample_rate
-        self.a_att = time_constant_coeff(self.attack_ms, fs)
-        self.a_rel = time_constant_coeff(self.release_ms, fs)
-        self.hold = ms_to_samples(self.hold_ms, fs)
         self.det = _Detector(fs, self.channels, self.sidechain_highpass_hz, "peak", 10.0)
         self._reset()
 
     def _reset(self) -> None:
-        self.state = np.zeros(2)
+        self.state = np.zeros(3)
         self.det.reset()
 
     def _process(self, x, key, params):
+        n = x.shape[1]
+        fs = self.sample_rate
         level = self.det.level_db(x if key is None else key)
-        t = _param(params, "threshold_db", self.threshold_db)
-        r = _param(params, "ratio", self.ratio)
-        rng = _param(params, "range_db", self.range_db)
-        under = np.minimum(level - t, 0.0)
-        target = np.maximum(under * (r - 1.0), -np.asarray(rng, dtype=np.float64))
-        g = gate_smooth(target, self.a_att, self.a_rel, self.hold, self.state)
+
+        def per_frame(name):
+            return np.broadcast_to(np.asarray(_param(params, name, getattr(self, name)), dtype=np.float64), (n,))
+
+        if "hold_ms" in params:
+            hold = np.rint(np.asarray(params["hold_ms"], dtype=np.float64) * 1e-3 * fs)
+        else:
+            hold = np.full(n, float(ms_to_samples(self.hold_ms, fs)))
+        g = gate_smooth(np.ascontiguousarray(level), np.ascontiguousarray(per_frame("threshold_db")),
+                        np.ascontiguousarray(per_frame("ratio")), np.ascontiguousarray(per_frame("range_db")),
+                        self.hysteresis_db, _coeff(params, "attack_ms", self.attack_ms, fs, n),
+                        _coeff(params, "release_ms", self.release_ms, fs, n), hold, self.state)
         self._gr = -g
         return x * np.exp(g * DB_TO_LN)
 

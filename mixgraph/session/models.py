@@ -208,9 +208,15 @@ class GateProc(ProcessorBase):
                             json_schema_extra=AUTOMATABLE)
     ratio: float = Field(10.0, ge=1, le=100, description="Expansion ratio below threshold (large: gate).",
                          json_schema_extra=AUTOMATABLE)
-    attack_ms: float = Field(1.0, ge=0.01, le=500, description="Opening time, ms.")
-    hold_ms: float = Field(10.0, ge=0, le=5000, description="Time held open after the level drops, ms.")
-    release_ms: float = Field(100.0, ge=1, le=5000, description="Closing time, ms.")
+    hysteresis_db: float = Field(
+        3.0, ge=0, le=24, description="Once open, the gate closes only this far below threshold_db, dB "
+        "(a level hovering at the threshold does not flutter).")
+    attack_ms: float = Field(1.0, ge=0.01, le=500, description="Opening time, ms.", json_schema_extra=AUTOMATABLE)
+    hold_ms: float = Field(
+        50.0, ge=0, le=5000, description="Time held open after the level drops, ms. Longer than half a "
+        "period of the lowest note (25 ms at 20 Hz), or the gate closes between a bass note's peaks and "
+        "chatters.", json_schema_extra=AUTOMATABLE)
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Closing time, ms.", json_schema_extra=AUTOMATABLE)
     sidechain: SidechainSpec | None = Field(None, description="External key.")
 
 

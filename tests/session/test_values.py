@@ -170,7 +170,7 @@ def test_session_tempo_too_slow_for_a_note_is_refused_at_the_note(capsys, tmp_pa
 DSP_READS = {
     "gain": ["gain_db"], "pan": ["pan"], "polarity": [], "width": ["width"],
     "compressor": ["threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "mix"],
-    "gate": ["threshold_db", "range_db", "ratio"], "deesser": ["freq_hz", "q", "threshold_db", "ratio", "range_db"],
+    "gate": ["threshold_db", "range_db", "ratio", "attack_ms", "hold_ms", "release_ms"], "deesser": ["freq_hz", "q", "threshold_db", "ratio", "range_db"],
     "saturation": ["drive_db", "output_db", "mix"], "delay": ["mix"], "reverb": ["mix"],
     "multiband": [], "limiter": [],
 }
@@ -198,7 +198,8 @@ def _instance(kind: str, extra: dict):
     return proc, p
 
 
-EXTRA = {"delay": {"time_ms": 10.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
+# the gate's hold shorter than the signal's 33 ms parts, so its threshold decides within them
+EXTRA = {"delay": {"time_ms": 10.0}, "gate": {"hold_ms": 5.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
          "eq": {"bands": [{"type": "bell", "freq_hz": 1000.0, "gain_db": 3.0},
                           {"type": "highpass", "freq_hz": 80.0}, {"type": "notch", "freq_hz": 3000.0}]}}
 
@@ -213,6 +214,8 @@ def test_a_marked_parameter_changes_the_output_and_an_unmarked_one_does_not(kind
     n = 4800
     # loud, then just under the gate's threshold (ratio and threshold matter), then far under (range)
     x = rng.standard_normal((2, n)) * np.repeat([0.3, 10 ** (-65 / 20), 10 ** (-105 / 20)], n // 3)
+    if kind == "gate":  # a drop and a rise: the gate's hold and attack act
+        x = rng.standard_normal((2, n)) * np.repeat([0.3, 10 ** (-65 / 20), 0.3], n // 3)
     proc, _ = _instance(kind, EXTRA.get(kind, {}))
     marked = automatable_params(proc)
     fields = {}
@@ -306,13 +309,14 @@ def test_check_expanded_on_a_session_object():
     s = Session.model_validate({
         "mixgraph": 1, "name": "x",
         "tracks": {"kick": {"source": "k.wav", "chain": [{"type": "gate", "id": "g"}],
-                            "automation": {"g.hold_ms": [[0.0, 5.0]], "g.ratio": [[0.0, 2.0]]}}},
+                            "automation": {"g.hysteresis_db": [[0.0, 5.0]], "g.ratio": [[0.0, 2.0]]}}},
         "outputs": {"o": {"path": "../out.wav"}},
     })
     got = [(d.path, d.line, d.message) for d in check_expanded(s)]
     assert got == [
-        ("tracks.kick.automation.g.hold_ms", None,
-         "'hold_ms' is not an automatable parameter of gate 'g' (automatable: threshold_db, range_db, ratio)."),
+        ("tracks.kick.automation.g.hysteresis_db", None,
+         "'hysteresis_db' is not an automatable parameter of gate 'g' (automatable: threshold_db, range_db, "
+         "ratio, attack_ms, hold_ms, release_ms)."),
         ("outputs.o.path", None, "The output path leaves the session folder ('..')."),
     ]
 

@@ -39,25 +39,40 @@ def smooth_branching(target: np.ndarray, a_att: float, a_rel: float, state: np.n
 
 
 @njit(cache=True, nogil=True)
-def gate_smooth(target: np.ndarray, a_att: float, a_rel: float, hold: int, state: np.ndarray) -> np.ndarray:
-    """Gate gain (dB, <= 0) smoothing with hold: opening uses attack; after the level drops
-    the gain is held for ``hold`` samples, then closes with the release constant.
-    state = [gain_db, hold_counter]."""
-    out = np.empty_like(target)
+def gate_smooth(level: np.ndarray, threshold_db: np.ndarray, ratio: np.ndarray, range_db: np.ndarray,
+                hysteresis_db: float, a_att: np.ndarray, a_rel: np.ndarray, hold: np.ndarray,
+                state: np.ndarray) -> np.ndarray:
+    """Gate gain (dB, <= 0) per frame from the detector level (dB), parameters per frame.
+
+    The gate opens when the level reaches the threshold and stays open (target 0 dB) until the
+    level falls hysteresis_db below it; closed, the target is the expander law
+    max((level - threshold)(ratio - 1), -range). The gain rises to its target with the attack
+    constant; after the target drops, the gain is held for ``hold`` frames (counted from the last
+    frame the target was at or above the gain), then falls with the release constant.
+    state = [gain_db, hold_counter, open]."""
+    out = np.empty_like(level)
     g = state[0]
     counter = state[1]
-    for i in range(target.shape[0]):
-        x = target[i]
+    is_open = state[2] > 0.0
+    for i in range(level.shape[0]):
+        lv = level[i]
+        t = threshold_db[i]
+        if lv >= t:
+            is_open = True
+        elif lv < t - hysteresis_db:
+            is_open = False
+        x = 0.0 if is_open else max((lv - t) * (ratio[i] - 1.0), -range_db[i])
         if x >= g:
-            g = a_att * g + (1.0 - a_att) * x
-            counter = hold
+            g = fma(a_att[i], g, (1.0 - a_att[i]) * x)
+            counter = hold[i]
         elif counter > 0:
             counter -= 1
         else:
-            g = a_rel * g + (1.0 - a_rel) * x
+            g = fma(a_rel[i], g, (1.0 - a_rel[i]) * x)
         out[i] = g
     state[0] = g
     state[1] = counter
+    state[2] = 1.0 if is_open else 0.0
     return out
 
 
