@@ -115,10 +115,11 @@ class Compressor(Processor):
     def __init__(self, threshold_db: float = -18.0, ratio: float = 4.0, attack_ms: float = 10.0,
                  release_ms: float = 100.0, knee_db: float = 0.0, makeup_db: float = 0.0,
                  detector: str = "peak", rms_ms: float = 10.0, mix: float = 1.0,
-                 sidechain_highpass_hz: float | None = None):
+                 lookahead_ms: float = 0.0, sidechain_highpass_hz: float | None = None):
         super().__init__()
         self.threshold_db = float(threshold_db)
         self.ratio = float(ratio)
+        self.lookahead_ms = float(lookahead_ms)
         self.attack_ms = float(attack_ms)
         self.release_ms = float(release_ms)
         self.knee_db = float(knee_db)
@@ -136,9 +137,28 @@ class Compressor(Processor):
         self.det = _Detector(fs, self.channels, self.sidechain_highpass_hz, self.detector, self.rms_ms)
         self._levels = np.empty((2, _CHUNK))
         self._buf = np.empty(_CHUNK)
+        self._lookahead = ms_to_samples(self.lookahead_ms, fs)
         self._reset()
 
+    @property
+    def latency_samples(self) -> int:
+        return self._lookahead if self._prepared else 0
+
+    @property
+    def tail_samples(self) -> int:
+        return self.latency_samples
+
+    def _delayed(self, x: np.ndarray) -> np.ndarray:
+        """x delayed by the lookahead (the detector reads the undelayed signal or key, so the gain
+        moves that much before the audio it acts on arrives)."""
+        if not self._lookahead:
+            return x
+        ext = np.concatenate([self._line, x], axis=1)
+        self._line = ext[:, x.shape[1]:].copy()
+        return ext[:, : x.shape[1]]
+
     def _reset(self) -> None:
+        self._line = np.zeros((self.channels, self._lookahead))
         # one smoother state per key channel (a key may be stereo on a mono track)
         self.state = np.zeros(2)
         self.det.reset()
@@ -146,6 +166,7 @@ class Compressor(Processor):
 
     def _process(self, x, key, params):
         side = x if key is None else key
+        x = self._delayed(x)
         if not params and self.mix == 1.0:
             return self._process_fused(x, side)
         n = x.shape[1]

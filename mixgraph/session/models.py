@@ -195,6 +195,9 @@ class CompressorProc(ProcessorBase):
     rms_ms: float = Field(10.0, ge=0.1, le=1000, description="RMS window for the rms detector, ms.")
     mix: float = Field(1.0, ge=0, le=1, description="Dry/wet: 0 dry .. 1 fully compressed (parallel compression).",
                        json_schema_extra=AUTOMATABLE)
+    lookahead_ms: float = Field(
+        0.0, ge=0, le=20, description="Lookahead, ms: the audio is delayed this much behind the detector, "
+        "so the gain moves before a transient arrives (reported as latency and compensated by the graph).")
     sidechain: SidechainSpec | None = Field(None, description="External key (ducking).")
 
 
