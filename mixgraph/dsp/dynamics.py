@@ -22,8 +22,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from mixgraph.dsp import midside
 from mixgraph.dsp.base import CONTROL_PERIOD, GRStats, Processor
-from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass
+from mixgraph.dsp.biquad import bandpass, butterworth_qs, highpass, lowpass
 from mixgraph.dsp.kernels.dynamics import (
     biquad_segments,
     channel_levels,
@@ -57,10 +58,14 @@ class _Detector:
     """Level detector: optional key high-pass, then each channel's peak (|x|) or RMS (one-pole mean
     square), linear, (channels, n). The channels are linked on their gain reductions."""
 
-    def __init__(self, fs: float, channels: int, highpass_hz: float | None, mode: str, rms_ms: float):
-        self.sos = None
-        if highpass_hz:
-            self.sos = np.stack([highpass(highpass_hz, q, fs) for q in butterworth_qs(2)])
+    def __init__(self, fs: float, channels: int, highpass_hz: float | None, mode: str, rms_ms: float,
+                 lowpass_hz: float | None = None, key_highpass_hz: float | None = None):
+        # 2nd-order Butterworth sections (scipy.signal.butter(2, f, ...)): the external sidechain's
+        # high-pass, then the processor's own key high-pass and low-pass (both: a band-pass)
+        sections = [highpass(f, q, fs) for f in (highpass_hz, key_highpass_hz) if f for q in butterworth_qs(2)]
+        if lowpass_hz:
+            sections += [lowpass(lowpass_hz, q, fs) for q in butterworth_qs(2)]
+        self.sos = np.stack(sections) if sections else None
         self.channels = channels
         self.mode = mode
         self.c = time_constant_coeff(rms_ms, fs)
@@ -115,11 +120,16 @@ class Compressor(Processor):
     def __init__(self, threshold_db: float = -18.0, ratio: float = 4.0, attack_ms: float = 10.0,
                  release_ms: float = 100.0, knee_db: float = 0.0, makeup_db: float = 0.0,
                  detector: str = "peak", rms_ms: float = 10.0, mix: float = 1.0,
-                 lookahead_ms: float = 0.0, sidechain_highpass_hz: float | None = None):
+                 lookahead_ms: float = 0.0, key_highpass_hz: float | None = None,
+                 key_lowpass_hz: float | None = None, mode: str = "stereo",
+                 sidechain_highpass_hz: float | None = None):
         super().__init__()
         self.threshold_db = float(threshold_db)
         self.ratio = float(ratio)
         self.lookahead_ms = float(lookahead_ms)
+        self.key_highpass_hz = key_highpass_hz
+        self.key_lowpass_hz = key_lowpass_hz
+        self.mode = mode
         self.attack_ms = float(attack_ms)
         self.release_ms = float(release_ms)
         self.knee_db = float(knee_db)
@@ -134,7 +144,8 @@ class Compressor(Processor):
         fs = self.sample_rate
         self.a_att = time_constant_coeff(self.attack_ms, fs)
         self.a_rel = time_constant_coeff(self.release_ms, fs)
-        self.det = _Detector(fs, self.channels, self.sidechain_highpass_hz, self.detector, self.rms_ms)
+        self.det = _Detector(fs, self.channels, self.sidechain_highpass_hz, self.detector, self.rms_ms,
+                             self.key_lowpass_hz, self.key_highpass_hz)
         self._levels = np.empty((2, _CHUNK))
         self._buf = np.empty(_CHUNK)
         self._lookahead = ms_to_samples(self.lookahead_ms, fs)
@@ -165,8 +176,22 @@ class Compressor(Processor):
         self._fold_sink = GRStats(self.sample_rate)
 
     def _process(self, x, key, params):
-        side = x if key is None else key
-        x = self._delayed(x)
+        if self.mode == "stereo" or (self.mode == "mid" and x.shape[0] == 1):
+            side = x if key is None else key
+            return self._compress(self._delayed(x), side, params)
+        if x.shape[0] == 1:  # mode side on mono: there is no side to compress
+            self._gr = np.zeros(x.shape[1])
+            return self._delayed(x)
+        # mid/side: compress one of M = (L+R)/2, S = (L-R)/2 (keyed by itself or the external key),
+        # the other passes (delayed alike), then back to left/right
+        ms = midside.encode(x)
+        k = 0 if self.mode == "mid" else 1
+        side = ms[k:k + 1] if key is None else key
+        ms = self._delayed(ms)
+        ms[k] = self._compress(np.ascontiguousarray(ms[k:k + 1]), side, params)[0]
+        return midside.decode(ms)
+
+    def _compress(self, x, side, params):
         if not params and self.mix == 1.0:
             return self._process_fused(x, side)
         n = x.shape[1]

@@ -198,6 +198,16 @@ class CompressorProc(ProcessorBase):
     lookahead_ms: float = Field(
         0.0, ge=0, le=20, description="Lookahead, ms: the audio is delayed this much behind the detector, "
         "so the gain moves before a transient arrives (reported as latency and compensated by the graph).")
+    key_highpass_hz: float | None = Field(
+        None, ge=MIN_FREQ_HZ, description="High-pass (2nd-order Butterworth) on the detector's input, the "
+        "track's own signal or the external key, Hz; with key_lowpass_hz a band-pass; null: none.")
+    key_lowpass_hz: float | None = Field(
+        None, ge=MIN_FREQ_HZ, description="Low-pass (2nd-order Butterworth) on the detector's input, Hz (below "
+        "Nyquist): e.g. a kick's band keys the bus, the hats do not; null: none.")
+    mode: Literal["stereo", "mid", "side"] = Field(
+        "stereo", description="stereo: both channels, linked; mid: compress only M = (L+R)/2, keyed by it "
+        "(or the sidechain), the side untouched; side: only S = (L-R)/2. On a mono signal 'mid' is the whole "
+        "signal and 'side' leaves it as it is.")
     sidechain: SidechainSpec | None = Field(None, description="External key (ducking).")
 
 
