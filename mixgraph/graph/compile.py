@@ -503,7 +503,7 @@ def _frequencies(proc) -> list[tuple[tuple, float]]:
     for i, f in enumerate(getattr(proc, "crossovers_hz", None) or ()):
         out.append((("crossovers_hz", i), f))
     if proc.type != "eq":
-        for name in ("freq_hz", "highcut_hz"):
+        for name in ("freq_hz", "highcut_hz", "key_highpass_hz", "key_lowpass_hz"):
             f = getattr(proc, name, None)
             if f is not None:
                 out.append(((name,), f))

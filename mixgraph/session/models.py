@@ -215,16 +215,34 @@ class CompressorProc(ProcessorBase):
                                 json_schema_extra=AUTOMATABLE)
     ratio: float = Field(4.0, ge=1, le=100, description="Input dB over threshold per output dB (>= 1).",
                          json_schema_extra=AUTOMATABLE)
-    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Attack time constant, ms.")
-    release_ms: float = Field(100.0, ge=1, le=5000, description="Release time constant, ms.")
+    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Attack time constant, ms.",
+                             json_schema_extra=AUTOMATABLE)
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Release time constant, ms.",
+                              json_schema_extra=AUTOMATABLE)
     knee_db: float = Field(0.0, ge=0, le=24, description="Soft-knee width, dB (0: hard knee).",
                            json_schema_extra=AUTOMATABLE)
     makeup_db: float = Field(0.0, ge=-24, le=48, description="Gain after compression, dB.",
                              json_schema_extra=AUTOMATABLE)
-    detector: Literal["peak", "rms"] = Field("peak", description="Level detector.")
+    detector: Literal["peak", "rms"] = Field(
+        "peak", description="Level detector: 'peak' (|x|) or 'rms' (mean square over rms_ms). Stereo is "
+        "linked by the louder channel: each channel's level gives its own gain reduction and the larger "
+        "applies to both, so wide, one-sided and mono signals at the same channel level compress alike.")
     rms_ms: float = Field(10.0, ge=0.1, le=1000, description="RMS window for the rms detector, ms.")
     mix: float = Field(1.0, ge=0, le=1, description="Dry/wet: 0 dry .. 1 fully compressed (parallel compression).",
                        json_schema_extra=AUTOMATABLE)
+    lookahead_ms: float = Field(
+        0.0, ge=0, le=20, description="Lookahead, ms: the audio is delayed this much behind the detector, "
+        "so the gain moves before a transient arrives (reported as latency and compensated by the graph).")
+    key_highpass_hz: float | None = Field(
+        None, ge=MIN_FREQ_HZ, description="High-pass (2nd-order Butterworth) on the detector's input, the "
+        "track's own signal or the external key, Hz; with key_lowpass_hz a band-pass; null: none.")
+    key_lowpass_hz: float | None = Field(
+        None, ge=MIN_FREQ_HZ, description="Low-pass (2nd-order Butterworth) on the detector's input, Hz (below "
+        "Nyquist): e.g. a kick's band keys the bus, the hats do not; null: none.")
+    mode: Literal["stereo", "mid", "side"] = Field(
+        "stereo", description="stereo: both channels, linked; mid: compress only M = (L+R)/2, keyed by it "
+        "(or the sidechain), the side untouched; side: only S = (L-R)/2. On a mono signal 'mid' is the whole "
+        "signal and 'side' leaves it as it is.")
     sidechain: SidechainSpec | None = Field(None, description="External key (ducking).")
 
 
@@ -238,9 +256,15 @@ class GateProc(ProcessorBase):
                             json_schema_extra=AUTOMATABLE)
     ratio: float = Field(10.0, ge=1, le=100, description="Expansion ratio below threshold (large: gate).",
                          json_schema_extra=AUTOMATABLE)
-    attack_ms: float = Field(1.0, ge=0.01, le=500, description="Opening time, ms.")
-    hold_ms: float = Field(10.0, ge=0, le=5000, description="Time held open after the level drops, ms.")
-    release_ms: float = Field(100.0, ge=1, le=5000, description="Closing time, ms.")
+    hysteresis_db: float = Field(
+        3.0, ge=0, le=24, description="Once open, the gate closes only this far below threshold_db, dB "
+        "(a level hovering at the threshold does not flutter).")
+    attack_ms: float = Field(1.0, ge=0.01, le=500, description="Opening time, ms.", json_schema_extra=AUTOMATABLE)
+    hold_ms: float = Field(
+        50.0, ge=0, le=5000, description="Time held open after the level drops, ms. Longer than half a "
+        "period of the lowest note (25 ms at 20 Hz), or the gate closes between a bass note's peaks and "
+        "chatters.", json_schema_extra=AUTOMATABLE)
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Closing time, ms.", json_schema_extra=AUTOMATABLE)
     sidechain: SidechainSpec | None = Field(None, description="External key.")
 
 
@@ -248,8 +272,10 @@ class DeesserProc(ProcessorBase):
     """Band-limited compression of sibilance."""
 
     type: Literal["deesser"]
-    freq_hz: float = Field(6000.0, ge=MIN_FREQ_HZ, description="Centre of the sibilance band, Hz (below Nyquist).")
-    q: float = Field(1.0, ge=MIN_Q, le=20, description="Width of the detection and reduction band (Q, 0.1 .. 20).")
+    freq_hz: float = Field(6000.0, ge=MIN_FREQ_HZ, description="Centre of the sibilance band, Hz (below Nyquist).",
+                           json_schema_extra=AUTOMATABLE)
+    q: float = Field(1.0, ge=MIN_Q, le=20, description="Width of the detection and reduction band (Q, 0.1 .. 20).",
+                     json_schema_extra=AUTOMATABLE)
     threshold_db: float = Field(-30.0, ge=-80, le=0, description="Band level above which it reduces, dBFS.",
                                 json_schema_extra=AUTOMATABLE)
     ratio: float = Field(4.0, ge=1, le=100, description="Compression ratio of the band.",

@@ -229,7 +229,7 @@ def _freqs(proc: ProcessorBase) -> Iterator[tuple[tuple, float]]:
         for i, f in enumerate(proc.crossovers_hz):
             yield ("crossovers_hz", i), f
     else:
-        for name in ("freq_hz", "highcut_hz"):
+        for name in ("freq_hz", "highcut_hz", "key_highpass_hz", "key_lowpass_hz"):
             v = getattr(proc, name, None)
             if v is not None:
                 yield (name,), v

@@ -19,7 +19,7 @@ from mixgraph.dsp.kernels.fma import FUSED
 
 CODE = r"""
 import hashlib, numpy as np
-from mixgraph.dsp.kernels.dynamics import curve_smooth, smooth_branching
+from mixgraph.dsp.kernels.dynamics import channel_levels, curve_smooth, smooth_branching
 from mixgraph.dsp.kernels.iir import sos_stream
 from mixgraph.dsp.kernels.limiter import limiter_gain
 from mixgraph.meter.kernels import kweighted_stereo
@@ -34,10 +34,14 @@ h.update(sos_stream(sos, x[:1].copy(), np.zeros((3, 1, 2))).tobytes())
 out, mono, sums = np.zeros(50), np.zeros(50), np.zeros(5)
 kweighted_stereo(x, k_weighting_sos(48000), np.zeros((2, 2, 2)), np.zeros(3), 480, out, mono, sums)
 h.update(out.tobytes() + mono.tobytes() + sums.tobytes())
-lev = np.log10(np.maximum(np.abs(x).max(axis=0), 1e-12))
-gr, fold, maxima = np.empty(20000), np.zeros(4), np.empty(20000)
-curve_smooth(lev, 20.0, -18.0, 4.0, 6.0, 0.998, 0.9998, 1.5, np.zeros(1), gr, 4800, fold, maxima)
-h.update(lev.tobytes() + gr.tobytes() + fold.tobytes())
+lev = np.empty((2, 20000))
+channel_levels(x, True, 0.99, np.zeros(2), lev)
+h.update(lev.tobytes())
+channel_levels(x, False, 0.99, np.zeros(2), lev)
+lev = np.log10(lev)
+gr, gl, fold, maxima = np.empty(20000), np.empty(20000), np.zeros(4), np.empty(20000)
+curve_smooth(lev, 20.0, -18.0, 4.0, 6.0, 0.998, 0.9998, 1.5, np.zeros(2), gr, gl, 4800, fold, maxima)
+h.update(gl.tobytes() + gr.tobytes() + fold.tobytes())
 h.update(smooth_branching(np.abs(x[0]) * 20.0, 0.99, 0.999, np.zeros(1)).tobytes())
 t = np.minimum(1.0, 0.3 / np.maximum(np.abs(x[0]), 1e-12))
 g = np.empty(20000 - 241)

@@ -31,7 +31,7 @@ KINDS = {
                    "(threshold_db -20 dB, ratio 3, sidechain {from kick, highpass_hz 100 Hz})"),
     "gate": ("{type: gate, threshold_db: -40, sidechain: {from: kick}}",
              "{type: gate, threshold_db: -40, hold_ms: 20, sidechain: {from: snare}}",
-             ["gate hold_ms 10 ms -> 20 ms", "gate sidechain.from kick -> snare"],
+             ["gate hold_ms 50 ms -> 20 ms", "gate sidechain.from kick -> snare"],
              "(threshold_db -40 dB, sidechain {from kick})"),
     "deesser": ("{type: deesser, freq_hz: 7000}", "{type: deesser, freq_hz: 6500}",
                 ["deesser freq_hz 7000 Hz -> 6500 Hz"], "(freq_hz 7000 Hz)"),

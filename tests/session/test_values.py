@@ -169,8 +169,8 @@ def test_session_tempo_too_slow_for_a_note_is_refused_at_the_note(capsys, tmp_pa
 #: what the DSP reads per frame: each processor's _process (mixgraph/dsp/*.py), read by hand
 DSP_READS = {
     "gain": ["gain_db"], "pan": ["pan"], "polarity": [], "width": ["width"],
-    "compressor": ["threshold_db", "ratio", "knee_db", "makeup_db", "mix"],
-    "gate": ["threshold_db", "range_db", "ratio"], "deesser": ["threshold_db", "ratio", "range_db"],
+    "compressor": ["threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "mix"],
+    "gate": ["threshold_db", "range_db", "ratio", "attack_ms", "hold_ms", "release_ms"], "deesser": ["freq_hz", "q", "threshold_db", "ratio", "range_db"],
     "saturation": ["drive_db", "output_db", "mix"], "delay": ["time_ms", "feedback", "mix"], "reverb": ["mix"],
     "multiband": [], "limiter": [], "clipper": ["drive_db"],
 }
@@ -198,7 +198,8 @@ def _instance(kind: str, extra: dict):
     return proc, p
 
 
-EXTRA = {"delay": {"time_ms": 10.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
+# the gate's hold shorter than the signal's 33 ms parts, so its threshold decides within them
+EXTRA = {"delay": {"time_ms": 10.0}, "gate": {"hold_ms": 5.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
          "eq": {"bands": [{"type": "bell", "freq_hz": 1000.0, "gain_db": 3.0},
                           {"type": "highpass", "freq_hz": 80.0}, {"type": "notch", "freq_hz": 3000.0}]}}
 
@@ -213,6 +214,8 @@ def test_a_marked_parameter_changes_the_output_and_an_unmarked_one_does_not(kind
     n = 4800
     # loud, then just under the gate's threshold (ratio and threshold matter), then far under (range)
     x = rng.standard_normal((2, n)) * np.repeat([0.3, 10 ** (-65 / 20), 10 ** (-105 / 20)], n // 3)
+    if kind == "gate":  # a drop and a rise: the gate's hold and attack act
+        x = rng.standard_normal((2, n)) * np.repeat([0.3, 10 ** (-65 / 20), 0.3], n // 3)
     proc, _ = _instance(kind, EXTRA.get(kind, {}))
     marked = automatable_params(proc)
     fields = {}
@@ -254,9 +257,9 @@ def test_a_marked_parameter_changes_the_output_and_an_unmarked_one_does_not(kind
      "tracks.kick.automation.r.decay_s", "'decay_s' is not an automatable parameter of reverb 'r' (automatable: mix)"),
     ("    chain: [{id: lim, type: limiter}]\n    automation: {lim.ceiling_dbtp: [[0, -2]]}\n",
      "tracks.kick.automation.lim.ceiling_dbtp", "a limiter has no automatable parameters"),
-    ("    chain: [{id: c, type: compressor}]\n    automation: {c.attack_ms: [[0, 5]]}\n",
-     "tracks.kick.automation.c.attack_ms",
-     "(automatable: threshold_db, ratio, knee_db, makeup_db, mix)"),
+    ("    chain: [{id: c, type: compressor}]\n    automation: {c.rms_ms: [[0, 5]]}\n",
+     "tracks.kick.automation.c.rms_ms",
+     "(automatable: threshold_db, ratio, attack_ms, release_ms, knee_db, makeup_db, mix)"),
     ("    chain: [{id: e, type: eq, bands: [{type: highpass, freq_hz: 80}]}]\n"
      "    automation: {e.bands.0.gain_db: [[0, 1]]}\n", "tracks.kick.automation.e.bands.0.gain_db",
      "(automatable: bands.0.freq_hz, bands.0.q)"),
@@ -284,7 +287,7 @@ def test_schema_marks_automatable_fields():
 
     defs = session_json_schema()["$defs"]
     assert defs["CompressorProc"]["properties"]["threshold_db"]["automatable"] is True
-    assert "automatable" not in defs["CompressorProc"]["properties"]["attack_ms"]
+    assert "automatable" not in defs["CompressorProc"]["properties"]["rms_ms"]
     assert defs["BellBand"]["properties"]["q"]["automatable"] is True
     assert defs["BellBand"]["properties"]["q"]["minimum"] == 0.1
     assert "automatable" not in defs["LimiterProc"]["properties"]["ceiling_dbtp"]
@@ -292,11 +295,11 @@ def test_schema_marks_automatable_fields():
 
 def test_a_variant_set_that_adds_a_lane_is_checked_at_its_line(capsys, tmp_path):
     text = HEAD + ("tracks:\n  kick:\n    source: k.wav\n    chain: [{id: c, type: compressor}]\n"
-                   "variants:\n  v:\n    set:\n      tracks.kick.automation: {c.release_ms: [[0, 50]]}\n")
+                   "variants:\n  v:\n    set:\n      tracks.kick.automation: {c.rms_ms: [[0, 50]]}\n")
     code, ln, cl, p, msg = first(capsys, tmp_path, text)
-    assert (code, (ln, cl)) == (2, at(text, "{c.release_ms")), msg
+    assert (code, (ln, cl)) == (2, at(text, "{c.rms_ms")), msg
     assert p == "variants.v.set.tracks.kick.automation"
-    assert msg.startswith("With variant 'v': 'release_ms' is not an automatable parameter of compressor 'c'")
+    assert msg.startswith("With variant 'v': 'rms_ms' is not an automatable parameter of compressor 'c'")
     # a set that renames the automated processor leaves its lane dangling
     text = HEAD + ("tracks:\n  kick:\n    source: k.wav\n    chain: [{id: c, type: compressor}]\n"
                    "    automation: {c.ratio: [[0, 2]]}\nvariants:\n  v:\n    set:\n      tracks.kick.chain[0].id: d\n")
@@ -309,13 +312,14 @@ def test_check_expanded_on_a_session_object():
     s = Session.model_validate({
         "mixgraph": 1, "name": "x",
         "tracks": {"kick": {"source": "k.wav", "chain": [{"type": "gate", "id": "g"}],
-                            "automation": {"g.hold_ms": [[0.0, 5.0]], "g.ratio": [[0.0, 2.0]]}}},
+                            "automation": {"g.hysteresis_db": [[0.0, 5.0]], "g.ratio": [[0.0, 2.0]]}}},
         "outputs": {"o": {"path": "../out.wav"}},
     })
     got = [(d.path, d.line, d.message) for d in check_expanded(s)]
     assert got == [
-        ("tracks.kick.automation.g.hold_ms", None,
-         "'hold_ms' is not an automatable parameter of gate 'g' (automatable: threshold_db, range_db, ratio)."),
+        ("tracks.kick.automation.g.hysteresis_db", None,
+         "'hysteresis_db' is not an automatable parameter of gate 'g' (automatable: threshold_db, range_db, "
+         "ratio, attack_ms, hold_ms, release_ms)."),
         ("outputs.o.path", None, "The output path leaves the session folder ('..')."),
     ]
 

@@ -1,5 +1,6 @@
-"""The dynamics processors' kernels: the branching smoother, the gate, the linked detector level,
-the compressor's curve and smoother in one pass, and the folding of gain reduction into stats."""
+"""The dynamics processors' kernels: the branching smoother, the gate, the channels' detector
+levels, the compressor's curve, smoother and stereo link in one pass, and the folding of gain
+reduction into stats."""
 
 from __future__ import annotations
 
@@ -38,98 +39,122 @@ def smooth_branching(target: np.ndarray, a_att: float, a_rel: float, state: np.n
 
 
 @njit(cache=True, nogil=True)
-def gate_smooth(target: np.ndarray, a_att: float, a_rel: float, hold: int, state: np.ndarray) -> np.ndarray:
-    """Gate gain (dB, <= 0) smoothing with hold: opening uses attack; after the level drops
-    the gain is held for ``hold`` samples, then closes with the release constant.
-    state = [gain_db, hold_counter]."""
-    out = np.empty_like(target)
+def gate_smooth(level: np.ndarray, threshold_db: np.ndarray, ratio: np.ndarray, range_db: np.ndarray,
+                hysteresis_db: float, a_att: np.ndarray, a_rel: np.ndarray, hold: np.ndarray,
+                state: np.ndarray) -> np.ndarray:
+    """Gate gain (dB, <= 0) per frame from the detector level (dB), parameters per frame.
+
+    The gate opens when the level reaches the threshold and stays open (target 0 dB) until the
+    level falls hysteresis_db below it; closed, the target is the expander law
+    max((level - threshold)(ratio - 1), -range). The gain rises to its target with the attack
+    constant; after the target drops, the gain is held for ``hold`` frames (counted from the last
+    frame the target was at or above the gain), then falls with the release constant.
+    state = [gain_db, hold_counter, open]."""
+    out = np.empty_like(level)
     g = state[0]
     counter = state[1]
-    for i in range(target.shape[0]):
-        x = target[i]
+    is_open = state[2] > 0.0
+    for i in range(level.shape[0]):
+        lv = level[i]
+        t = threshold_db[i]
+        if lv >= t:
+            is_open = True
+        elif lv < t - hysteresis_db:
+            is_open = False
+        x = 0.0 if is_open else max((lv - t) * (ratio[i] - 1.0), -range_db[i])
         if x >= g:
-            g = a_att * g + (1.0 - a_att) * x
-            counter = hold
+            g = fma(a_att[i], g, (1.0 - a_att[i]) * x)
+            counter = hold[i]
         elif counter > 0:
             counter -= 1
         else:
-            g = a_rel * g + (1.0 - a_rel) * x
+            g = fma(a_rel[i], g, (1.0 - a_rel[i]) * x)
         out[i] = g
     state[0] = g
     state[1] = counter
+    state[2] = 1.0 if is_open else 0.0
     return out
 
 
 @njit(cache=True, nogil=True)
-def linked_level(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray, out: np.ndarray) -> None:
-    """Linked detector level of ``side`` (channels, n) into ``out`` (linear, floored at 1e-12):
-    the louder channel's |x| (peak), or the one-pole mean of the louder channel's x^2 (rms,
-    ms_state carried). The same values as the vectorised max/abs/onepole_stream path."""
+def channel_levels(side: np.ndarray, rms: bool, c_rms: float, ms_state: np.ndarray, out: np.ndarray) -> None:
+    """Each channel's detector level of ``side`` (channels, n) into ``out`` (channels, n; linear,
+    floored at 1e-12): |x| (peak), or the one-pole mean of x^2 (rms, one state per channel in
+    ms_state). The channels are linked later, on their gain reductions (curve_smooth)."""
     ch, n = side.shape
-    z = ms_state[0]
     b0 = 1.0 - c_rms
-    if ch == 2 and not rms:
-        # stereo peak (the usual case), the channel loop unrolled: the compiler vectorises it;
-        # the same comparisons, in order
-        for i in range(n):
-            p = 0.0
-            v = abs(side[0, i])
-            if v > p:
-                p = v
-            v = abs(side[1, i])
-            if v > p:
-                p = v
-            out[i] = max(p, 1e-12)
-        return
-    for i in range(n):
-        p = 0.0
+    for c in range(ch):
         if rms:
-            for c in range(ch):
-                v = side[c, i] * side[c, i]
-                if v > p:
-                    p = v
-            ms = b0 * p + z
-            z = c_rms * ms
-            p = ms
+            z = ms_state[c]
+            for i in range(n):
+                ms = fma(b0, side[c, i] * side[c, i], z)
+                z = c_rms * ms
+                out[c, i] = max(ms, 1e-12)
+            ms_state[c] = z
         else:
-            for c in range(ch):
-                v = abs(side[c, i])
-                if v > p:
-                    p = v
-        out[i] = max(p, 1e-12)
-    ms_state[0] = z
+            for i in range(n):
+                out[c, i] = max(abs(side[c, i]), 1e-12)
+
+
+@njit(cache=True, nogil=True)
+def smooth_linked(target: np.ndarray, a_att: np.ndarray, a_rel: np.ndarray, state: np.ndarray) -> np.ndarray:
+    """smooth_branching of each channel's reduction target (channels, n), one state per channel,
+    and the larger smoothed reduction of each frame (the louder channel's); the attack and release
+    coefficients are per frame (automation)."""
+    ch, n = target.shape
+    out = np.empty(n)
+    for i in range(n):
+        m = 0.0
+        for c in range(ch):
+            y = branch_step(state[c], target[c, i], a_att[i], a_rel[i])
+            state[c] = y
+            if c == 0 or y > m:
+                m = y
+        out[i] = m
+    return out
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _curve(over: float, slope: float, knee: bool, w: float) -> float:
+    t = max(over, 0.0) * slope
+    if knee and 2.0 * abs(over) <= w:
+        t = slope * (over + w / 2.0) ** 2 / (2.0 * w)
+    return t
 
 
 @njit(cache=True, nogil=True)
 def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: float, knee_db: float,
                  a_att: float, a_rel: float, makeup_db: float, state: np.ndarray, gr: np.ndarray,
-                 period: int, fold: np.ndarray, maxima: np.ndarray) -> int:
-    """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) of the
-    level ``scale * level[i]`` dB (level: log10 of the detector) and the branching smoother
-    (smooth_branching) in one pass. gr[i] = the smoothed reduction; ``level`` is overwritten
-    with (makeup_db - gr[i]) * ln(10) / 20, the argument of the exp that gives the linear gain.
-    State carried.
+                 gain_ln: np.ndarray, period: int, fold: np.ndarray, maxima: np.ndarray) -> int:
+    """Soft-knee static gain reduction (dynamics.static_gain_reduction, scalar parameters) of each
+    channel's level ``scale * level[c, i]`` dB (level: log10 of the detector, (channels, n)), the
+    branching smoother (smooth_branching) per channel (state[c]), and the link: gr[i] = the larger
+    smoothed reduction (the louder channel's); gain_ln[i] = (makeup_db - gr[i]) * ln(10) / 20, the
+    argument of the exp that gives the linear gain. State carried.
 
     The reduction is folded into running stats in the same pass, exactly as fold_gain_reduction
     (fold, period, maxima and the return value are its state, period, maxima and count)."""
+    ch = level.shape[0]
     slope = 1.0 - 1.0 / ratio
     knee = knee_db > 0
     w = max(knee_db, 1e-9)
     to_ln = np.log(10.0) / 20.0
-    g = state[0]
     mx = fold[0]
     total = fold[1]
     acc = int(fold[2])
     cur = fold[3]
     k = 0
-    for i in range(level.shape[0]):
-        over = level[i] * scale - threshold_db
-        t = max(over, 0.0) * slope
-        if knee and 2.0 * abs(over) <= w:
-            t = slope * (over + w / 2.0) ** 2 / (2.0 * w)
-        g = branch_step(g, t, a_att, a_rel)
+    g0 = state[0]
+    g1 = state[1] if ch == 2 else 0.0
+    for i in range(level.shape[1]):
+        # the two channels' recursions side by side (independent chains: the CPU overlaps them)
+        g0 = branch_step(g0, _curve(level[0, i] * scale - threshold_db, slope, knee, w), a_att, a_rel)
+        g = g0
+        if ch == 2:
+            g1 = branch_step(g1, _curve(level[1, i] * scale - threshold_db, slope, knee, w), a_att, a_rel)
+            g = max(g0, g1)
         gr[i] = g
-        level[i] = (makeup_db - g) * to_ln
+        gain_ln[i] = (makeup_db - g) * to_ln
         # fold_gain_reduction's step, written out (an inlined helper returning the five values
         # compiled to a loop ten times slower)
         if g > mx:
@@ -143,7 +168,9 @@ def curve_smooth(level: np.ndarray, scale: float, threshold_db: float, ratio: fl
             k += 1
             acc = 0
             cur = 0.0
-    state[0] = g
+    state[0] = g0
+    if ch == 2:
+        state[1] = g1
     fold[0] = mx
     fold[1] = total
     fold[2] = acc
@@ -180,3 +207,30 @@ def fold_gain_reduction(gr: np.ndarray, period: int, state: np.ndarray, maxima: 
     state[2] = acc
     state[3] = cur
     return k
+
+
+@njit(cache=True, nogil=True)
+def biquad_segments(x: np.ndarray, coefs: np.ndarray, first: int, period: int, zi: np.ndarray) -> np.ndarray:
+    """One biquad over x (channels, n) whose coefficients change on a grid: rows of coefs
+    [b0, b1, b2, 1, a1, a2]; frames before ``first`` use row 0, then each ``period`` frames the
+    next row. Transposed direct form II as kernels.iir.sos_stream (the same operations, so
+    constant rows give its samples); zi (channels, 2) carried."""
+    ch, n = x.shape
+    y = np.empty_like(x)
+    for c in range(ch):
+        z0 = zi[c, 0]
+        z1 = zi[c, 1]
+        row = 0
+        nxt = first
+        for i in range(n):
+            if i == nxt:
+                row += 1
+                nxt += period
+            v = x[c, i]
+            out = fma(coefs[row, 0], v, z0)
+            z0 = fma(-coefs[row, 4], out, fma(coefs[row, 1], v, z1))
+            z1 = fma(-coefs[row, 5], out, coefs[row, 2] * v)
+            y[c, i] = out
+        zi[c, 0] = z0
+        zi[c, 1] = z1
+    return y
