@@ -375,7 +375,9 @@ def report_from_render(result) -> Report:
     for o in result.outputs:
         w, m = o.written, o.meter
         outputs.append(OutputInfo(name=w.name, path=w.path, format=w.format, sample_rate=w.sample_rate,
-                                  bit_depth=w.bit_depth, true_peak_dbtp=m.true_peak_dbtp,
+                                  # a lossy file has no bit depth; its bitrate is what a reader compares
+                                  bit_depth=f"{w.bitrate_kbps} kbps" if w.bitrate_kbps else w.bit_depth,
+                                  true_peak_dbtp=m.true_peak_dbtp,
                                   integrated_lufs=m.integrated_lufs, clipped_samples=w.clipped_samples,
                                   sha256=w.sha256, tap=w.tap, frames=w.frames))
     mastered = bool(plan.master.chain) or plan.master.loudness is not None

@@ -107,6 +107,7 @@ class FakeWritten:
     frames: int = 576000
     clipped_samples: int = 0
     sha256: str = "0" * 64
+    bitrate_kbps: int | None = None
 
 
 @dataclass
