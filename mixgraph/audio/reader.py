@@ -106,7 +106,7 @@ class AudioReader:
     """``decode_wav``: decode plain PCM/float WAV here with a compiled kernel (for renders, which
     load numba anyway) instead of through libsndfile; the samples are the same."""
 
-    def __init__(self, path: str | Path, decode_wav: bool = False):
+    def __init__(self, path: str | Path, decode_wav: bool = False, max_channels: int = 2):
         self.path = Path(path)
         self.f = _open(self.path)
         self.sample_rate = int(self.f.samplerate)
@@ -123,10 +123,15 @@ class AudioReader:
             self.f.close()
             raise MediaError(f"{self.path}: the file is truncated (its header promises more audio than it holds)",
                              hint="Export or copy the file again.")
-        if self.channels > 2:
+        if self.channels > max_channels:  # the meter takes more than a render's 2
             self.f.close()
-            raise MediaError(f"{self.path}: {self.channels} channels; mixgraph takes mono or stereo sources",
-                             hint="Split it into mono or stereo files.")
+            if max_channels == 2:
+                raise MediaError(f"{self.path}: {self.channels} channels; mixgraph takes mono or stereo sources",
+                                 hint="Split it into mono or stereo files.")
+            raise MediaError(f"{self.path}: {self.channels} channels; the meter takes 1 to {max_channels}")
+        if self.channels < 1:
+            self.f.close()
+            raise MediaError(f"{self.path}: the file declares no channels")
         # plain PCM/float WAV (most stems) is decoded here, straight from the file's bytes into the
         # (channels, n) block: the same values libsndfile gives (tested bit for bit), in half the
         # time, without its interleaved float64 copy and transpose, and without holding the GIL
@@ -221,8 +226,8 @@ class AudioReader:
             yield b
 
 
-def open_audio(path: str | Path, decode_wav: bool = False) -> AudioReader:
-    return AudioReader(path, decode_wav=decode_wav)
+def open_audio(path: str | Path, decode_wav: bool = False, max_channels: int = 2) -> AudioReader:
+    return AudioReader(path, decode_wav=decode_wav, max_channels=max_channels)
 
 
 def read_all(path: str | Path) -> tuple[np.ndarray, int]:
