@@ -17,6 +17,11 @@ short-term values are kept: 36 000 floats an hour each).
   (mixgraph.dsp.truepeak: an 8x grid flat to 0.95 x Nyquist, refined between its points, whose
   phase 0 passes the original samples); a block or window whose samples cannot lift the running
   true peak (their peak times the interpolator's L1 gain bound) is not interpolated.
+* Channels (BS.1770-4 eq. 2): mono and stereo at weight 1.0 take the meter's own paths (mono is
+  one channel, with no dual-mono +3 dB). Three or more channels, or a layout whose weights are not
+  all 1.0 (see :mod:`mixgraph.meter.layout`), take the weighted path: the sum of G_c times each
+  channel's K-weighted power (surrounds 1.41, LFE 0 and not filtered); peaks over every channel,
+  each channel's kept too.
 * Two meters share these parts by composition: :class:`LoudnessMeter` (the programme: a premaster,
   a master, a file) and :class:`LevelMeter` (a track or bus row of the report). ``compiled=True``
   is the render's choice (numba kernels); the ``mixgraph meter`` command's default loads numpy,
