@@ -126,8 +126,13 @@ class AudioReader:
                              hint="Export or copy the file again.")
         if max_channels is not None and self.channels > max_channels:
             self.f.close()
-            raise MediaError(f"{self.path}: {self.channels} channels; mixgraph takes mono or stereo sources",
-                             hint="Split it into mono or stereo files.")
+            if max_channels == 2:  # the meter takes more than a render's 2
+                raise MediaError(f"{self.path}: {self.channels} channels; mixgraph takes mono or stereo sources",
+                                 hint="Split it into mono or stereo files.")
+            raise MediaError(f"{self.path}: {self.channels} channels; the meter takes 1 to {max_channels}")
+        if self.channels < 1:
+            self.f.close()
+            raise MediaError(f"{self.path}: the file declares no channels")
         # plain PCM/float WAV (most stems) is decoded here, straight from the file's bytes into the
         # (channels, n) block: the same values libsndfile gives (tested bit for bit), in half the
         # time, without its interleaved float64 copy and transpose, and without holding the GIL

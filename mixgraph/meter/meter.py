@@ -17,6 +17,11 @@ short-term values are kept: 36 000 floats an hour each).
   (mixgraph.dsp.truepeak: an 8x grid flat to 0.95 x Nyquist, refined between its points, whose
   phase 0 passes the original samples); a block or window whose samples cannot lift the running
   true peak (their peak times the interpolator's L1 gain bound) is not interpolated.
+* Channels (BS.1770-4 eq. 2): mono and stereo at weight 1.0 take the meter's own paths (mono is
+  one channel, with no dual-mono +3 dB). Three or more channels, or a layout whose weights are not
+  all 1.0 (see :mod:`mixgraph.meter.layout`), take the weighted path: the sum of G_c times each
+  channel's K-weighted power (surrounds 1.41, LFE 0 and not filtered); peaks over every channel,
+  each channel's kept too.
 * Two meters share these parts by composition: :class:`LoudnessMeter` (the programme: a premaster,
   a master, a file) and :class:`LevelMeter` (a track or bus row of the report). ``compiled=True``
   is the render's choice (numba kernels); the ``mixgraph meter`` command's default loads numpy,
@@ -34,7 +39,8 @@ from pathlib import Path
 import numpy as np
 
 from mixgraph.dsp import truepeak
-from mixgraph.meter.result import MeterResult
+from mixgraph.meter.layout import MAX_CHANNELS, ChannelLayout, conventional
+from mixgraph.meter.result import MeterResult, MultichannelResult
 
 ABS_GATE = -70.0
 REL_GATE_I = -10.0
@@ -181,25 +187,36 @@ class _Front:
     mono one through the compiled biquad cascade; otherwise scipy's sosfilt loop and numpy (see
     :func:`_default_sosfilt`). The numbers agree to rounding (about 1e-12 on full-scale noise)."""
 
-    def __init__(self, sample_rate: int, channels: int, compiled: bool, mono: bool):
+    def __init__(self, sample_rate: int, channels: int, compiled: bool, mono: bool,
+                 weights: tuple[float, ...] | None = None):
         self.ch = channels
-        self.mono = mono
+        # the weighted path: BS.1770-4 channel weights (surround 1.41, LFE 0), no mono fold-down;
+        # only the channels with a weight are K-weighted
+        self.weights = None if weights is None else np.asarray(weights, dtype=np.float64)
+        self.mono = mono and self.weights is None
         self.sos = k_weighting_sos(sample_rate)
-        self.zi = np.zeros((2, channels, 2))
         self.bin = sample_rate // 100  # 10 ms
         self._stereo = None
+        if self.weights is not None:
+            self.active = np.flatnonzero(self.weights > 0)
+            self.w_active = self.weights[self.active]
+            self.all_active = self.active.size == channels
+            self.zi = np.zeros((2, self.active.size, 2))
+            self.ch_peak = np.zeros(channels)
+        else:
+            self.zi = np.zeros((2, channels, 2))
         if compiled:
             from mixgraph.dsp.kernels.iir import sosfilt_zi
             from mixgraph.meter.kernels import kweighted_stereo
 
             self._filt = sosfilt_zi
-            if channels == 2:
+            if channels == 2 and self.weights is None:
                 self._stereo = kweighted_stereo
         else:
             self._filt = _default_sosfilt()
         self._acc = np.zeros(3)  # the stereo kernel's partial bin: sum, mono sum, frames
         self._sums = np.zeros(5)
-        self.left = np.zeros((channels + 1 if mono else 1, 0))  # leftover K-weighted squares
+        self.left = np.zeros((channels + 1 if self.mono else 1, 0))  # leftover K-weighted squares
         self.peak = 0.0
         self.sumsq = 0.0
         self.frames = 0
@@ -231,6 +248,8 @@ class _Front:
             self.clipped += int(np.count_nonzero(np.abs(x) >= 1.0))
         energy = np.einsum("ij,ij->i", x, x)  # per-channel sum of squares, no x*x temporary
         self.sumsq += float(energy.sum()) / self.ch
+        if self.weights is not None:
+            return block_max, self._weighted(x), None
         y, self.zi = self._filt(self.sos, x, self.zi)
         if not self.mono:
             sq = (y * y).sum(axis=0, keepdims=True)
@@ -260,6 +279,26 @@ class _Front:
         sums = sq[:, : full * self.bin].reshape(sq.shape[0], full, self.bin).sum(axis=2) / self.bin
         self.left = sq[:, full * self.bin :].copy()
         return block_max, sums[: self.ch].sum(axis=0), 2.0 * sums[self.ch]
+
+    def _weighted(self, x: np.ndarray) -> np.ndarray:
+        """The completed 10 ms bins of sum_c G_c K(x_c)^2 (BS.1770-4 eq. 2 before the mean)."""
+        np.maximum(self.ch_peak, np.maximum(x.max(axis=1), -x.min(axis=1)), out=self.ch_peak)
+        if self.active.size:
+            y, self.zi = self._filt(self.sos, x if self.all_active else x[self.active], self.zi)
+            y *= y
+            # the weighted sum over the channels, channel by channel in file order: the same bits
+            # however the stream is cut into blocks (a BLAS product may sum in another order)
+            sq = y[0] * self.w_active[0]
+            for c in range(1, y.shape[0]):
+                y[c] *= self.w_active[c]
+                sq += y[c]
+        else:  # only LFE channels: nothing counts towards the loudness
+            sq = np.zeros(x.shape[1])
+        sq = np.concatenate((self.left[0], sq)) if self.left.shape[1] else sq
+        full = sq.size // self.bin
+        bins = sq[: full * self.bin].reshape(full, self.bin).sum(axis=1) / self.bin
+        self.left = sq[None, full * self.bin :].copy()
+        return bins
 
     def rms(self) -> float:
         return math.sqrt(self.sumsq / self.frames) if self.frames else 0.0
@@ -317,9 +356,10 @@ def _integrated(blocks: list[float]) -> float | None:
     return _lufs(float(b2.mean())) if b2.size else None
 
 
-def _check_channels(channels: int) -> None:
-    if channels not in (1, 2):
-        raise ValueError("the meter takes mono or stereo")
+def _check_channels(channels: int, most: int = 2) -> None:
+    if not 1 <= channels <= most:
+        raise ValueError("the meter takes mono or stereo" if most == 2 else
+                         f"the meter takes 1 to {most} channels, not {channels}")
 
 
 class LevelMeter:
@@ -370,13 +410,24 @@ class LoudnessMeter:
     short-term series, spectral balance, stereo correlation, mono fold-down loudness, true peak,
     and the level meter's peaks and RMS. ``compiled``: as :class:`LevelMeter`."""
 
-    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, compiled: bool = False):
-        _check_channels(channels)
+    def __init__(self, sample_rate: int, channels: int, series_step_s: float = 1.0, compiled: bool = False,
+                 layout: ChannelLayout | None = None):
+        _check_channels(channels, MAX_CHANNELS)
+        if layout is None and channels > 2:
+            layout = conventional(channels)
+        if layout is not None and len(layout.weights) != channels:
+            raise ValueError(f"a layout of {len(layout.weights)} channels for {channels}")
         self.sr = int(sample_rate)
         self.ch = channels
         self.compiled = compiled
-        self.front = _Front(self.sr, channels, compiled, mono=True)
+        #: the layout of a weighted reading (3 or more channels, or weights other than 1.0); None:
+        #: the mono and stereo paths, bit for bit what they were before layouts existed
+        self.layout = None if layout is None or layout.plain else layout
+        self.front = _Front(self.sr, channels, compiled, mono=True,
+                            weights=self.layout.weights if self.layout is not None else None)
         self.true_peak = TruePeak(channels, compiled)
+        # a weighted reading reports each channel's true peak: one running peak per channel
+        self.ch_true_peak = [TruePeak(1, compiled) for _ in range(channels)] if self.layout is not None else None
         self.hist = np.zeros(0)  # the last 299 10 ms powers
         self.hist_m = np.zeros(0)
         self.nbins = 0
@@ -400,7 +451,13 @@ class LoudnessMeter:
         if self.compiled:
             x = np.ascontiguousarray(x)
         block_max, bins, mono = self.front.process(x)
-        self.true_peak.process(x, block_max)
+        if self.ch_true_peak is None:
+            self.true_peak.process(x, block_max)
+        else:
+            # each channel's own block maximum lets a quiet channel (the LFE, a rear) skip more
+            peaks = np.maximum(x.max(axis=1), -x.min(axis=1))
+            for c, tp in enumerate(self.ch_true_peak):
+                tp.process(x[c : c + 1], float(peaks[c]))
         if bins.size:
             self._bins(bins, mono)
         self._spectrum(x)
@@ -410,7 +467,7 @@ class LoudnessMeter:
         """Account for k new 10 ms bins (vectorised): M/S maxima, gating blocks, LRA values."""
         c0 = self.nbins - self.hist.size  # absolute index of the first kept bin
         allp = np.concatenate((self.hist, p))
-        allm = np.concatenate((self.hist_m, pm))
+        allm = np.concatenate((self.hist_m, pm)) if pm is not None else None
         ends = np.arange(c0, c0 + allp.size)  # absolute bin index of each position
         new = ends >= self.nbins
 
@@ -430,8 +487,9 @@ class LoudnessMeter:
                 self.m_max = max(self.m_max, -0.691 + 10.0 * math.log10(float(pos.max())))
             gate = (em + 1) % 10 == 0
             self.gate_blocks.extend(m[gate].tolist())
-            mm, _ = windows(allm, 40)
-            self.gate_blocks_mono.extend(mm[gate].tolist())
+            if allm is not None:
+                mm, _ = windows(allm, 40)
+                self.gate_blocks_mono.extend(mm[gate].tolist())
         st, es = windows(allp, 300)
         if st.size:
             pos = st[st > 0]
@@ -446,7 +504,8 @@ class LoudnessMeter:
                 self.series.append(None)
         self.nbins += p.size
         self.hist = allp[-299:]
-        self.hist_m = allm[-299:]
+        if allm is not None:
+            self.hist_m = allm[-299:]
 
     def _spectrum(self, x: np.ndarray) -> None:
         buf = np.concatenate((self.spec_left, x), axis=1) if self.spec_left.shape[1] else x
@@ -486,7 +545,8 @@ class LoudnessMeter:
         corr = None
         if self.ch == 2 and f.ll > 0 and f.rr > 0:
             corr = f.lr / math.sqrt(f.ll * f.rr)
-        tp = _db(self.true_peak.value)
+        ch_tp = [t.value for t in self.ch_true_peak] if self.ch_true_peak is not None else None
+        tp = _db(self.true_peak.value if ch_tp is None else max(ch_tp))
         bands = {}
         total = float(self.spec.sum())
         if total > 0:
@@ -494,7 +554,19 @@ class LoudnessMeter:
             for name, lo, hi in BANDS:
                 p = float(self.spec[(freqs >= lo) & (freqs < hi)].sum())
                 bands[name] = round(10.0 * math.log10(p / total), 3) if p > 0 else -200.0
-        return MeterResult(
+        if self.layout is not None:
+            lay = self.layout
+            extra = {"layout": lay.name, "layout_source": lay.source, "layout_note": lay.note,
+                     "channel_labels": lay.labels, "channel_weights": lay.weights,
+                     "channel_true_peak_dbtp": tuple(_db(v) for v in ch_tp),
+                     "channel_sample_peak_dbfs": tuple(_db(float(v)) for v in f.ch_peak)}
+            cls, mono_diff = MultichannelResult, None  # no fold-down is defined for a layout
+        else:
+            extra = {}
+            cls = MeterResult
+            mono_diff = (mono_i - integrated) if (integrated is not None and mono_i is not None) else (
+                None if integrated is None else -200.0)
+        return cls(
             sample_rate=self.sr, channels=self.ch, duration_s=f.frames / self.sr,
             integrated_lufs=integrated,
             momentary_max_lufs=self.m_max if self.nbins >= 40 and math.isfinite(self.m_max) else None,
@@ -503,16 +575,17 @@ class LoudnessMeter:
             true_peak_dbtp=tp, sample_peak_dbfs=_db(f.peak), rms_dbfs=_db(rms),
             crest_db=_db(f.peak) - _db(rms) if rms > 0 else 0.0,
             plr_db=(tp - integrated) if integrated is not None else None,
-            correlation=corr,
-            mono_loudness_diff_lu=(mono_i - integrated) if (integrated is not None and mono_i is not None) else (
-                None if integrated is None else -200.0),
+            correlation=corr, mono_loudness_diff_lu=mono_diff,
             clipped_samples=f.clipped, spectral_balance_db=bands,
-            short_term_series=tuple(self.series), series_step_s=self.series_step_s)
+            short_term_series=tuple(self.series), series_step_s=self.series_step_s, **extra)
 
 
-def measure_array(x: np.ndarray, sample_rate: int, block: int = 65536) -> MeterResult:
+def measure_array(x: np.ndarray, sample_rate: int, block: int = 65536,
+                  layout: ChannelLayout | None = None) -> MeterResult:
+    """Meter an array (channels, n); 3 or more channels take ``layout`` (default: the
+    conventional one for the count)."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
-    m = LoudnessMeter(sample_rate, x.shape[0])
+    m = LoudnessMeter(sample_rate, x.shape[0], layout=layout)
     for i in range(0, x.shape[1], block):
         m.process(x[:, i : i + block])
     return m.result()

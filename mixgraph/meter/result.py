@@ -33,3 +33,19 @@ class MeterResult:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class MultichannelResult(MeterResult):
+    """A reading with BS.1770-4 channel weights (3 or more channels, or a layout whose weights
+    are not all 1.0): the loudness figures are of the weighted sum, the peaks of every channel
+    (the LFE's too), and each channel's own peaks follow in file order. ``correlation`` and
+    ``mono_loudness_diff_lu`` are None (defined for stereo only)."""
+
+    layout: str | None = None  # the named layout the channels make ("5.1"), None if none
+    layout_source: str = "none"  # "option" (--layout), "mask" (WAV channel mask), "convention", "none"
+    layout_note: str | None = None  # why some weights are a guess (1.0), for the user
+    channel_labels: tuple[str, ...] = ()
+    channel_weights: tuple[float, ...] = ()
+    channel_true_peak_dbtp: tuple[float, ...] = ()
+    channel_sample_peak_dbfs: tuple[float, ...] = ()
