@@ -82,6 +82,9 @@ class MasterStage:
     #: every group's input gain and solve (a variant is mastered with the session's gains)
     gains: dict[GroupKey, float] = field(default_factory=dict)
     solves: dict[GroupKey, LoudnessSolve] = field(default_factory=dict)
+    #: output name -> the master chain's gain reduction in the pass that wrote that output (its
+    #: rate, its target): a club master's limiter works harder than the streaming one's
+    output_stats: dict[str, list[GainReductionStat]] = field(default_factory=dict)
 
 
 @dataclass
@@ -271,6 +274,7 @@ def master_stage(ctx: MasterContext) -> MasterStage:
         chosen, solve, gain = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points, guide).run()
         for o, w in zip(outs, chosen.writers, strict=True):
             stage.writers[o.name] = w
+            stage.output_stats[o.name] = chosen.stats
             if w.meter is not None:
                 stage.as_written[o.name] = chosen.result
         check_ceiling(plan, chosen.result, key.loudness)
