@@ -69,6 +69,8 @@ class RenderResult:
     reference_used: bool = False
     #: every group's loudness solve: "-8 LUFS / -0.3 dBTP at 48000 Hz" -> solve
     solves: dict[str, LoudnessSolve] = field(default_factory=dict)
+    #: master output name -> the master chain's gain reduction in the pass that wrote it
+    output_stats: dict[str, list] = field(default_factory=dict)
 
     @property
     def realtime_factor(self) -> float:
@@ -127,9 +129,8 @@ def _stage_provenance(result: RenderResult, files: OutputFiles, tx: Transaction,
     file = None if result.session_file == "<plan>" else result.session_file
     for o in result.outputs:
         p = files.sidecars[o.written.name]
-        # the master stats are those of the session-rate pass: another rate's pass is not kept
-        own_pass = o.written.tap == "master" and o.written.sample_rate == result.plan.sample_rate
-        gr = result.master_stats.get("gain_reduction") if own_pass else None
+        # each master file's own pass: its rate and its target, not the session's master
+        gr = result.output_stats.get(o.written.name) if o.written.tap == "master" else None
         tx.stage_text(p, sidecar_text(result.plan, session_file=file, session_sha256=result.session_hash,
                                       written=o.written, meter=o.meter, git=git, gain_reduction=gr))
         result.sidecars.append(str(p))
@@ -218,4 +219,4 @@ def _render(plan: RenderPlan, file: str, shash: str | None, files: OutputFiles, 
         render_seconds=time.perf_counter() - t0, duration_s=mix.result.length / plan.sample_rate,
         notes=list(mix.result.notes) + notes, warnings=warnings, session_hash=shash,
         reference=MasterReference(stage.gains, mix.result.length), reference_used=reference is not None,
-        solves={k.label(): v for k, v in stage.solves.items()})
+        solves={k.label(): v for k, v in stage.solves.items()}, output_stats=dict(stage.output_stats))

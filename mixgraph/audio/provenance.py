@@ -103,11 +103,19 @@ def sidecar_text(plan: RenderPlan, *, session_file: str | None, session_sha256: 
         },
         "integrated_lufs": _round(m.integrated_lufs),
         "true_peak_dbtp": _round(m.true_peak_dbtp),
-        "loudness_target_lufs": plan.master.loudness.target_lufs
-        if plan.master.loudness is not None and w.tap == "master" else None,
+        "loudness_target_lufs": _target(plan, w),
         "master_chain_gain_reduction": None if gain_reduction is None else [_gr(g) for g in gain_reduction],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def _target(plan: RenderPlan, w: Any) -> float | None:
+    """A master file's loudness target: its own (an output may carry one), else the master's."""
+    if w.tap != "master":
+        return None
+    own = next((o.loudness for o in plan.outputs if o.name == w.name and o.loudness is not None), None)
+    lp = own or plan.master.loudness
+    return None if lp is None else lp.target_lufs
 
 
 def _round(x: float | None) -> float | None:

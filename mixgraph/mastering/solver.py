@@ -89,24 +89,41 @@ def _start(goal: float, start_lufs: float, known: list[tuple[float, float]]):
     return _next_gain(near[0], near[1], goal, lo, hi, None), lo, hi, near
 
 
+def _aimed(g: float, aim: float | None, lo, hi, tried: list[tuple[float, float]]) -> float:
+    """The guide's gain instead of the solver's own step, unless it falls outside the bracket
+    (the real passes outrank the guide) or repeats a gain already measured."""
+    if aim is None or any(abs(aim - p[0]) < 1e-9 for p in tried):
+        return g
+    if lo is not None and hi is not None and not (min(lo[0], hi[0]) < aim < max(lo[0], hi[0])):
+        return g
+    return aim
+
+
 def solve_gain(measure: Callable[[float], Measurement], start_lufs: float | None, target: Target,
                progress: Callable[[float], None] | None = None,
-               known: list[tuple[float, float]] | None = None) -> LoudnessSolve:
+               known: list[tuple[float, float]] | None = None,
+               guide: Callable[[list[tuple[float, float]]], float | None] | None = None) -> LoudnessSolve:
     """The input gain (dB) whose pass is closest to ``target``; ``start_lufs`` is the premaster's
     integrated loudness (the first guess is the difference). ``known``: (gain, loudness) pairs
-    measured on the same chain before (another target's passes). Raises RenderError when the
-    target cannot be reached within the limiting budget or the iterations."""
+    measured on the same chain before (another target's passes). ``guide``: given the (gain,
+    loudness) pairs of this chain so far, a better next gain than a secant step, or None
+    (mixgraph.mastering.surrogate); every gain is still judged by a real pass. Raises RenderError
+    when the target cannot be reached within the limiting budget or the iterations."""
     if start_lufs is None:
         raise RenderError("The mix is silent (below the -70 LUFS gate): there is nothing to bring to "
                           f"{target.target_lufs:g} LUFS.")
     goal = target.target_lufs
-    g, lo, hi, last = _start(goal, start_lufs, list(known or ()))
+    points = list(known or ())
+    g, lo, hi, last = _start(goal, start_lufs, points)
+    if guide is not None:
+        g = _aimed(g, guide(points), lo, hi, points)
     best: LoudnessSolve | None = None
     for it in range(1, MAX_ITERATIONS + 1):
         m = measure(g)
         if m.integrated_lufs is None:
             raise RenderError("The master is silent after its chain; check the master chain.")
         loud = m.integrated_lufs
+        points.append((g, loud))
         cand = LoudnessSolve(goal, target.ceiling_dbtp, target.tolerance_lu, loud, m.true_peak_dbtp, g, it,
                              m.limiter_gr_max_db, m.limiter_gr_mean_db)
         if best is None or abs(loud - goal) < abs(best.achieved_lufs - goal):
@@ -124,6 +141,8 @@ def solve_gain(measure: Callable[[float], Measurement], start_lufs: float | None
         else:
             hi = (g, loud)
         g_new = _next_gain(g, loud, goal, lo, hi, last)
+        if guide is not None:
+            g_new = _aimed(g_new, guide(points), lo, hi, points)
         last = (g, loud)
         g = g_new
     assert best is not None

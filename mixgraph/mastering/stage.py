@@ -20,6 +20,7 @@ from mixgraph.errors import RenderError, printable
 from mixgraph.graph.plan import LoudnessPlan, OutputPlan, ProcStep, RenderPlan
 from mixgraph.mastering.chain import master_pass, master_pass_converted
 from mixgraph.mastering.solver import LoudnessSolve, Measurement, Target, solve_gain
+from mixgraph.mastering.surrogate import Guide, StandIn, stand_in_possible
 from mixgraph.meter import LevelMeter, LoudnessMeter, MeterResult
 from mixgraph.render.engine import GainReductionStat
 
@@ -81,6 +82,9 @@ class MasterStage:
     #: every group's input gain and solve (a variant is mastered with the session's gains)
     gains: dict[GroupKey, float] = field(default_factory=dict)
     solves: dict[GroupKey, LoudnessSolve] = field(default_factory=dict)
+    #: output name -> the master chain's gain reduction in the pass that wrote that output (its
+    #: rate, its target): a club master's limiter works harder than the streaming one's
+    output_stats: dict[str, list[GainReductionStat]] = field(default_factory=dict)
 
 
 @dataclass
@@ -113,8 +117,9 @@ class _GroupJob:
     """The deliverables of one group: passes over its rate's spill, the closest one kept."""
 
     def __init__(self, ctx: MasterContext, key: GroupKey, outs: list[OutputPlan], spill: str, length: int,
-                 known: list[tuple[float, float]]):
+                 known: list[tuple[float, float]], guide: Callable | None = None):
         self.ctx, self.key, self.outs = ctx, key, outs
+        self.guide = guide
         self.spill, self.length = spill, length
         self.chain = group_chain(ctx.plan, key)
         self.target = key.loudness.target_lufs if key.loudness is not None else None
@@ -197,7 +202,8 @@ class _GroupJob:
                 target = Target(lp.target_lufs, lp.ceiling_dbtp, lp.tolerance_lu, lp.max_gain_reduction_db)
                 report = (lambda f: ctx.progress("loudness", f)) if ctx.progress else None
                 prior = list(self.known)
-                solve = solve_gain(self.measure, ctx.premaster.integrated_lufs, target, report, known=prior)
+                solve = solve_gain(self.measure, ctx.premaster.integrated_lufs, target, report, known=prior,
+                                   guide=self.guide)
                 gain = solve.gain_db
             if gain not in self.kept:
                 self.run_pass(gain)
@@ -249,11 +255,26 @@ def master_stage(ctx: MasterContext) -> MasterStage:
     plan = ctx.plan
     stage = MasterStage()
     known: dict[tuple, list[tuple[float, float]]] = {}
+    stand_ins: dict[tuple, StandIn] = {}
+    main = GroupKey(plan.sample_rate, plan.master.loudness)
     for key, outs in groups(plan).items():
-        points = known.setdefault((key.rate, repr(group_chain(plan, key))), [])
-        chosen, solve, gain = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points).run()
+        chain = group_chain(plan, key)
+        ck = (key.rate, repr(chain))
+        points = known.setdefault(ck, [])
+        guide = None
+        # the session's own master is solved as it always was (its bits do not depend on how many
+        # other deliverables there are); a later target at the session's rate is aimed by a
+        # stand-in pass corrected by what the real passes so far measured
+        if (key != main and key.loudness is not None and key.rate == plan.sample_rate
+                and not (ctx.fixed_gains or {}).get(key) and stand_in_possible(chain)):
+            if ck not in stand_ins:
+                stand_ins[ck] = StandIn(plan, ctx.spill_path, ctx.length, chain, ctx.block_size)
+            others = [(si.ceiling_dbtp, si, known[k]) for k, si in stand_ins.items() if k != ck]
+            guide = Guide(stand_ins[ck], key.loudness.target_lufs, key.loudness.tolerance_lu, others)
+        chosen, solve, gain = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points, guide).run()
         for o, w in zip(outs, chosen.writers, strict=True):
             stage.writers[o.name] = w
+            stage.output_stats[o.name] = chosen.stats
             if w.meter is not None:
                 stage.as_written[o.name] = chosen.result
         check_ceiling(plan, chosen.result, key.loudness)

@@ -194,16 +194,18 @@ def _loudness_checks(m, subject: str) -> list[Finding]:
     return out
 
 
-def _chain_checks(chain: Iterable, subject: str) -> list[Finding]:
-    """A master processor working hard most of the time; a multiband whose one band does the work."""
+def _chain_checks(chain: Iterable, subject: str, output: str | None = None) -> list[Finding]:
+    """A master processor working hard most of the time; a multiband whose one band does the work.
+    ``output``: the master file whose own pass these figures are (the finding's subject)."""
     out = []
     for g in chain:
         share = hard_share(g)
         if subject == "master" and share is not None and share > HARD_SHARE:
             thr = HARD_GR_DB[g.kind]
             n = len(g.per_second)
-            out.append(Finding("warning", "chain-works-hard", subject,
-                               f"The master {_name(g)} reduces the gain by more than {thr:g} dB in "
+            whose = f"master {_name(g)} of output '{output}'" if output else f"master {_name(g)}"
+            out.append(Finding("warning", "chain-works-hard", output or subject,
+                               f"The {whose} reduces the gain by more than {thr:g} dB in "
                                f"{share * 100:.0f} % of the seconds ({round(share * n)} of {n}; peak "
                                f"{g.max_db:.1f} dB, mean {g.mean_db:.1f} dB): it works hard throughout, "
                                "not on a few peaks. Lower the loudness target or this stage's drive, or "
@@ -291,18 +293,30 @@ def find(mix, master, nodes: Iterable = (), outputs: Iterable = (), *, ceiling_d
                                f"by {tp - ceiling:.2f} dB: lossy encodes and converters will clip.",
                                {"true_peak_dbtp": tp, "ceiling_dbtp": ceiling}))
         for o in outputs:
-            if o.tap != "master" or o.format in ("ogg", "mp3"):
-                continue  # a lossy preview's codec overshoot is not a deliverable's ceiling
+            if o.tap != "master":
+                continue
+            # every master file against its own ceiling (an output may carry one); an MP3 or Ogg
+            # master is a deliverable too, its true peak measured on the file as decoded
+            oc = getattr(o, "ceiling_dbtp", None)
+            oc = ceiling if oc is None else oc
             otp = o.true_peak_dbtp
-            if otp is not None and math.isfinite(otp) and otp > ceiling + 1e-9:
+            if otp is not None and math.isfinite(otp) and otp > oc + 1e-9:
+                how = " after decoding" if o.format in ("ogg", "mp3") else ""
                 out.append(Finding("critical", "true-peak", o.name,
-                                   f"Output '{o.name}' ({o.path}) has a true peak of {otp:+.2f} dBTP, over the "
-                                   f"{ceiling:g} dBTP ceiling.",
-                                   {"true_peak_dbtp": otp, "ceiling_dbtp": ceiling}))
+                                   f"Output '{o.name}' ({o.path}) has a true peak of {otp:+.2f} dBTP{how}, over "
+                                   f"its {oc:g} dBTP ceiling.",
+                                   {"true_peak_dbtp": otp, "ceiling_dbtp": oc}))
 
     out.extend(_loudness_checks(final, subject))
     if mastered:
         out.extend(_chain_checks(master_chain, "master"))
+        master_chain = tuple(master_chain)
+        for o in outputs:
+            # a deliverable mastered in a pass of its own (another target or rate): its chain's
+            # work is its own, e.g. a club master's limiter working hard where the streaming one rests
+            grs = tuple(getattr(o, "gain_reduction", ()) or ())
+            if o.tap == "master" and grs and grs != master_chain:
+                out.extend(f for f in _chain_checks(grs, "master", o.name) if f.code == "chain-works-hard")
     for n in nodes:
         if not getattr(n, "muted", False):
             out.extend(_chain_checks(n.gain_reduction, n.node))

@@ -140,6 +140,11 @@ class OutputInfo:
     sha256: str  # of the audio samples as written
     tap: str = "master"
     frames: int | None = None
+    #: a master file's own loudness target and ceiling (an output may carry its own; else the
+    #: master's), and the master chain's gain reduction in the pass that wrote it
+    target_lufs: float | None = None
+    ceiling_dbtp: float | None = None
+    gain_reduction: tuple[GainReduction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -205,7 +210,7 @@ class Report:
             "loudness": _loudness_dict(self.loudness),
             "master_chain": [_gr_dict(g, master=True) for g in self.master_chain],
             "nodes": [_node_dict(n) for n in self.nodes],
-            "outputs": [_clean(asdict(o)) for o in self.outputs],
+            "outputs": [_output_dict(o) for o in self.outputs],
             "platforms": [_clean(asdict(p)) for p in self.platforms],
             "findings": [_clean(asdict(f)) for f in self.findings],
             "warnings": list(self.warnings),
@@ -277,6 +282,12 @@ def _gr_dict(g: GainReduction, master: bool = False) -> dict:
         d["crossovers_hz"] = [_num(f) for f in g.crossovers_hz]
     if g.bands:
         d["bands"] = [_gr_dict(b) for b in g.bands]
+    return d
+
+
+def _output_dict(o: OutputInfo) -> dict:
+    d = _clean({k: v for k, v in asdict(o).items() if k != "gain_reduction"})
+    d["gain_reduction"] = [_gr_dict(g, master=True) for g in o.gain_reduction]
     return d
 
 
@@ -372,14 +383,20 @@ def report_from_render(result) -> Report:
                             tolerance_lu=s.tolerance_lu,
                             max_gain_reduction_db=getattr(plan.master.loudness, "max_gain_reduction_db", None))
     outputs = []
+    own = {o.name: o.loudness for o in plan.outputs}
+    per_output = getattr(result, "output_stats", None) or {}
     for o in result.outputs:
         w, m = o.written, o.meter
+        lp = (own.get(w.name) or plan.master.loudness) if w.tap == "master" else None
         outputs.append(OutputInfo(name=w.name, path=w.path, format=w.format, sample_rate=w.sample_rate,
                                   # a lossy file has no bit depth; its bitrate is what a reader compares
                                   bit_depth=f"{w.bitrate_kbps} kbps" if w.bitrate_kbps else w.bit_depth,
                                   true_peak_dbtp=m.true_peak_dbtp,
                                   integrated_lufs=m.integrated_lufs, clipped_samples=w.clipped_samples,
-                                  sha256=w.sha256, tap=w.tap, frames=w.frames))
+                                  sha256=w.sha256, tap=w.tap, frames=w.frames,
+                                  target_lufs=lp.target_lufs if lp is not None else None,
+                                  ceiling_dbtp=lp.ceiling_dbtp if lp is not None else None,
+                                  gain_reduction=_grs(per_output.get(w.name, ()), plan.master.chain)))
     mastered = bool(plan.master.chain) or plan.master.loudness is not None
     master_stats = (result.master_stats or {}).get("gain_reduction", ())
     lim = [g for g in master_stats if g.kind == "limiter"]

@@ -184,3 +184,65 @@ def test_masters_at_44k1_and_48k_have_the_same_tone_to_20k(tmp_path):
     # counts, so its level sits a little lower everywhere else: the tone is the shape of diff
     assert np.max(np.abs(diff - np.median(diff))) < 0.1, np.round(diff, 3)
     assert abs(np.median(diff)) < 0.25
+
+
+def test_extra_targets_leave_the_main_master_bits_alone_and_land_each_on_its_own(tmp_path, monkeypatch):
+    """The session's own master is solved as it always was, with no stand-in pass: the same samples
+    with or without other targets beside it; the extra targets (aimed by the stand-in) each land
+    within 0.1 LU (pyloudnorm) and under their ceiling (16x reference) on the files as written."""
+    import mixgraph.mastering.surrogate as surrogate
+
+    one = tmp_path / "one"
+    calls = []
+    real_run = surrogate.StandIn._run
+    monkeypatch.setattr(surrogate.StandIn, "_run", lambda self, g: calls.append(g) or real_run(self, g))
+    r1 = render_session(session(one, {"master": {"path": "out/m.wav"}}), node_meters=False, report_files=False)
+    assert calls == []  # one target: the solver's own steps only
+    three = tmp_path / "three"
+    outs = {"master": {"path": "out/m.wav"},
+            "loud": {"path": "out/loud.wav", "loudness": {"target_lufs": -9.0, "max_gain_reduction_db": 30}},
+            "club": {"path": "out/club.wav", "loudness": {"target_lufs": -8.0, "ceiling_dbtp": -0.3,
+                                                          "max_gain_reduction_db": 30}}}
+    r3 = render_session(session(three, outs), node_meters=False, report_files=False)
+    assert calls  # the extra targets were aimed by the stand-in
+    sha = {o.written.name: o.written.sha256 for o in r3.outputs}
+    assert sha["master"] == r1.outputs[0].written.sha256
+    for name, target, ceiling in (("loud", -9.0, -1.0), ("club", -8.0, -0.3)):
+        x, _ = sf.read(three / "out" / f"{name}.wav", dtype="float64")
+        assert lufs(three / "out" / f"{name}.wav") == pytest.approx(target, abs=0.1), name
+        assert true_peak_16x(x) <= ceiling + 0.01, name
+
+
+def test_each_sidecar_and_report_row_carries_its_own_pass_gain_reduction(tmp_path):
+    """Two rates and two targets: a 48 kHz and a 44.1 kHz file at the master's -14 LUFS and a
+    44.1 kHz club master at -8 LUFS / -0.3 dBTP. Each file's sidecar and report row hold the
+    master chain's gain reduction of the pass that wrote that file, and its own target."""
+    import json
+
+    outs = {"hd": {"path": "out/hd.wav"},
+            "cd": {"path": "out/cd.wav", "sample_rate": 44100, "bit_depth": 16},
+            "club": {"path": "out/club.wav", "sample_rate": 44100,
+                     "loudness": {"target_lufs": -8.0, "ceiling_dbtp": -0.3, "max_gain_reduction_db": 30}}}
+    r = render_session(session(tmp_path, outs), node_meters=False)
+    side = {n: json.loads((tmp_path / "out" / f"{n}.wav.json").read_text()) for n in outs}
+    report = json.loads((tmp_path / "out" / "song.report.json").read_text()) if (
+        tmp_path / "out" / "song.report.json").exists() else json.loads(
+        next(tmp_path.rglob("*.report.json")).read_text())
+    rows = {o["name"]: o for o in report["outputs"]}
+
+    def limiter(stats):
+        return next(g for g in stats if g["kind"] == "limiter")
+
+    for n in outs:
+        stats = r.output_stats[n]
+        want = next(s for s in stats if s.kind == "limiter")
+        assert limiter(side[n]["master_chain_gain_reduction"])["max_db"] == round(want.max_db, 3), n
+        assert limiter(rows[n]["gain_reduction"])["max_db"] == round(want.max_db, 2), n
+    # the session-rate file's figures are the report's master chain; the others' are their own
+    assert r.output_stats["hd"] == r.master_stats["gain_reduction"]
+    assert r.output_stats["cd"] != r.output_stats["hd"]  # its own pass: the last limiter at 44.1 kHz
+    club, cd = limiter(side["club"]["master_chain_gain_reduction"]), limiter(side["cd"]["master_chain_gain_reduction"])
+    # 6 LU louder into a ceiling only 0.7 dB higher: the club pass's limiter works far harder
+    assert club["mean_db"] > cd["mean_db"] + 0.2 and club["max_db"] > cd["max_db"] + 2.0
+    assert (side["club"]["loudness_target_lufs"], side["cd"]["loudness_target_lufs"]) == (-8.0, -14.0)
+    assert (rows["club"]["target_lufs"], rows["club"]["ceiling_dbtp"]) == (-8.0, -0.3)

@@ -99,11 +99,39 @@ def test_true_peak_over_the_ceiling():
     assert "true-peak" in codes(master=reading(-14.0, -0.5))  # default ceiling -1 dBTP without a target
     f = codes(master=reading(-14.0, -0.25), ceiling=-1.0)["true-peak"]
     assert f.figures == {"true_peak_dbtp": -0.25, "ceiling_dbtp": -1.0} and "0.75 dB" in f.text
-    # a lossless master output over the ceiling is found; a lossy preview's overshoot is not
+    # every master file over its ceiling is found, an MP3/Ogg one as decoded too; a stem is not a master
     wav = OutputInfo("master", "m.wav", "wav", 44100, 16, -0.7, -14.0, 0, "0" * 64)
     ogg = OutputInfo("preview", "m.ogg", "ogg", 44100, "n/a", -0.7, -14.0, 0, "0" * 64)
-    assert [f.subject for f in find(reading(**CLEAN), reading(**CLEAN), [], [wav, ogg], ceiling_dbtp=-1.0)] == [
-        "master"]
+    mp3 = OutputInfo("radio", "m.mp3", "mp3", 44100, "n/a", -1.2, -14.0, 0, "0" * 64)
+    stem = OutputInfo("mix", "mix.wav", "wav", 44100, 24, 0.5, -20.0, 0, "0" * 64, tap="premaster")
+    found = find(reading(**CLEAN), reading(**CLEAN), [], [wav, ogg, mp3, stem], ceiling_dbtp=-1.0)
+    assert [f.subject for f in found] == ["master", "preview"]
+    assert "after decoding" in found[1].text and found[1].figures["ceiling_dbtp"] == -1.0
+
+
+def test_each_master_file_is_held_to_its_own_ceiling():
+    """A club master at -0.3 dBTP under its own -0.3 ceiling is fine; over it, it is found against -0.3."""
+    club = OutputInfo("club", "club.wav", "wav", 48000, 24, -0.4, -8.0, 0, "0" * 64, target_lufs=-8.0,
+                      ceiling_dbtp=-0.3)
+    assert not [f for f in find(reading(**CLEAN), reading(**CLEAN), [], [club], ceiling_dbtp=-1.0)
+                if f.code == "true-peak"]
+    over = OutputInfo("club", "club.mp3", "mp3", 48000, "n/a", -0.2, -8.0, 0, "0" * 64, target_lufs=-8.0,
+                      ceiling_dbtp=-0.3)
+    (f,) = [f for f in find(reading(**CLEAN), reading(**CLEAN), [], [over], ceiling_dbtp=-1.0)
+            if f.code == "true-peak"]
+    assert f.subject == "club" and f.figures == {"true_peak_dbtp": -0.2, "ceiling_dbtp": -0.3}
+
+
+def test_a_deliverable_mastered_in_its_own_pass_gets_its_own_working_hard_finding():
+    rest = (GainReduction("limiter", 1, 1.0, 0.1, per_second=(0.5,) * 10),)
+    hard = (GainReduction("limiter", 1, 6.0, 3.5, per_second=(4.0,) * 9 + (1.0,)),)
+    club = OutputInfo("club", "club.wav", "wav", 48000, 24, -0.4, -8.0, 0, "0" * 64, target_lufs=-8.0,
+                      ceiling_dbtp=-0.3, gain_reduction=hard)
+    same = OutputInfo("stream", "s.wav", "wav", 48000, 24, -1.1, -14.0, 0, "0" * 64, gain_reduction=rest)
+    found = [f for f in find(reading(**CLEAN), reading(**CLEAN), [], [club, same], ceiling_dbtp=-1.0,
+                             master_chain=rest) if f.code == "chain-works-hard"]
+    assert [f.subject for f in found] == ["club"]
+    assert "output 'club'" in found[0].text and found[0].figures["share"] == pytest.approx(0.9)
 
 
 @pytest.mark.parametrize("lra,expect", [(3.9, True), (4.1, False), (None, False)])
