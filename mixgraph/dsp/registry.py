@@ -27,6 +27,7 @@ _REGISTRY: dict[str, str] = {
     "multiband": "mixgraph.dsp.multiband:Multiband",
     "saturation": "mixgraph.dsp.saturation:Saturation",
     "delay": "mixgraph.dsp.delay:Delay",
+    "chorus": "mixgraph.dsp.chorus:Chorus",
     "reverb": "mixgraph.dsp.reverb:Reverb",
 }
 

@@ -366,6 +366,31 @@ def check_note_delay(note: str, tempo_bpm: float) -> None:
                          f"the {MAX_NOTE_DELAY_S:g} s a delay may be.")
 
 
+class ChorusProc(ProcessorBase):
+    """Chorus: 1 to 4 voices behind sinusoidally modulated delays, spread across left and right."""
+
+    type: Literal["chorus"]
+    voices: int = Field(2, ge=1, le=4, description="Number of voices (delayed copies), 1 .. 4; their LFOs "
+                        "sit evenly around the cycle.")
+    rate_hz: float = Field(0.8, ge=0.01, le=10, description="LFO rate, Hz. Automatable: the LFO phase stays "
+                           "continuous when the rate moves.", json_schema_extra=AUTOMATABLE)
+    depth_ms: float = Field(2.0, ge=0, le=10, description="LFO depth, ms: each voice's delay swings this far "
+                            "either side of delay_ms (0: a static delay).", json_schema_extra=AUTOMATABLE)
+    delay_ms: float = Field(12.0, ge=1, le=50, description="Centre delay of the voices, ms.")
+    spread: float = Field(1.0, ge=0, le=1, description="Stereo spread: the right side's LFOs sit this "
+                          "fraction of the way between the left side's (1: evenly interleaved, one voice "
+                          "inverted; 0: the same on both sides). With spread > 0 a mono input comes out stereo.")
+    mix: float = Field(0.5, ge=0, le=1, description="Dry/wet; the wet signal is the mean of the voices.",
+                       json_schema_extra=AUTOMATABLE)
+
+    @model_validator(mode="after")
+    def _depth_within_delay(self) -> ChorusProc:
+        if self.depth_ms >= self.delay_ms:
+            raise ValueError(f"depth_ms ({self.depth_ms:g}) must be less than delay_ms ({self.delay_ms:g}): "
+                             "the delay swings from delay_ms - depth_ms to delay_ms + depth_ms.")
+        return self
+
+
 class ReverbProc(ProcessorBase):
     """Convolution reverb from an impulse-response file, or an algorithmic reverb."""
 
@@ -440,7 +465,7 @@ class LimiterProc(ProcessorBase):
 
 
 Processor = Annotated[
-    GainProc | PanProc | PolarityProc | WidthProc | EqProc | CompressorProc | GateProc | DeesserProc | SaturationProc | DelayProc | ReverbProc | MultibandProc | ClipperProc | LimiterProc,
+    GainProc | PanProc | PolarityProc | WidthProc | EqProc | CompressorProc | GateProc | DeesserProc | SaturationProc | DelayProc | ChorusProc | ReverbProc | MultibandProc | ClipperProc | LimiterProc,
     Field(discriminator="type"),
 ]
 
@@ -456,6 +481,7 @@ PROCESSOR_MODELS: dict[str, type[ProcessorBase]] = {
     "deesser": DeesserProc,
     "saturation": SaturationProc,
     "delay": DelayProc,
+    "chorus": ChorusProc,
     "reverb": ReverbProc,
     "multiband": MultibandProc,
     "clipper": ClipperProc,

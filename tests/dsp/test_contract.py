@@ -30,6 +30,8 @@ PARAMS = {
     "delay": {"time_ms": 5, "feedback": 0.5},
     "delay_pingpong": {"time_ms": 5, "right_time_ms": 3.3, "feedback": 0.6, "mode": "pingpong"},
     "reverb": {"ir": IR, "mix": 0.5},
+    "chorus": {"voices": 3, "rate_hz": 3.0, "depth_ms": 1.5, "delay_ms": 4.0},
+    "chorus_narrow": {"voices": 2, "spread": 0.0, "mix": 0.7},
 }
 
 

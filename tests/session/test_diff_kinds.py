@@ -39,6 +39,8 @@ KINDS = {
                    ["saturation drive_db 3 dB -> 6 dB (+3 dB)"], "(drive_db 3 dB, oversample 2)"),
     "delay": ("{type: delay, time_ms: 250, feedback: 0.4}", "{type: delay, time_ms: 375, feedback: 0.4}",
               ["delay time_ms 250 ms -> 375 ms"], "(time_ms 250 ms, feedback 0.4)"),
+    "chorus": ("{type: chorus, voices: 3, depth_ms: 3}", "{type: chorus, voices: 3, depth_ms: 3, rate_hz: 1.5}",
+               ["chorus rate_hz 0.8 Hz -> 1.5 Hz"], "(voices 3, depth_ms 3 ms)"),
     "reverb": ("{type: reverb, decay_s: 1.5, predelay_ms: 20}", "{type: reverb, decay_s: 1.5, predelay_ms: 10}",
                ["reverb predelay_ms 20 ms -> 10 ms"], "(decay_s 1.5 s, predelay_ms 20 ms)"),
     "multiband": ("{type: multiband, crossovers_hz: [200, 2000], bands: [{threshold_db: -20}, {threshold_db: -24}, "

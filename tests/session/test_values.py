@@ -172,6 +172,7 @@ DSP_READS = {
     "compressor": ["threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "mix"],
     "gate": ["threshold_db", "range_db", "ratio", "attack_ms", "hold_ms", "release_ms"], "deesser": ["freq_hz", "q", "threshold_db", "ratio", "range_db"],
     "saturation": ["drive_db", "output_db", "mix"], "delay": ["time_ms", "feedback", "mix"], "reverb": ["mix"],
+    "chorus": ["rate_hz", "depth_ms", "mix"],
     "multiband": [], "limiter": [], "clipper": ["drive_db"],
 }
 

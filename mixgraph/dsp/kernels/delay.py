@@ -1,4 +1,4 @@
-"""Delay lines with feedback, compiled: the feedback echo and the reverb's 8-line FDN."""
+"""Delay lines, compiled: the feedback echo, the reverb's 8-line FDN and the chorus's modulated taps."""
 
 from __future__ import annotations
 
@@ -141,4 +141,81 @@ def echo(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cu
         if p >= size:
             p = 0
     pos[0] = p
+    return out
+
+
+@njit(cache=True, nogil=True)
+def chorus(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, phase: np.ndarray, inc: np.ndarray,
+           centre: float, depth: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Chorus voices: line c reads its ring buffer at the delay centre + depth * sin(2 pi (phase + offset)).
+
+    x: (lines, n) inputs; buf: (lines, size) ring buffers; pos: [write index]; phase: [LFO phase in
+    cycles, in [0, 1)], advanced by inc[i] (rate / fs) after sample i, so the phase is the running
+    sum of the rate lane and stays continuous when the rate moves; centre and depth (n,) in samples;
+    offsets: (lines, voices) phase offsets in cycles. The sample is written first, so delay 0 is the
+    current input. The read is a 6-point (5th-order) Lagrange interpolation at nodes -2..3 around
+    the whole delay, exact at whole delays; the delay is held within [2, size - 4] so the six
+    points lie in the written history. Returns the mean of the voices per line."""
+    lines, n = x.shape
+    voices = offsets.shape[1]
+    size = buf.shape[1]
+    out = np.empty_like(x)
+    p = int(pos[0])
+    ph = phase[0]
+    scale = 1.0 / voices
+    two_pi = 2.0 * np.pi
+    hi = size - 4.0
+    s = np.empty(6)
+    for i in range(n):
+        dep = depth[i]
+        for c in range(lines):
+            buf[c, p] = x[c, i]
+            acc = 0.0
+            for v in range(voices):
+                d = centre + dep * np.sin(two_pi * (ph + offsets[c, v]))
+                if d < 2.0:
+                    d = 2.0
+                elif d > hi:
+                    d = hi
+                k = int(d)
+                f = d - k
+                base = p - k
+                if base < 0:
+                    base += size
+                if f == 0.0:
+                    acc += buf[c, base]
+                    continue
+                # samples at delays k-2 .. k+3 (nodes t = -2 .. 3)
+                for j in range(6):
+                    r = base + 2 - j
+                    if r >= size:
+                        r -= size
+                    elif r < 0:
+                        r += size
+                    s[j] = buf[c, r]
+                a0 = f + 2.0
+                a1 = f + 1.0
+                a2 = f
+                a3 = f - 1.0
+                a4 = f - 2.0
+                a5 = f - 3.0
+                p01 = a0 * a1
+                p012 = p01 * a2
+                p0123 = p012 * a3
+                s45 = a4 * a5
+                s345 = a3 * s45
+                s2345 = a2 * s345
+                # w_t = prod_{m != t} (f - m) / prod_{m != t} (t - m)
+                acc += (s[0] * (a1 * s2345) * (-1.0 / 120.0) + s[1] * (a0 * s2345) * (1.0 / 24.0)
+                        + s[2] * (p01 * s345) * (-1.0 / 12.0) + s[3] * (p012 * s45) * (1.0 / 12.0)
+                        + s[4] * (p0123 * a5) * (-1.0 / 24.0) + s[5] * (p0123 * a4) * (1.0 / 120.0))
+            out[c, i] = acc * scale
+        p += 1
+        if p >= size:
+            p = 0
+        ph += inc[i]
+        if ph >= 1.0:
+            ph -= 1.0
+    pos[0] = p
+    phase[0] = ph
     return out
