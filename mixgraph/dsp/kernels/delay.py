@@ -165,50 +165,60 @@ def chorus(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, phase: np.ndarray, i
     scale = 1.0 / voices
     two_pi = 2.0 * np.pi
     hi = size - 4.0
-    s = np.empty(6)
+    # each voice's sine from one sine and cosine per sample: sin(a + b) = sin a cos b + cos a sin b
+    cos_off = np.cos(two_pi * offsets)
+    sin_off = np.sin(two_pi * offsets)
     for i in range(n):
         dep = depth[i]
+        sa = np.sin(two_pi * ph)
+        ca = np.cos(two_pi * ph)
         for c in range(lines):
             buf[c, p] = x[c, i]
             acc = 0.0
             for v in range(voices):
-                d = centre + dep * np.sin(two_pi * (ph + offsets[c, v]))
+                d = centre + dep * (sa * cos_off[c, v] + ca * sin_off[c, v])
                 if d < 2.0:
                     d = 2.0
                 elif d > hi:
                     d = hi
                 k = int(d)
                 f = d - k
-                base = p - k
+                base = p - k  # the sample at delay k
                 if base < 0:
                     base += size
                 if f == 0.0:
                     acc += buf[c, base]
                     continue
-                # samples at delays k-2 .. k+3 (nodes t = -2 .. 3)
-                for j in range(6):
-                    r = base + 2 - j
-                    if r >= size:
-                        r -= size
-                    elif r < 0:
-                        r += size
-                    s[j] = buf[c, r]
+                # samples at delays k-2 .. k+3 (nodes t = -2 .. 3), in the buffer from base+2 down
+                if base >= 3 and base + 2 < size:
+                    s0 = buf[c, base + 2]
+                    s1 = buf[c, base + 1]
+                    s2 = buf[c, base]
+                    s3 = buf[c, base - 1]
+                    s4 = buf[c, base - 2]
+                    s5 = buf[c, base - 3]
+                else:
+                    s0 = buf[c, (base + 2) % size]
+                    s1 = buf[c, (base + 1) % size]
+                    s2 = buf[c, base]
+                    s3 = buf[c, (base - 1) % size]
+                    s4 = buf[c, (base - 2) % size]
+                    s5 = buf[c, (base - 3) % size]
                 a0 = f + 2.0
                 a1 = f + 1.0
-                a2 = f
                 a3 = f - 1.0
                 a4 = f - 2.0
                 a5 = f - 3.0
                 p01 = a0 * a1
-                p012 = p01 * a2
+                p012 = p01 * f
                 p0123 = p012 * a3
                 s45 = a4 * a5
                 s345 = a3 * s45
-                s2345 = a2 * s345
+                s2345 = f * s345
                 # w_t = prod_{m != t} (f - m) / prod_{m != t} (t - m)
-                acc += (s[0] * (a1 * s2345) * (-1.0 / 120.0) + s[1] * (a0 * s2345) * (1.0 / 24.0)
-                        + s[2] * (p01 * s345) * (-1.0 / 12.0) + s[3] * (p012 * s45) * (1.0 / 12.0)
-                        + s[4] * (p0123 * a5) * (-1.0 / 24.0) + s[5] * (p0123 * a4) * (1.0 / 120.0))
+                acc += (s0 * (a1 * s2345) * (-1.0 / 120.0) + s1 * (a0 * s2345) * (1.0 / 24.0)
+                        + s2 * (p01 * s345) * (-1.0 / 12.0) + s3 * (p012 * s45) * (1.0 / 12.0)
+                        + s4 * (p0123 * a5) * (-1.0 / 24.0) + s5 * (p0123 * a4) * (1.0 / 120.0))
             out[c, i] = acc * scale
         p += 1
         if p >= size:
