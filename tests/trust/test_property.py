@@ -21,6 +21,7 @@ PROCESSORS = [
     {"type": "compressor", "threshold_db": -24, "ratio": 3},
     {"type": "saturation", "drive_db": 6, "oversample": 2},
     {"type": "delay", "time_ms": 30, "feedback": 0.2, "mix": 0.3},
+    {"type": "chorus", "voices": 2, "depth_ms": 1.5, "mix": 0.4},
     {"type": "gate", "threshold_db": -40},
     {"type": "polarity"},
 ]
