@@ -9,7 +9,8 @@ the voices; ``mix`` blends it with the dry.
 
 The LFO phase is the running sum of ``rate_hz / fs`` from the first sample after prepare/reset,
 so the output does not depend on the block cut, and a rate lane bends the sweep without a jump.
-``rate_hz``, ``depth_ms`` and ``mix`` are read per frame. The read is a 6-point Lagrange
+``rate_hz``, ``depth_ms`` and ``mix`` are read per frame; a depth lane beyond ``delay_ms`` holds the
+shortest delay at 2 samples (the interpolator's reach into the written history). The read is a 6-point Lagrange
 interpolation (flatter at the top than linear or cubic; numbers in benchmarks/README.md).
 """
 

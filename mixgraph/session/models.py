@@ -375,7 +375,8 @@ class ChorusProc(ProcessorBase):
     rate_hz: float = Field(0.8, ge=0.01, le=10, description="LFO rate, Hz. Automatable: the LFO phase stays "
                            "continuous when the rate moves.", json_schema_extra=AUTOMATABLE)
     depth_ms: float = Field(2.0, ge=0, le=10, description="LFO depth, ms: each voice's delay swings this far "
-                            "either side of delay_ms (0: a static delay).", json_schema_extra=AUTOMATABLE)
+                            "either side of delay_ms (0: a static delay); less than delay_ms. A lane deeper "
+                            "than delay_ms holds the shortest delay at 2 samples.", json_schema_extra=AUTOMATABLE)
     delay_ms: float = Field(12.0, ge=1, le=50, description="Centre delay of the voices, ms.")
     spread: float = Field(1.0, ge=0, le=1, description="Stereo spread: the right side's LFOs sit this "
                           "fraction of the way between the left side's (1: evenly interleaved, one voice "

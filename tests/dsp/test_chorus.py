@@ -256,3 +256,14 @@ def test_depth_must_stay_under_the_delay():
         ChorusProc.model_validate({"type": "chorus", "depth_ms": 5.0, "delay_ms": 4.0})
     with pytest.raises(ValueError):
         Chorus(voices=5)
+
+
+def test_a_depth_lane_beyond_the_delay_holds_the_shortest_delay_at_two_samples():
+    n = SR // 2
+    t = np.arange(n)
+    c = Chorus(voices=1, rate_hz=4.0, depth_ms=0.5, delay_ms=1.0, spread=0.0, mix=1.0)
+    y = run(c, sine(500.0, n), {"depth_ms": np.full(n, 3.0)})[0]
+    d = np.maximum(2.0, 48.0 + 144.0 * np.sin(2 * np.pi * 4.0 * t / SR))  # 1 ms +- 3 ms, held at 2
+    want = np.sin(2 * np.pi * 500.0 * (t - d) / SR)
+    live = t > 0.01 * SR
+    assert np.max(np.abs(y[live] - want[live])) <= interp_error(500.0) + 1e-9
