@@ -297,9 +297,10 @@ class SaturationProc(ProcessorBase):
     mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
     oversample: Literal[1, 2, 4, 8] = Field(
         8, description="Oversampling factor for the non-linearity (half-band stages, flat to 20 kHz at 44.1 kHz). "
-        "8: alias lines below -80 dBc on a -6 dBFS tone up to about 24 dB of drive; 4 and 2 cost less CPU "
-        "and alias more at high drive (4: about -48 dBc there); 1: none, for a nearly linear drive. "
-        "Latency 79, 76, 69, 0 samples for 8, 4, 2, 1.")
+        "8: with second-order antiderivative anti-aliasing of the curve, alias lines below -80 dBc on a "
+        "-6 dBFS tone (3-15 kHz) at any drive up to 48 dB (about -75 dBc for an 18-20 kHz tone at 36-48 dB); "
+        "4 and 2 run the plain curve, cost less CPU and alias more at high drive (4: about -48 dBc at 24 dB); "
+        "1: none, for a nearly linear drive. Latency 80, 76, 69, 0 samples for 8, 4, 2, 1.")
 
 
 NOTE_PATTERN = r"^1/(1|2|4|8|16|32)[dt]?$"
