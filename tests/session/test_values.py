@@ -257,7 +257,8 @@ def test_a_marked_parameter_changes_the_output_and_an_unmarked_one_does_not(kind
      "highcut_hz)"),
     ("    chain: [{id: lim, type: limiter}]\n    automation: {lim.lookahead_ms: [[0, 2], [1, 8]]}\n",
      "tracks.kick.automation.lim.lookahead_ms",
-     "'lookahead_ms' is not an automatable parameter of limiter 'lim' (a limiter has no automatable parameters)"),
+     "'lookahead_ms' is not an automatable parameter of limiter 'lim' (a limiter has no automatable parameters): "
+     "it sets the processor's latency"),
     ("    chain: [{id: lim, type: limiter}]\n    automation: {lim.ceiling_dbtp: [[0, -2]]}\n",
      "tracks.kick.automation.lim.ceiling_dbtp", "a limiter has no automatable parameters"),
     ("    chain: [{id: c, type: compressor}]\n    automation: {c.rms_ms: [[0, 5]]}\n",
