@@ -5,7 +5,8 @@ right line (a mono input feeds both), the right one at ``right_time_ms``/``right
 given; ``pingpong`` feeds the sum of the input into the left line and crosses the feedback,
 so the repeats alternate left, right, left, ... (each repeat ``feedback`` times the last).
 
-``time_ms`` and ``feedback`` may be automated. The read position is fractional (cubic Hermite)
+``time_ms``, ``feedback`` and ``highcut_hz`` may be automated (the loop filter's coefficient
+follows the lane per frame: a linear lane gives a smooth sweep, no zipper steps). The read position is fractional (cubic Hermite)
 and follows the time lane per sample, slew-limited to ``MAX_SLEW`` samples per sample: a ramp
 bends the pitch like a tape delay and a jump glides, neither clicks. With a right-side time,
 the lane moves both sides and keeps their ratio.
@@ -30,7 +31,7 @@ MAX_TIME_MS = 5000.0
 
 class Delay(Processor):
     kind = "delay"
-    automatable = ("time_ms", "feedback", "mix")
+    automatable = ("time_ms", "feedback", "mix", "highcut_hz")
 
     def __init__(self, time_ms: float | None = None, note: str | None = None, tempo_bpm: float | None = None,
                  feedback: float = 0.3, mix: float = 0.25, highcut_hz: float | None = 8000.0,
@@ -112,7 +113,12 @@ class Delay(Processor):
                 src = dry
             else:
                 src = np.vstack((0.5 * (dry[0] + dry[1]), np.zeros(n)))
+        if "highcut_hz" in params:
+            fc = np.broadcast_to(np.asarray(params["highcut_hz"], dtype=np.float64), (n,))
+            lp = np.exp(-2.0 * math.pi * np.maximum(fc, 0.0) / self.sample_rate)
+        else:
+            lp = np.full(n, self.lp)
         wet = echo(np.ascontiguousarray(src), self.buf, self.pos, np.ascontiguousarray(target), self.cur,
-                   MAX_SLEW, np.ascontiguousarray(fb), self.lp, self.lp_state, self.mode == "pingpong")
+                   MAX_SLEW, np.ascontiguousarray(fb), lp, self.lp_state, self.mode == "pingpong")
         mix = params.get("mix", self.mix)
         return (1.0 - mix) * dry + mix * wet

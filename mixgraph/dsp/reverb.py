@@ -11,15 +11,21 @@ line so that the loss per pass gives the RT60 ``decay_s`` at 707 Hz (the middle 
 Anchored at 8 kHz, a first-order filter keeps the 500 Hz and 1 kHz octaves within a few per
 cent of each other even at damping 1; below the mids the decay is a little longer, as in
 rooms. Output is always stereo.
+
+Automation: ``decay_s`` and ``damping`` redesign the absorbent filters on the control grid
+(every ``CONTROL_PERIOD`` frames from prepare/reset), so a tail follows its lane as it rings.
+``predelay_ms`` reads the pre-delay line at a fractional delay that follows the lane, slew-limited
+to ``PREDELAY_SLEW`` samples per sample: a jump glides (a brief pitch bend of the reverb's input),
+never clicks.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mixgraph.dsp.base import Processor
+from mixgraph.dsp.base import CONTROL_PERIOD, Processor
 from mixgraph.dsp.convolution import Convolver
-from mixgraph.dsp.kernels.delay import fdn
+from mixgraph.dsp.kernels.delay import fdn, fdn_segments, slewed_delay
 from mixgraph.units import ms_to_samples
 
 #: FDN line lengths in ms (mutually prime in samples at common rates)
@@ -29,6 +35,10 @@ MID_HZ = 707.0
 HIGH_HZ = 8000.0
 #: the steepest absorbent filter (its pole); very short decays with strong damping reach it
 _MAX_POLE = 0.9
+#: an automated pre-delay moves by at most this many samples per sample (a pitch bend of 25 %)
+PREDELAY_SLEW = 0.25
+#: the longest pre-delay (the session's bound), so the line holds any lane
+MAX_PREDELAY_MS = 500.0
 
 
 def absorbent_filters(lens: np.ndarray, fs: float, decay_s: float, damping: float) -> tuple[np.ndarray, np.ndarray]:
@@ -55,7 +65,7 @@ def absorbent_filters(lens: np.ndarray, fs: float, decay_s: float, damping: floa
 
 class Reverb(Processor):
     kind = "reverb"
-    automatable = ("mix",)
+    automatable = ("decay_s", "predelay_ms", "damping", "mix")
 
     def __init__(self, ir=None, decay_s: float = 2.0, predelay_ms: float = 0.0, damping: float = 0.5,
                  mix: float = 0.25):
@@ -74,6 +84,7 @@ class Reverb(Processor):
     def _prepare(self) -> None:
         fs = self.sample_rate
         self.pre = ms_to_samples(self.predelay_ms, fs)
+        self.pre_size = int(np.ceil(max(self.predelay_ms, MAX_PREDELAY_MS) * fs / 1000.0)) + 4
         if self.ir is None:
             self.lens = np.array([ms_to_samples(ms, fs) for ms in _LINES_MS], dtype=np.int64)
             self.gains, self.poles = absorbent_filters(self.lens, fs, self.decay_s, self.damping)
@@ -86,10 +97,14 @@ class Reverb(Processor):
 
     def _reset(self) -> None:
         self.pre_hist = np.zeros((self.channels, self.pre))
+        self.pre_buf = None  # the automated pre-delay's line, made on the first lane
+        self.frame = 0  # frames since prepare/reset: the control grid
         if self.ir is None:
             self.lines = np.zeros((len(self.lens), self.size))
             self.pos = np.zeros(len(self.lens), dtype=np.int64)
             self.lp = np.zeros(len(self.lens))
+            self.cur_gains = self.gains[None, :].copy()  # the absorbent filters now (automation)
+            self.cur_poles = self.poles[None, :].copy()
         else:
             self.conv.reset()
 
@@ -102,23 +117,54 @@ class Reverb(Processor):
         return int(1.5 * max(self.decay_s, slowest) * self.sample_rate) + ms_to_samples(self.predelay_ms,
                                                                                         self.sample_rate)
 
-    def _process(self, x, key, params):
+    def _predelay(self, x, params):
         n = x.shape[1]
+        if "predelay_ms" in params:
+            if self.pre_buf is None:
+                self.pre_buf = np.zeros((self.channels, self.pre_size))
+                self.pre_pos = np.zeros(1, dtype=np.int64)
+                self.pre_cur = np.full(self.channels, np.nan)
+            ms = np.clip(np.asarray(params["predelay_ms"], dtype=np.float64), 0.0, MAX_PREDELAY_MS)
+            target = np.ascontiguousarray(np.broadcast_to(ms * (self.sample_rate / 1000.0), (n,)))
+            return slewed_delay(np.ascontiguousarray(x), self.pre_buf, self.pre_pos, target, self.pre_cur,
+                                PREDELAY_SLEW)
+        if not self.pre:
+            return x
+        src = np.concatenate((self.pre_hist, x), axis=1)
+        self.pre_hist = src[:, n:]
+        return src[:, :n]
+
+    def _fdn(self, src, params):
+        n = src.shape[1]
+        if "decay_s" not in params and "damping" not in params:
+            return fdn(src, self.lines, self.lens, self.pos, self.gains, self.poles, self.lp)
+        # the grid points in this block; frames before the first keep the filters designed at the
+        # last grid point (in an earlier block)
+        first = (-self.frame) % CONTROL_PERIOD
+        grid = np.arange(first, n, CONTROL_PERIOD)
+        ones = np.ones(n)
+        decay = (np.asarray(params.get("decay_s", self.decay_s)) * ones)[grid]
+        damping = (np.asarray(params.get("damping", self.damping)) * ones)[grid]
+        g, a = absorbent_filters(self.lens[None, :], self.sample_rate, np.maximum(decay, 1e-3)[:, None],
+                                 np.clip(damping, 0.0, 1.0)[:, None])
+        gains = np.concatenate((self.cur_gains, g))
+        poles = np.concatenate((self.cur_poles, a))
+        self.cur_gains = gains[-1:].copy()
+        self.cur_poles = poles[-1:].copy()
+        return fdn_segments(src, self.lines, self.lens, self.pos, np.ascontiguousarray(gains),
+                            np.ascontiguousarray(poles), self.lp, first, CONTROL_PERIOD)
+
+    def _process(self, x, key, params):
         dry = x if x.shape[0] == 2 else np.vstack((x[0], x[0]))
-        if self.pre:
-            src = np.concatenate((self.pre_hist, x), axis=1)
-            self.pre_hist = src[:, n:]
-            src = src[:, :n]
-        else:
-            src = x
+        src = self._predelay(x, params)
         if self.ir is None:
             src = src if src.shape[0] == 2 else np.vstack((src[0], src[0]))
             # 0.35: keeps the wet level near the dry level for a unit impulse at default decay
-            wet = 0.35 * fdn(np.ascontiguousarray(src), self.lines, self.lens, self.pos, self.gains,
-                             self.poles, self.lp)
+            wet = 0.35 * self._fdn(np.ascontiguousarray(src), params)
         else:
             wet = self.conv.process(src)
             if wet.shape[0] == 1:
                 wet = np.vstack((wet[0], wet[0]))
+        self.frame += x.shape[1]
         mix = params.get("mix", self.mix)
         return (1.0 - mix) * dry + mix * wet

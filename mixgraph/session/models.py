@@ -297,9 +297,10 @@ class SaturationProc(ProcessorBase):
     mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
     oversample: Literal[1, 2, 4, 8] = Field(
         8, description="Oversampling factor for the non-linearity (half-band stages, flat to 20 kHz at 44.1 kHz). "
-        "8: alias lines below -80 dBc on a -6 dBFS tone up to about 24 dB of drive; 4 and 2 cost less CPU "
-        "and alias more at high drive (4: about -48 dBc there); 1: none, for a nearly linear drive. "
-        "Latency 79, 76, 69, 0 samples for 8, 4, 2, 1.")
+        "8: with second-order antiderivative anti-aliasing of the curve, alias lines below -80 dBc on a "
+        "-6 dBFS tone (3-15 kHz) at any drive up to 48 dB (about -75 dBc for an 18-20 kHz tone at 36-48 dB); "
+        "4 and 2 run the plain curve, cost less CPU and alias more at high drive (4: about -48 dBc at 24 dB); "
+        "1: none, for a nearly linear drive. Latency 80, 76, 69, 0 samples for 8, 4, 2, 1.")
 
 
 NOTE_PATTERN = r"^1/(1|2|4|8|16|32)[dt]?$"
@@ -328,7 +329,9 @@ class DelayProc(ProcessorBase):
                             json_schema_extra=AUTOMATABLE)
     mix: float = Field(0.25, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
     highcut_hz: float | None = Field(
-        8000.0, ge=MIN_FREQ_HZ, description="Low-pass in the feedback loop, Hz (null: none)."
+        8000.0, ge=MIN_FREQ_HZ, json_schema_extra=AUTOMATABLE,
+        description="Low-pass in the feedback loop, Hz (null: none). Automatable: the one-pole's "
+        "coefficient follows the lane every frame (a lane turns the filter on even when null).",
     )
     mode: Literal["mono", "stereo", "pingpong"] = Field(
         "mono", description="mono: each channel echoes on its own; stereo: a left and a right line "
@@ -398,11 +401,17 @@ class ReverbProc(ProcessorBase):
     type: Literal["reverb"]
     ir: str | None = Field(None, description="Impulse-response file, relative to the session (convolution).")
     decay_s: float = Field(2.0, gt=0.05, le=30, description="Mid-band (500 Hz - 1 kHz) RT60 of the algorithmic "
-                           "reverb, s (ignored with 'ir'); lows decay a little longer.")
-    predelay_ms: float = Field(0.0, ge=0, le=500, description="Pre-delay, ms.")
-    damping: float = Field(0.5, ge=0, le=1, description="High-frequency damping of the algorithmic reverb: "
+                           "reverb, s (ignored with 'ir'); lows decay a little longer. Automatable: the "
+                           "decay filters follow the lane every 32 frames, a ringing tail included.",
+                           json_schema_extra=AUTOMATABLE)
+    predelay_ms: float = Field(0.0, ge=0, le=500, json_schema_extra=AUTOMATABLE,
+                               description="Pre-delay, ms. Automatable: the read position follows the lane "
+                               "at most 0.25 ms per ms (a brief pitch bend of the reverb's input on a jump), "
+                               "never a click.")
+    damping: float = Field(0.5, ge=0, le=1, json_schema_extra=AUTOMATABLE,
+                           description="High-frequency damping of the algorithmic reverb: "
                            "the RT60 at 8 kHz is decay_s * 2^(-2 * damping) (0: as long as the mids, "
-                           "0.5: half, 1: a quarter; at 4 kHz about 0.78 and 0.5 of decay_s).")
+                           "0.5: half, 1: a quarter; at 4 kHz about 0.78 and 0.5 of decay_s). Automatable.")
     mix: float = Field(0.25, ge=0, le=1, description="Dry/wet (1.0 on an aux return).",
                        json_schema_extra=AUTOMATABLE)
 

@@ -266,6 +266,13 @@ def _bounds(f: Any) -> tuple[float | None, bool, float | None, bool]:
     return lo, lo_open, hi, hi_open
 
 
+#: why some parameters a user may try to ride cannot follow a lane
+_WHY_NOT_AUTOMATABLE = {
+    "lookahead_ms": ": it sets the processor's latency, which the graph compensates once for the whole render",
+    "oversample": ": it sets the processor's latency, which the graph compensates once for the whole render",
+}
+
+
 def automatable_params(proc: ProcessorBase) -> dict[str, Any]:
     """Lane name -> model field of every parameter of ``proc`` its DSP reads per frame
     (``bands.<i>.<name>`` for an EQ's bands), in model order."""
@@ -310,7 +317,8 @@ def _check_automation(c: _Checker) -> None:
                 if param not in params:
                     listed = (f"automatable: {', '.join(params)}" if params
                               else f"a {proc.type} has no automatable parameters")
-                    c.add(kpath, f"'{param}' is not an automatable parameter of {proc.type} '{pid}' ({listed}).",
+                    why = _WHY_NOT_AUTOMATABLE.get(param, "")
+                    c.add(kpath, f"'{param}' is not an automatable parameter of {proc.type} '{pid}' ({listed}){why}.",
                           did_you_mean(param, params), code="ref.automation", key=True)
                     continue
                 field = params[param]

@@ -171,7 +171,8 @@ DSP_READS = {
     "gain": ["gain_db"], "pan": ["pan"], "polarity": [], "width": ["width"],
     "compressor": ["threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "mix"],
     "gate": ["threshold_db", "range_db", "ratio", "attack_ms", "hold_ms", "release_ms"], "deesser": ["freq_hz", "q", "threshold_db", "ratio", "range_db"],
-    "saturation": ["drive_db", "output_db", "mix"], "delay": ["time_ms", "feedback", "mix"], "reverb": ["mix"],
+    "saturation": ["drive_db", "output_db", "mix"], "delay": ["time_ms", "feedback", "mix", "highcut_hz"],
+    "reverb": ["decay_s", "predelay_ms", "damping", "mix"],
     "chorus": ["rate_hz", "depth_ms", "mix"],
     "multiband": [], "limiter": [], "clipper": ["drive_db"],
 }
@@ -251,11 +252,14 @@ def test_a_marked_parameter_changes_the_output_and_an_unmarked_one_does_not(kind
 
 
 @pytest.mark.parametrize("text, path, fragment", [
-    ("    chain: [{id: d, type: delay, time_ms: 100}]\n    automation: {d.highcut_hz: [[0, 5000]]}\n",
-     "tracks.kick.automation.d.highcut_hz",
-     "'highcut_hz' is not an automatable parameter of delay 'd' (automatable: time_ms, feedback, mix)"),
-    ("    chain: [{id: r, type: reverb}]\n    automation: {r.decay_s: [[0, 3]]}\n",
-     "tracks.kick.automation.r.decay_s", "'decay_s' is not an automatable parameter of reverb 'r' (automatable: mix)"),
+    ("    chain: [{id: d, type: delay, time_ms: 100}]\n    automation: {d.right_time_ms: [[0, 50]]}\n",
+     "tracks.kick.automation.d.right_time_ms",
+     "'right_time_ms' is not an automatable parameter of delay 'd' (automatable: time_ms, feedback, mix, "
+     "highcut_hz)"),
+    ("    chain: [{id: lim, type: limiter}]\n    automation: {lim.lookahead_ms: [[0, 2], [1, 8]]}\n",
+     "tracks.kick.automation.lim.lookahead_ms",
+     "'lookahead_ms' is not an automatable parameter of limiter 'lim' (a limiter has no automatable parameters): "
+     "it sets the processor's latency"),
     ("    chain: [{id: lim, type: limiter}]\n    automation: {lim.ceiling_dbtp: [[0, -2]]}\n",
      "tracks.kick.automation.lim.ceiling_dbtp", "a limiter has no automatable parameters"),
     ("    chain: [{id: c, type: compressor}]\n    automation: {c.rms_ms: [[0, 5]]}\n",

@@ -1,4 +1,5 @@
-"""Delay lines, compiled: the feedback echo, the reverb's 8-line FDN and the chorus's modulated taps."""
+"""Delay lines, compiled: the feedback echo, the reverb's 8-line FDN (also with automated absorbent
+filters) and its slewed pre-delay, and the chorus's modulated taps."""
 
 from __future__ import annotations
 
@@ -77,13 +78,14 @@ def fdn(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gai
 
 @njit(cache=True, nogil=True)
 def echo(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cur: np.ndarray,
-         max_slew: float, fb: np.ndarray, lp_coeff: float, lp_state: np.ndarray, cross: bool) -> np.ndarray:
+         max_slew: float, fb: np.ndarray, lp: np.ndarray, lp_state: np.ndarray, cross: bool) -> np.ndarray:
     """Feedback echo with a fractional, slew-limited delay per line (any time automation is smooth).
 
     x: (lines, n) line inputs; buf: (lines, size) ring buffers; pos: [write index];
     target: (lines, n) delay in samples (>= 2) per frame; cur: (lines,) the read delay now (NaN after
     reset: start at the target), moving toward the target by at most ``max_slew`` samples per
-    sample, so a jump in the target glides instead of clicking; fb: (n,) feedback per frame.
+    sample, so a jump in the target glides instead of clicking; fb: (n,) feedback per frame; lp: (n,)
+    the loop low-pass coefficient per frame.
     The read is a 4-point cubic Hermite (Catmull-Rom) interpolation, exact at whole delays.
     Line c writes x[c] + fb * LP(its own output), or with ``cross`` (ping-pong, two lines) the
     other line's output. Returns the lines' delayed outputs."""
@@ -135,7 +137,7 @@ def echo(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cu
             out[c, i] = v
         for c in range(ch):
             src = ch - 1 - c if cross else c
-            lp_state[c] = (1.0 - lp_coeff) * rd[src] + lp_coeff * lp_state[c]
+            lp_state[c] = (1.0 - lp[i]) * rd[src] + lp[i] * lp_state[c]
             buf[c, p] = x[c, i] + fb[i] * lp_state[c]
         p += 1
         if p >= size:
@@ -228,4 +230,80 @@ def chorus(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, phase: np.ndarray, i
             ph -= 1.0
     pos[0] = p
     phase[0] = ph
+    return out
+
+
+@njit(cache=True, nogil=True)
+def fdn_segments(x: np.ndarray, lines: np.ndarray, lens: np.ndarray, pos: np.ndarray, gains: np.ndarray,
+                 damp: np.ndarray, lp: np.ndarray, first: int, period: int) -> np.ndarray:
+    """``fdn`` with its absorbent filters changing on a control grid: row 0 of gains/damp (rows, 8)
+    holds for the frames before ``first``, row k from frame first + (k - 1) * period on."""
+    n = x.shape[1]
+    m = gains.shape[0]
+    out = np.empty((2, n))
+    for row in range(m):
+        start = 0 if row == 0 else min(first + (row - 1) * period, n)
+        stop = n if row == m - 1 else min(first + row * period, n)
+        if stop > start:
+            out[:, start:stop] = fdn(x[:, start:stop], lines, lens, pos, gains[row], damp[row], lp)
+    return out
+
+
+@njit(cache=True, nogil=True)
+def slewed_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cur: np.ndarray,
+                 max_slew: float) -> np.ndarray:
+    """A delay line read at a fractional delay (>= 0) that follows ``target`` (n,) in samples,
+    moving by at most ``max_slew`` samples per sample (a jump glides, never clicks).
+
+    x: (ch, n); buf: (ch, size) ring buffers, size > max delay + 3; pos: [write index]; cur:
+    (ch,) the read delay now (NaN after reset: start at the target). The sample is written
+    before it is read, so a delay of 0 passes the input; 4-point cubic Hermite (Catmull-Rom)
+    read, exact at whole delays; the point one sample ahead of a delay below 1 is the newest."""
+    ch, n = x.shape
+    size = buf.shape[1]
+    out = np.empty_like(x)
+    p = int(pos[0])
+    for i in range(n):
+        t = target[i]
+        for c in range(ch):
+            buf[c, p] = x[c, i]
+            d = cur[c]
+            if d != d:
+                d = t
+            elif t > d + max_slew:
+                d += max_slew
+            elif t < d - max_slew:
+                d -= max_slew
+            else:
+                d = t
+            cur[c] = d
+            k = int(d)
+            f = d - k
+            r1 = p - k
+            if r1 < 0:
+                r1 += size
+            y1 = buf[c, r1]
+            if f == 0.0:
+                out[c, i] = y1
+                continue
+            r0 = r1 + 1 if k > 0 else r1
+            if r0 >= size:
+                r0 -= size
+            r2 = r1 - 1
+            if r2 < 0:
+                r2 += size
+            r3 = r2 - 1
+            if r3 < 0:
+                r3 += size
+            y0 = buf[c, r0]
+            y2 = buf[c, r2]
+            y3 = buf[c, r3]
+            a1 = 0.5 * (y2 - y0)
+            a2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
+            a3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
+            out[c, i] = ((a3 * f + a2) * f + a1) * f + y1
+        p += 1
+        if p >= size:
+            p = 0
+    pos[0] = p
     return out
