@@ -193,7 +193,24 @@ class TiltBand(Model):
                            json_schema_extra=AUTOMATABLE)
 
 
-EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand | TiltBand, Field(discriminator="type")]
+class DynamicBand(Model):
+    type: Literal["dynamic"]
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Centre of the bell and of its detector band, Hz (below "
+                           "Nyquist).")
+    gain_db: float = Field(ge=-30, le=30, description="The most cut (negative) or boost (positive) at the centre, "
+                           "dB, reached when the band is loud enough.")
+    threshold_db: float = Field(-30.0, ge=-80, le=0, description="Band level (RMS of the band-passed signal, dBFS) "
+                                "above which the bell moves from 0 dB towards gain_db.",
+                                json_schema_extra=AUTOMATABLE)
+    ratio: float = Field(4.0, ge=1, le=100, description="The bell's gain is (level - threshold_db) * (1 - 1/ratio) "
+                         "dB, up to |gain_db|.", json_schema_extra=AUTOMATABLE)
+    q: float = Field(1.0, ge=MIN_Q, le=40, description="Quality factor of the bell and its detector band, 0.1 .. 40.")
+    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Time constant of the gain moving away from 0 dB, ms.")
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Time constant of the gain returning to 0 dB, ms.")
+    design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
+
+
+EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand | TiltBand | DynamicBand, Field(discriminator="type")]
 
 
 class EqProc(ProcessorBase):
