@@ -125,11 +125,16 @@ class WidthProc(ProcessorBase):
                          json_schema_extra=AUTOMATABLE)
 
 
+#: the highest q of a matched shelf: above, a resonant shelf near Nyquist (q 3 at 21 kHz) has no
+#: biquad the matched design finds within 0.5 dB of its analog shape
+MATCHED_SHELF_MAX_Q = 2.0
+
 #: the bell's and shelves' ``design`` field
 DESIGN_DESCRIPTION = (
-    "matched: follows the analog prototype up to 20 kHz (within 0.5 dB at 44.1/48 kHz; shelves up to "
-    "q 1), no cramping near Nyquist. cookbook: the RBJ cookbook's bilinear design, exact at freq_hz but "
-    "squeezed towards Nyquist (a 16 kHz bell is narrower than its q says)."
+    "matched: follows the analog prototype up to 20 kHz (within 0.5 dB at 44.1 kHz over the whole range "
+    f"of freq_hz, gain_db and q; shelves up to q {MATCHED_SHELF_MAX_Q:g}), no cramping near Nyquist. "
+    "cookbook: the RBJ cookbook's bilinear design, exact at freq_hz but squeezed towards Nyquist (a 16 "
+    "kHz bell is narrower than its q says)."
 )
 
 
@@ -149,9 +154,18 @@ class ShelfBand(Model):
     freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Shelf midpoint frequency in Hz (below Nyquist).",
                            json_schema_extra=AUTOMATABLE)
     gain_db: float = Field(ge=-30, le=30, description="Shelf gain, dB.", json_schema_extra=AUTOMATABLE)
-    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot), 0.1 .. 10.",
-                     json_schema_extra=AUTOMATABLE)
+    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot), 0.1 .. 10; "
+                     f"up to {MATCHED_SHELF_MAX_Q:g} with design: matched.", json_schema_extra=AUTOMATABLE)
     design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _matched_shelf_q(self) -> ShelfBand:
+        if self.design == "matched" and self.q > MATCHED_SHELF_MAX_Q:
+            raise ValueError(
+                f"A matched shelf takes q up to {MATCHED_SHELF_MAX_Q:g}: above, its resonance near Nyquist has "
+                "no biquad within 0.5 dB of the analog shape. Lower q, or set design: cookbook (the "
+                "bilinear shelf, exact at freq_hz, cramped towards Nyquist).")
+        return self
 
 
 class PassBand(Model):

@@ -247,7 +247,8 @@ def dynamic_bell(x: np.ndarray, bp: np.ndarray, bp_zi: np.ndarray, c_ms: float, 
     (channels, 2)), the one-pole mean of its square (coefficient c_ms, state ms[c]), the louder
     channel's mean square in dB. Law: g = min(max(level - threshold, 0) * slope, range_db), smoothed
     by branch_step (state g_state[0]); gain_out[i] = g (dB, >= 0, the size of the cut or boost).
-    Filter: rows of ``table`` are the bell at k * step_db of the band's gain (row 0 the identity);
+    Filter: rows of ``table`` are the bell at k * step_db of the band's gain (row 0 an identity,
+    b = a; at g = 0 the output is the input and the state 0);
     the bell at g is the linear blend of the two rows around it (a convex blend of stable biquads
     is stable: the stability triangle is convex), run in transposed direct form II as
     biquad_segments, the same coefficients for every channel (zi (channels, 2))."""
@@ -272,6 +273,13 @@ def dynamic_bell(x: np.ndarray, bp: np.ndarray, bp_zi: np.ndarray, c_ms: float, 
         target = min(max(level - threshold_db[i], 0.0) * slope[i], range_db)
         g = branch_step(g, target, a_att, a_rel)
         gain_out[i] = g
+        if g == 0.0:
+            # 0 dB: the identity, exactly (row 0 has b = a, whose state on any input stays 0)
+            for c in range(ch):
+                y[c, i] = x[c, i]
+                zi[c, 0] = 0.0
+                zi[c, 1] = 0.0
+            continue
         pos = g / step_db
         k = min(int(pos), last)
         f = pos - k
