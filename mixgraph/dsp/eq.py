@@ -18,7 +18,7 @@ from mixgraph.units import time_constant_coeff
 #: the dynamic bell's gain table step, dB: the bell between two rows is their coefficients' blend
 #: (measured within 0.001 dB of the bell designed at that gain for the cookbook design, up to
 #: 0.2 dB for a matched bell near Nyquist whose neighbouring rows come from different fits; a
-#: finer table costs its designs at prepare, up to a second for a loud band near Nyquist)
+#: finer table costs its designs at prepare: 0.2 s of CPU for a loud band near Nyquist)
 TABLE_STEP_DB = 0.25
 #: the dynamic band's detector averages the band's square over this long at least ...
 DETECTOR_MS = 5.0
