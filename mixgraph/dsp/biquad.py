@@ -17,12 +17,17 @@ Two designs of the same analog prototypes:
   poles by impulse invariance and only fit the zeros, it also places poles that lie above
   Nyquist (a cut bell's, a boosted high shelf's), and unlike Orfanidis' prescribed-Nyquist-gain
   design (JAES 45(6), 1997) it leaves the gain at Nyquist free, where no biquad can follow the
-  analog slope: matching just below 20 kHz instead keeps bells within 0.5 dB of the analog
-  prototype up to 20 kHz at 44.1 and 48 kHz (1-18 kHz, +-15 dB, q 0.3-10), shelves with q up to 1.
+  analog slope. When no point set interpolates within ``GOOD_DB`` (loud or narrow bands near or
+  above 20 kHz, resonant shelves), a minimax fit of the whole curve to 20 kHz takes over
+  (``_minimax``). Together they keep bells (any freq_hz below Nyquist, +-30 dB, q 0.1-40) and
+  shelves (q up to 2) within 0.5 dB of the analog prototype up to 20 kHz at 44.1 kHz. Shelves
+  with a higher q are refused by the session for this design: a resonant shelf near Nyquist (q 4
+  at 21 kHz) has no biquad the fit finds within 0.5 dB.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -144,7 +149,13 @@ def _fit(b: tuple, a: tuple, fs: float, points: list[float]) -> np.ndarray | Non
         n2, n1, d0, d1 = np.linalg.solve(m, r)
     except np.linalg.LinAlgError:
         return None
-    n0 = t0 * d0
+    return _factor(t0 * d0, n1, n2, d0, d1)
+
+
+def _factor(n0: float, n1: float, n2: float, d0: float, d1: float) -> np.ndarray | None:
+    """The stable minimum-phase biquad whose squared magnitude is (n2 u^2 + n1 u + n0) /
+    (u^2 + d1 u + d0), u = tan^2(w/2), or None when either quadratic is not a squared magnitude
+    (negative somewhere on u >= 0) or the poles are not inside the unit circle."""
     if not (d0 > 0.0 and n2 >= 0.0 and n0 >= 0.0):
         return None
     # c2 s^2 + c1 s + c0 with |.|^2 = c2^2 u^2 + (c1^2 - 2 c0 c2) u + c0^2 (s = j tan(w/2))
@@ -169,12 +180,12 @@ def _sos_mag2(sos: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def matched_sos(b: tuple, a: tuple, fs: float, candidates: list[list[float]]) -> np.ndarray | None:
     """The stable interpolating biquad, over the candidate point sets (Hz, ascending), that is
-    closest to the analog magnitude (largest dB error on a log grid from 20 Hz to 20 kHz or
-    0.95 x Nyquist); the first within ``GOOD_DB`` is taken as is (most designs stop at the first
+    closest to the analog magnitude (largest dB error on ``_check_grid``); the first within
+    ``GOOD_DB`` is taken as is (most designs stop at the first
     candidate, which matters for automation, redesigned every CONTROL_PERIOD frames); None when
     no candidate gives a stable biquad."""
     best, best_err = None, math.inf
-    f = np.geomspace(20.0, min(20000.0, 0.95 * fs / 2.0), 48)
+    f = _check_grid(fs)
     target = None
     for points in candidates:
         if not (points[0] > 0.0 and all(x < y for x, y in zip(points, points[1:], strict=False))
@@ -184,13 +195,98 @@ def matched_sos(b: tuple, a: tuple, fs: float, candidates: list[list[float]]) ->
         if sos is None:
             continue
         if target is None:
-            target = np.log10([_mag2(b, a, 2.0 * math.pi * x) for x in f])
+            target = np.log10(_mag2(b, a, 2.0 * np.pi * f))
         err = np.max(np.abs(np.log10(_sos_mag2(sos, 2.0 * math.pi * f / fs)) - target))
         if err < best_err:
             best, best_err = sos, err
         if best_err < GOOD_DB / 10.0:  # err is in log10 of power: dB / 10
+            return best
+    # no point set interpolates well enough (a band near or above 20 kHz, a loud or resonant one):
+    # fit the whole curve in the minimax sense instead, slower
+    # from the analog denominator's shape, a flat start, and the best interpolation
+    for start in ("analog", None, best):
+        fitted, err = _minimax(b, a, fs, start)
+        if fitted is not None and err < best_err:
+            best, best_err = fitted, err
+        if best_err < GOOD_DB / 10.0:
             break
     return best
+
+
+#: the minimax fit's passes, and how many of them first fit in the least-squares sense (equal
+#: weights), so that D has settled before Lawson's weights start to move
+MINIMAX_ITERATIONS = 60
+MINIMAX_SETTLE = 10
+#: rows above the grid's top, up to Nyquist, and their total weight against the grid's
+MINIMAX_ABOVE = 16
+MINIMAX_ABOVE_WEIGHT = 0.01
+
+
+def _check_grid(fs: float) -> np.ndarray:
+    """Where a design is compared with its analog prototype: log-spaced from 10 Hz to 20 kHz (or
+    0.95 x Nyquist), dense enough for a q 40 bell's peak."""
+    return np.geomspace(10.0, min(20000.0, 0.95 * fs / 2.0), 600)
+
+
+def _minimax(b: tuple, a: tuple, fs: float, start: np.ndarray | str | None = None
+             ) -> tuple[np.ndarray | None, float]:
+    """The biquad whose squared magnitude N(u)/D(u) (u = tan^2(w/2), as ``_fit``) is closest to
+    the analog one's, T, in the largest log error over ``_check_grid``, and that error (log10 of
+    power), or (None, inf). Each pass solves the linear least-squares problem
+    N(u) - T D(u) = 0 with rows divided by T D_prev(u) (Sanathanan & Koerner, IEEE TAC 8(1), 1963:
+    then its residual is the relative error, close to the log error) and weighted by Lawson's rule
+    (each weight times its row's last error), which drives the least-squares fit to the minimax
+    one; the best stable pass is kept. A few rows between the grid's top and Nyquist, lightly
+    weighted, keep N and D positive up there (else a fit with both negative on the grid, the
+    same ratio, is a stationary point for a band centred above 20 kHz). ``start`` gives the first
+    pass's D (up to a constant): a biquad's denominator's squared magnitude over cos^4(w/2), or
+    "analog" the prototype's |a(jw)|^2; without it D = 1 + u^2."""
+    grid = _check_grid(fs)
+    top = np.linspace(grid[-1], 0.999 * fs / 2.0, MINIMAX_ABOVE + 1)[1:]
+    f = np.concatenate([grid, top])
+    k_grid = grid.size
+    u = np.tan(np.pi * f / fs) ** 2
+    t = _mag2(b, a, 2.0 * np.pi * f)
+    log_t = np.log10(t[:k_grid])
+    m = np.stack([np.ones_like(u), u, u * u, -t, -t * u], axis=1)
+    r = t * u * u
+    wt = np.full(k_grid, 1.0 / k_grid)
+    w_top = np.full(top.size, MINIMAX_ABOVE_WEIGHT / k_grid)
+    if start is None:
+        d_prev = 1.0 + u * u
+    elif isinstance(start, str):  # "analog": |a(jw)|^2, the prototype's own denominator
+        d_prev = _mag2((0.0, 0.0, 1.0), a, 2.0 * np.pi * f) ** -1
+    else:
+        z = np.exp(-2j * np.pi * f / fs)
+        d_prev = np.abs(np.polyval(start[:2:-1], z)) ** 2 / np.cos(np.pi * f / fs) ** 4
+    best, best_err = None, math.inf
+    for k in range(MINIMAX_ITERATIONS):
+        s = np.sqrt(np.concatenate([wt, w_top])) / (t * d_prev)
+        rows = m * s[:, None]
+        scale = np.linalg.norm(rows, axis=0)
+        scale[scale == 0.0] = 1.0
+        x = np.linalg.lstsq(rows / scale, r * s, rcond=None)[0] / scale
+        num = x[0] + x[1] * u + x[2] * u * u
+        den = x[3] + x[4] * u + u * u
+        if x[0] >= 0.0 and x[2] >= 0.0:
+            # a numerator dipping below 0 (a notch the fit overshoots) is lifted to a perfect
+            # square there: the nearest squared magnitude with the same ends
+            x[1] = max(x[1], -2.0 * math.sqrt(x[0] * x[2]))
+        if np.all(den > 0.0):
+            sos = _factor(*x)
+            if sos is not None:
+                err = float(np.max(np.abs(np.log10(_sos_mag2(sos, 2.0 * np.pi * grid / fs)) - log_t)))
+                if err < best_err:
+                    best, best_err = sos, err
+                if best_err < GOOD_DB / 10.0:
+                    break  # good enough: more passes cost time (automation redesigns)
+        # where the fit's D is not positive (a pole cancelled by a zero on the axis) the next
+        # pass keeps the last scale there, which moves it off that stationary point
+        d_prev = np.where(den > 0.0, den, d_prev)
+        if k >= MINIMAX_SETTLE:  # Lawson's weights once the plain fits have settled D
+            wt = wt * (np.abs(num - t * d_prev)[:k_grid] / (t * d_prev)[:k_grid] + 1e-12)
+            wt /= wt.sum()
+    return best, best_err
 
 
 def analog_peaking(freq_hz: float, gain_db: float, q: float) -> tuple[tuple, tuple]:
@@ -218,6 +314,20 @@ def analog_highshelf(freq_hz: float, gain_db: float, q: float) -> tuple[tuple, t
     return (a_ * a_, a_ * k * w0, a_ * w0 * w0), (1.0, k * w0, a_ * w0 * w0)
 
 
+def _remembered(fn):
+    """The design of recent parameter sets, remembered (a copy each call): an automation lane
+    holding or returning to a value redesigns every control period, and a minimax fit costs
+    tens of milliseconds."""
+    cached = functools.lru_cache(maxsize=4096)(fn)
+
+    @functools.wraps(fn)
+    def design(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
+        return cached(float(freq_hz), float(gain_db), float(q), float(fs)).copy()
+
+    return design
+
+
+@_remembered
 def peaking_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
     """Bell matched to its analog prototype: interpolated at the band edges (where the analog
     gain is half the dB gain: f0 * (sqrt(1 + 1/(4Q^2)) -+ 1/(2Q))), f0 and 0.9 x Nyquist."""
@@ -240,6 +350,7 @@ def _shelf_points(f: float, fs: float) -> list[list[float]]:
             [f / 1.5, f, min(1.2 * f, f + 0.2 * (top - f)), top]]
 
 
+@_remembered
 def lowshelf_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
     """Low shelf matched to its analog prototype (the first stable fit over a few point sets
     around f0; the cookbook design if none is)."""
@@ -248,6 +359,7 @@ def lowshelf_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np.
     return sos if sos is not None else lowshelf(freq_hz, gain_db, q, fs)
 
 
+@_remembered
 def highshelf_matched(freq_hz: float, gain_db: float, q: float, fs: float) -> np.ndarray:
     """High shelf matched to its analog prototype (as ``lowshelf_matched``)."""
     b, a = analog_highshelf(freq_hz, gain_db, q)

@@ -125,11 +125,16 @@ class WidthProc(ProcessorBase):
                          json_schema_extra=AUTOMATABLE)
 
 
+#: the highest q of a matched shelf: above, a resonant shelf near Nyquist (q 3 at 21 kHz) has no
+#: biquad the matched design finds within 0.5 dB of its analog shape
+MATCHED_SHELF_MAX_Q = 2.0
+
 #: the bell's and shelves' ``design`` field
 DESIGN_DESCRIPTION = (
-    "matched: follows the analog prototype up to 20 kHz (within 0.5 dB at 44.1/48 kHz; shelves up to "
-    "q 1), no cramping near Nyquist. cookbook: the RBJ cookbook's bilinear design, exact at freq_hz but "
-    "squeezed towards Nyquist (a 16 kHz bell is narrower than its q says)."
+    "matched: follows the analog prototype up to 20 kHz (within 0.5 dB at 44.1 kHz over the whole range "
+    f"of freq_hz, gain_db and q; shelves up to q {MATCHED_SHELF_MAX_Q:g}), no cramping near Nyquist. "
+    "cookbook: the RBJ cookbook's bilinear design, exact at freq_hz but squeezed towards Nyquist (a 16 "
+    "kHz bell is narrower than its q says)."
 )
 
 
@@ -149,9 +154,18 @@ class ShelfBand(Model):
     freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Shelf midpoint frequency in Hz (below Nyquist).",
                            json_schema_extra=AUTOMATABLE)
     gain_db: float = Field(ge=-30, le=30, description="Shelf gain, dB.", json_schema_extra=AUTOMATABLE)
-    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot), 0.1 .. 10.",
-                     json_schema_extra=AUTOMATABLE)
+    q: float = Field(0.7071, ge=MIN_Q, le=10, description="Shelf Q (0.7071 = slope 1, no overshoot), 0.1 .. 10; "
+                     f"up to {MATCHED_SHELF_MAX_Q:g} with design: matched.", json_schema_extra=AUTOMATABLE)
     design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
+
+    @model_validator(mode="after")
+    def _matched_shelf_q(self) -> ShelfBand:
+        if self.design == "matched" and self.q > MATCHED_SHELF_MAX_Q:
+            raise ValueError(
+                f"A matched shelf takes q up to {MATCHED_SHELF_MAX_Q:g}: above, its resonance near Nyquist has "
+                "no biquad within 0.5 dB of the analog shape. Lower q, or set design: cookbook (the "
+                "bilinear shelf, exact at freq_hz, cramped towards Nyquist).")
+        return self
 
 
 class PassBand(Model):
@@ -193,7 +207,24 @@ class TiltBand(Model):
                            json_schema_extra=AUTOMATABLE)
 
 
-EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand | TiltBand, Field(discriminator="type")]
+class DynamicBand(Model):
+    type: Literal["dynamic"]
+    freq_hz: float = Field(ge=MIN_FREQ_HZ, description="Centre of the bell and of its detector band, Hz (below "
+                           "Nyquist).")
+    gain_db: float = Field(ge=-30, le=30, description="The most cut (negative) or boost (positive) at the centre, "
+                           "dB, reached when the band is loud enough.")
+    threshold_db: float = Field(-30.0, ge=-80, le=0, description="Band level (RMS of the band-passed signal, dBFS) "
+                                "above which the bell moves from 0 dB towards gain_db.",
+                                json_schema_extra=AUTOMATABLE)
+    ratio: float = Field(4.0, ge=1, le=100, description="The bell's gain is (level - threshold_db) * (1 - 1/ratio) "
+                         "dB, up to |gain_db|.", json_schema_extra=AUTOMATABLE)
+    q: float = Field(1.0, ge=MIN_Q, le=40, description="Quality factor of the bell and its detector band, 0.1 .. 40.")
+    attack_ms: float = Field(10.0, ge=0.01, le=500, description="Time constant of the gain moving away from 0 dB, ms.")
+    release_ms: float = Field(100.0, ge=1, le=5000, description="Time constant of the gain returning to 0 dB, ms.")
+    design: Literal["matched", "cookbook"] = Field("matched", description=DESIGN_DESCRIPTION)
+
+
+EqBand = Annotated[BellBand | ShelfBand | PassBand | NotchBand | TiltBand | DynamicBand, Field(discriminator="type")]
 
 
 class EqProc(ProcessorBase):

@@ -7,9 +7,11 @@ import itertools
 
 import numpy as np
 import pytest
+from pydantic import ValidationError
 from scipy import signal
 
 from mixgraph.dsp.eq import EQ
+from mixgraph.session.models import MATCHED_SHELF_MAX_Q, ShelfBand
 
 F_CHECK = np.geomspace(10.0, 20000.0, 600)
 
@@ -52,6 +54,31 @@ def test_shelves_follow_the_analog_prototype_to_20khz(fs, kind):
     worst = max((worst_error_db(kind, f0, g, q, fs), f0, g, q)
                 for f0, g, q in itertools.product(F0S, GAINS, (0.3, 0.5, 0.7071, 1.0)))
     assert worst[0] < 0.5, worst
+
+
+#: the schema's whole range at 44.1 kHz (the issue's bound): freq_hz up to just under Nyquist,
+#: gain_db -30 .. 30, q 0.1 .. 40 for bells and up to the matched shelf's 2
+SWEEP_F0 = (20.0, 200.0, 1000.0, 5000.0, 9000.0, 11000.0, 13000.0, 15000.0, 16500.0, 18000.0, 19000.0,
+            20000.0, 21000.0, 22000.0, 22049.0)
+SWEEP_GAINS = (-30.0, -24.0, -18.0, -12.0, -6.0, -2.0, 2.0, 6.0, 12.0, 18.0, 24.0, 30.0)
+SWEEP_QS = {"bell": (0.1, 0.3, 0.7, 1.0, 2.0, 4.0, 10.0, 20.0, 40.0),
+            "lowshelf": (0.1, 0.3, 0.7071, 1.0, 1.5, 2.0),
+            "highshelf": (0.1, 0.3, 0.7071, 1.0, 1.5, 2.0)}
+
+
+@pytest.mark.parametrize("kind", ["bell", "lowshelf", "highshelf"])
+def test_the_whole_range_follows_the_analog_prototype_at_44k1(kind):
+    assert max(SWEEP_QS[kind]) == (40.0 if kind == "bell" else MATCHED_SHELF_MAX_Q)
+    worst = max((worst_error_db(kind, f0, g, q, 44100), f0, g, q)
+                for f0, g, q in itertools.product(SWEEP_F0, SWEEP_GAINS, SWEEP_QS[kind]))
+    assert worst[0] < 0.5, worst
+
+
+def test_a_matched_shelf_above_its_q_is_refused_and_the_cookbook_one_accepted():
+    with pytest.raises(ValidationError, match="design: cookbook"):
+        ShelfBand.model_validate({"type": "highshelf", "freq_hz": 8000.0, "gain_db": 6.0, "q": 3.0})
+    ShelfBand.model_validate({"type": "highshelf", "freq_hz": 8000.0, "gain_db": 6.0, "q": 3.0,
+                              "design": "cookbook"})
 
 
 def test_the_cookbook_design_cramps_where_the_matched_one_does_not():

@@ -17,6 +17,7 @@ from pydantic_core import PydanticUndefined
 from mixgraph.dsp import registry
 from mixgraph.dsp.biquad import band_sos
 from mixgraph.dsp.dynamics import Compressor
+from mixgraph.dsp.eq import DynamicBell
 from mixgraph.graph.compile import step_params
 from mixgraph.session import models
 
@@ -106,7 +107,10 @@ def test_the_compilers_parameters_build_the_processor(kind):
 BAND_REQUIRED = {"freq_hz": 1000.0, "gain_db": 3.0}
 
 
-@pytest.mark.parametrize("band_model", typing.get_args(typing.get_args(models.EqBand)[0]))
+STATIC_BANDS = [m for m in typing.get_args(typing.get_args(models.EqBand)[0]) if m is not models.DynamicBand]
+
+
+@pytest.mark.parametrize("band_model", STATIC_BANDS)
 def test_eq_band_defaults_are_the_dsps(band_model):
     # band_sos reads a band dict with its own defaults: a band with only the required fields
     # must give the filter of the same band with the session's defaults filled in
@@ -120,6 +124,18 @@ def test_eq_band_defaults_are_the_dsps(band_model):
             other = dict(full)
             other[name] = {"q": 2.5, "slope_db_oct": 24, "design": "cookbook"}[name]
             assert not np.array_equal(band_sos(other, 48000)[0], band_sos(full, 48000)[0]), (kind, name)
+
+
+def test_dynamic_band_fields_and_defaults_are_the_dynamic_bells():
+    # the EQ builds a DynamicBell from a dynamic band's fields (all but type)
+    ses = {n: d for n, d in session_fields(models.DynamicBand).items() if n != "type"}
+    sig = inspect.signature(DynamicBell.__init__)
+    dsp = {n: MISSING if p.default is inspect.Parameter.empty else p.default
+           for n, p in sig.parameters.items() if n != "self"}
+    assert sorted(ses) == sorted(dsp)
+    assert {n: (ses[n], dsp[n]) for n in ses if not same_default(ses[n], dsp[n])} == {}
+    assert set(DynamicBell.automatable) == {
+        n for n, f in models.DynamicBand.model_fields.items() if (f.json_schema_extra or {}).get("automatable")}
 
 
 def test_multiband_band_fields_are_compressor_parameters():

@@ -268,6 +268,9 @@ def test_a_marked_parameter_changes_the_output_and_an_unmarked_one_does_not(kind
     ("    chain: [{id: e, type: eq, bands: [{type: highpass, freq_hz: 80}]}]\n"
      "    automation: {e.bands.0.gain_db: [[0, 1]]}\n", "tracks.kick.automation.e.bands.0.gain_db",
      "(automatable: bands.0.freq_hz, bands.0.q)"),
+    ("    chain: [{id: e, type: eq, bands: [{type: dynamic, freq_hz: 3000, gain_db: -6}]}]\n"
+     "    automation: {e.bands.0.gain_db: [[0, 1]]}\n", "tracks.kick.automation.e.bands.0.gain_db",
+     "(automatable: bands.0.threshold_db, bands.0.ratio)"),
     ("    automation: {width: [[0, 1]]}\n", "tracks.kick.automation.width",
      "Cannot automate 'width' on a track (automatable: gain_db, pan"),
 ])

@@ -234,3 +234,65 @@ def biquad_segments(x: np.ndarray, coefs: np.ndarray, first: int, period: int, z
         zi[c, 0] = z0
         zi[c, 1] = z1
     return y
+
+
+@njit(cache=True, nogil=True)
+def dynamic_bell(x: np.ndarray, bp: np.ndarray, bp_zi: np.ndarray, c_ms: float, ms: np.ndarray,
+                 threshold_db: np.ndarray, slope: np.ndarray, range_db: float, a_att: float, a_rel: float,
+                 g_state: np.ndarray, table: np.ndarray, step_db: float, zi: np.ndarray,
+                 gain_out: np.ndarray) -> np.ndarray:
+    """A bell whose gain follows its own band's level, sample by sample (EQ's dynamic band).
+
+    Detector: the band-pass row ``bp`` [b0, b1, b2, 1, a1, a2] of each channel (state bp_zi
+    (channels, 2)), the one-pole mean of its square (coefficient c_ms, state ms[c]), the louder
+    channel's mean square in dB. Law: g = min(max(level - threshold, 0) * slope, range_db), smoothed
+    by branch_step (state g_state[0]); gain_out[i] = g (dB, >= 0, the size of the cut or boost).
+    Filter: rows of ``table`` are the bell at k * step_db of the band's gain (row 0 an identity,
+    b = a; at g = 0 the output is the input and the state 0);
+    the bell at g is the linear blend of the two rows around it (a convex blend of stable biquads
+    is stable: the stability triangle is convex), run in transposed direct form II as
+    biquad_segments, the same coefficients for every channel (zi (channels, 2))."""
+    ch, n = x.shape
+    y = np.empty_like(x)
+    last = table.shape[0] - 2
+    b0 = 1.0 - c_ms
+    g = g_state[0]
+    ten_log = 10.0 / np.log(10.0)
+    for i in range(n):
+        p = 0.0
+        for c in range(ch):
+            v = x[c, i]
+            out = fma(bp[0], v, bp_zi[c, 0])
+            bp_zi[c, 0] = fma(-bp[4], out, fma(bp[1], v, bp_zi[c, 1]))
+            bp_zi[c, 1] = fma(-bp[5], out, bp[2] * v)
+            m = fma(b0, out * out, c_ms * ms[c])
+            ms[c] = m
+            if m > p:
+                p = m
+        level = ten_log * np.log(max(p, 1e-30))
+        target = min(max(level - threshold_db[i], 0.0) * slope[i], range_db)
+        g = branch_step(g, target, a_att, a_rel)
+        gain_out[i] = g
+        if g == 0.0:
+            # 0 dB: the identity, exactly (row 0 has b = a, whose state on any input stays 0)
+            for c in range(ch):
+                y[c, i] = x[c, i]
+                zi[c, 0] = 0.0
+                zi[c, 1] = 0.0
+            continue
+        pos = g / step_db
+        k = min(int(pos), last)
+        f = pos - k
+        c0 = fma(f, table[k + 1, 0] - table[k, 0], table[k, 0])
+        c1 = fma(f, table[k + 1, 1] - table[k, 1], table[k, 1])
+        c2 = fma(f, table[k + 1, 2] - table[k, 2], table[k, 2])
+        c4 = fma(f, table[k + 1, 4] - table[k, 4], table[k, 4])
+        c5 = fma(f, table[k + 1, 5] - table[k, 5], table[k, 5])
+        for c in range(ch):
+            v = x[c, i]
+            out = fma(c0, v, zi[c, 0])
+            zi[c, 0] = fma(-c4, out, fma(c1, v, zi[c, 1]))
+            zi[c, 1] = fma(-c5, out, c2 * v)
+            y[c, i] = out
+    g_state[0] = g
+    return y
