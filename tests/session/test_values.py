@@ -171,6 +171,7 @@ DSP_READS = {
     "gain": ["gain_db"], "pan": ["pan"], "polarity": [], "width": ["width"],
     "compressor": ["threshold_db", "ratio", "attack_ms", "release_ms", "knee_db", "makeup_db", "mix"],
     "gate": ["threshold_db", "range_db", "ratio", "attack_ms", "hold_ms", "release_ms"], "deesser": ["freq_hz", "q", "threshold_db", "ratio", "range_db"],
+    "transient": ["attack_db", "sustain_db", "mix"],
     "saturation": ["drive_db", "output_db", "mix"], "delay": ["time_ms", "feedback", "mix"], "reverb": ["mix"],
     "multiband": [], "limiter": [], "clipper": ["drive_db"],
 }
@@ -198,8 +199,9 @@ def _instance(kind: str, extra: dict):
     return proc, p
 
 
-# the gate's hold shorter than the signal's 33 ms parts, so its threshold decides within them
-EXTRA = {"delay": {"time_ms": 10.0}, "gate": {"hold_ms": 5.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
+# the gate's hold shorter than the signal's 33 ms parts, so its threshold decides within them; a
+# transient shaper at 0 dB is a null whatever its mix
+EXTRA = {"delay": {"time_ms": 10.0}, "gate": {"hold_ms": 5.0}, "transient": {"attack_db": 6.0, "sustain_db": -4.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
          "eq": {"bands": [{"type": "bell", "freq_hz": 1000.0, "gain_db": 3.0},
                           {"type": "highpass", "freq_hz": 80.0}, {"type": "notch", "freq_hz": 3000.0}]}}
 
