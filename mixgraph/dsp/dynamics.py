@@ -30,7 +30,6 @@ from mixgraph.dsp.kernels.dynamics import (
     channel_levels,
     curve_smooth,
     gate_smooth,
-    smooth_branching,
     smooth_linked,
 )
 from mixgraph.dsp.kernels.iir import sosfilt_zi as sosfilt
@@ -329,7 +328,10 @@ class DeEsser(Processor):
     """Split-band de-esser: y = x + band * (g - 1), band = cookbook band-pass (0 dB peak) of x.
 
     With no reduction (g = 1) the output is x exactly; the band's level drives a
-    compressor whose reduction is limited to range_db. Automated freq_hz and q redesign the
+    compressor whose reduction is limited to range_db. Stereo is linked as the compressor's: each
+    channel's band level gets its own reduction and the larger applies to both channels (the
+    louder band's instantaneous level, linked before the smoother, read uncorrelated stereo
+    about 1 dB hot). Automated freq_hz and q redesign the
     band-pass on the absolute control grid (every CONTROL_PERIOD frames, from the lanes' values
     at the grid point), so any block cut gives the same output."""
 
@@ -358,7 +360,7 @@ class DeEsser(Processor):
     def _reset(self) -> None:
         self.sos = bandpass(self.freq_hz, self.q, self.sample_rate)[None, :]
         self.zi = np.zeros((1, self.channels, 2))
-        self.state = np.zeros(1)
+        self.state = np.zeros(2)  # one smoother per channel
         self.pos = 0
 
     def _band(self, x, params):
@@ -380,12 +382,16 @@ class DeEsser(Processor):
 
     def _process(self, x, key, params):
         band = self._band(x, params)
-        self.pos += x.shape[1]
-        level = gain_to_db(np.max(np.abs(band), axis=0), _EPS)
+        n = x.shape[1]
+        self.pos += n
+        # linked as the compressor: each channel's band level gets its own reduction (curve,
+        # range and smoother), the larger applies to both channels
+        level = gain_to_db(np.abs(band), _EPS)
         target = static_gain_reduction(level, _param(params, "threshold_db", self.threshold_db),
                                        _param(params, "ratio", self.ratio), 0.0)
         target = np.minimum(target, _param(params, "range_db", self.range_db))
-        gr = smooth_branching(target, self.a_att, self.a_rel, self.state)
+        gr = smooth_linked(np.ascontiguousarray(target), np.full(n, self.a_att), np.full(n, self.a_rel),
+                           self.state)
         self._gr = gr
         return x + band * (np.exp(-gr * DB_TO_LN) - 1.0)
 

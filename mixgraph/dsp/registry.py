@@ -22,6 +22,7 @@ _REGISTRY: dict[str, str] = {
     "compressor": "mixgraph.dsp.dynamics:Compressor",
     "gate": "mixgraph.dsp.dynamics:Gate",
     "deesser": "mixgraph.dsp.dynamics:DeEsser",
+    "transient": "mixgraph.dsp.transient:TransientShaper",
     "clipper": "mixgraph.dsp.clipper:Clipper",
     "limiter": "mixgraph.dsp.limiter:Limiter",
     "multiband": "mixgraph.dsp.multiband:Multiband",

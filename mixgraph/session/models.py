@@ -317,6 +317,29 @@ class DeesserProc(ProcessorBase):
     release_ms: float = Field(60.0, ge=1, le=2000, description="Release time constant, ms.")
 
 
+class TransientProc(ProcessorBase):
+    """Transient shaper: boost or cut the attack and the sustain of hits, whatever their level."""
+
+    type: Literal["transient"]
+    attack_db: float = Field(
+        0.0, ge=-24, le=24, description="Gain of the attack, dB (+ sharper hits, - softer): reached where "
+        "the fast envelope is 7 dB or more above the slow one, none within 1 dB.", json_schema_extra=AUTOMATABLE)
+    sustain_db: float = Field(
+        0.0, ge=-24, le=24, description="Gain of the sustain (the decay after a hit), dB (+ longer ring, "
+        "- drier): reached where the fast envelope is 7 dB or more below the slow one.",
+        json_schema_extra=AUTOMATABLE)
+    fast_ms: float = Field(1.0, ge=0.05, le=50, description="Time constant of the fast power envelope, ms.")
+    slow_ms: float = Field(30.0, ge=1, le=1000,
+                           description="Time constant of the slow power envelope, ms (longer than fast_ms).")
+    mix: float = Field(1.0, ge=0, le=1, description="Dry/wet.", json_schema_extra=AUTOMATABLE)
+
+    @model_validator(mode="after")
+    def _slow_after_fast(self):
+        if self.slow_ms <= self.fast_ms:
+            raise ValueError(f"slow_ms ({self.slow_ms:g}) must be longer than fast_ms ({self.fast_ms:g})")
+        return self
+
+
 class SaturationProc(ProcessorBase):
     """Tanh-style soft clipping, oversampled to keep aliasing down."""
 
@@ -506,7 +529,7 @@ class LimiterProc(ProcessorBase):
 
 
 Processor = Annotated[
-    GainProc | PanProc | PolarityProc | WidthProc | EqProc | CompressorProc | GateProc | DeesserProc | SaturationProc | DelayProc | ChorusProc | ReverbProc | MultibandProc | ClipperProc | LimiterProc,
+    GainProc | PanProc | PolarityProc | WidthProc | EqProc | CompressorProc | GateProc | DeesserProc | TransientProc | SaturationProc | DelayProc | ChorusProc | ReverbProc | MultibandProc | ClipperProc | LimiterProc,
     Field(discriminator="type"),
 ]
 
@@ -520,6 +543,7 @@ PROCESSOR_MODELS: dict[str, type[ProcessorBase]] = {
     "compressor": CompressorProc,
     "gate": GateProc,
     "deesser": DeesserProc,
+    "transient": TransientProc,
     "saturation": SaturationProc,
     "delay": DelayProc,
     "chorus": ChorusProc,

@@ -28,6 +28,7 @@ PARAMS = {
                    "lookahead_ms": 0.5},
     "gate": {"threshold_db": -20, "hold_ms": 2},
     "deesser": {"freq_hz": 6000, "threshold_db": -40},
+    "transient": {"attack_db": 9.0, "sustain_db": -6.0, "fast_ms": 0.5, "slow_ms": 20.0, "mix": 0.8},
     "limiter": {"ceiling_dbtp": -6.0, "lookahead_ms": 2},
     "clipper": {"ceiling_db": -6.0, "knee_db": 2.0},
     "multiband": {"crossovers_hz": [200, 2000], "bands": [{"threshold_db": -30}, {}, {"threshold_db": -30}]},

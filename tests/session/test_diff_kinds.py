@@ -35,6 +35,8 @@ KINDS = {
              "(threshold_db -40 dB, sidechain {from kick})"),
     "deesser": ("{type: deesser, freq_hz: 7000}", "{type: deesser, freq_hz: 6500}",
                 ["deesser freq_hz 7000 Hz -> 6500 Hz"], "(freq_hz 7000 Hz)"),
+    "transient": ("{type: transient, attack_db: 6, sustain_db: -3}", "{type: transient, attack_db: 4.5, sustain_db: -3}",
+                  ["transient attack_db 6 dB -> 4.5 dB (-1.5 dB)"], "(attack_db 6 dB, sustain_db -3 dB)"),
     "saturation": ("{type: saturation, drive_db: 3, oversample: 2}", "{type: saturation, drive_db: 6, oversample: 2}",
                    ["saturation drive_db 3 dB -> 6 dB (+3 dB)"], "(drive_db 3 dB, oversample 2)"),
     "delay": ("{type: delay, time_ms: 250, feedback: 0.4}", "{type: delay, time_ms: 375, feedback: 0.4}",

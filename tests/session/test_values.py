@@ -174,6 +174,7 @@ DSP_READS = {
     "saturation": ["drive_db", "output_db", "mix"], "delay": ["time_ms", "feedback", "mix", "highcut_hz"],
     "reverb": ["decay_s", "predelay_ms", "damping", "mix"],
     "chorus": ["rate_hz", "depth_ms", "mix"],
+    "transient": ["attack_db", "sustain_db", "mix"],
     "multiband": [], "limiter": [], "clipper": ["drive_db"],
 }
 
@@ -200,8 +201,9 @@ def _instance(kind: str, extra: dict):
     return proc, p
 
 
-# the gate's hold shorter than the signal's 33 ms parts, so its threshold decides within them
-EXTRA = {"delay": {"time_ms": 10.0}, "gate": {"hold_ms": 5.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
+# the gate's hold shorter than the signal's 33 ms parts, so its threshold decides within them; a
+# transient shaper at 0 dB is a null whatever its mix
+EXTRA = {"delay": {"time_ms": 10.0}, "gate": {"hold_ms": 5.0}, "transient": {"attack_db": 6.0, "sustain_db": -4.0}, "multiband": {"crossovers_hz": [500.0], "bands": [{}, {}]},
          "eq": {"bands": [{"type": "bell", "freq_hz": 1000.0, "gain_db": 3.0},
                           {"type": "highpass", "freq_hz": 80.0}, {"type": "notch", "freq_hz": 3000.0}]}}
 

@@ -296,3 +296,33 @@ def dynamic_bell(x: np.ndarray, bp: np.ndarray, bp_zi: np.ndarray, c_ms: float, 
             y[c, i] = out
     g_state[0] = g
     return y
+
+
+@njit(cache=True, nogil=True)
+def transient_gain(x: np.ndarray, a_fast: float, a_slow: float, attack_db: np.ndarray, sustain_db: np.ndarray,
+                   dead_db: float, span_db: float, state: np.ndarray, gain_db: np.ndarray) -> None:
+    """The transient shaper's gain (dB) per frame of x (channels, n), parameters per frame.
+
+    The detector is the channels' mean power p = mean_c x_c^2 (stereo linked; a mono signal and
+    its dual-mono copy read alike), followed by two one-pole followers f = a f + (1 - a) p, fast
+    and slow (state = [fast, slow]). d = 10 log10(fast / slow) dB is positive on an attack (the
+    fast one rises first) and negative in the sustain (the slow one lags the decay); scaling the
+    input scales both, so d does not depend on the level. Past a dead band of dead_db (a steady
+    tone's ripple), the gain reaches attack_db (d > 0) or sustain_db (d < 0) over span_db more."""
+    ch, n = x.shape
+    f = state[0]
+    s = state[1]
+    inv = 1.0 / ch
+    for i in range(n):
+        p = 0.0
+        for c in range(ch):
+            p = fma(x[c, i], x[c, i], p)
+        p *= inv
+        f = fma(a_fast, f, (1.0 - a_fast) * p)
+        s = fma(a_slow, s, (1.0 - a_slow) * p)
+        d = 10.0 * np.log10((f + 1e-30) / (s + 1e-30))
+        w_att = min(max((d - dead_db) / span_db, 0.0), 1.0)
+        w_sus = min(max((-d - dead_db) / span_db, 0.0), 1.0)
+        gain_db[i] = attack_db[i] * w_att + sustain_db[i] * w_sus
+    state[0] = f
+    state[1] = s
