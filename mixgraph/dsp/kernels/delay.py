@@ -7,6 +7,19 @@ import numpy as np
 from numba import njit
 
 
+@njit(cache=True, nogil=True, inline="always")
+def slew_toward(d: float, t: float, max_slew: float) -> float:
+    """The read delay d moved towards the target t by at most max_slew (d NaN, after a reset:
+    start at the target), so a jump in the delay glides instead of clicking."""
+    if d != d:
+        return t
+    if t > d + max_slew:
+        return d + max_slew
+    if t < d - max_slew:
+        return d - max_slew
+    return t
+
+
 @njit(cache=True, nogil=True)
 def feedback_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, delay: int, feedback: float,
                    lp_coeff: float, lp_state: np.ndarray) -> np.ndarray:
@@ -97,15 +110,7 @@ def echo(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cu
     for i in range(n):
         for c in range(ch):
             t = target[c, i]
-            d = cur[c]
-            if d != d:  # NaN: first sample after reset
-                d = t
-            elif t > d + max_slew:
-                d += max_slew
-            elif t < d - max_slew:
-                d -= max_slew
-            else:
-                d = t
+            d = slew_toward(cur[c], t, max_slew)
             cur[c] = d
             k = int(d)
             f = d - k
@@ -267,15 +272,7 @@ def slewed_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.nda
         t = target[i]
         for c in range(ch):
             buf[c, p] = x[c, i]
-            d = cur[c]
-            if d != d:
-                d = t
-            elif t > d + max_slew:
-                d += max_slew
-            elif t < d - max_slew:
-                d -= max_slew
-            else:
-                d = t
+            d = slew_toward(cur[c], t, max_slew)
             cur[c] = d
             k = int(d)
             f = d - k
