@@ -184,6 +184,15 @@ class _GroupJob:
         else:
             self._discard(p)
 
+    def probe(self, g: float) -> float | None:
+        """The integrated loudness of the real chain at gain g, with no file written and no true
+        peak metered (about half a pass): the guide's measure of its stand-in's error."""
+        ctx = self.ctx
+        meter = loudness_meter(self.key.rate)
+        master_pass(ctx.plan, self.spill, self.length, g, [meter.process], block_size=ctx.block_size,
+                    threaded=ctx.threaded, chain=self.chain)
+        return meter.result().integrated_lufs
+
     def measure(self, g: float) -> Measurement:
         p = self.run_pass(g)
         gr_max, gr_mean = _limiter_gr(p.stats)
@@ -268,10 +277,14 @@ def master_stage(ctx: MasterContext) -> MasterStage:
         if (key != main and key.loudness is not None and key.rate == plan.sample_rate
                 and not (ctx.fixed_gains or {}).get(key) and stand_in_possible(chain)):
             if ck not in stand_ins:
-                stand_ins[ck] = StandIn(plan, ctx.spill_path, ctx.length, chain, ctx.block_size)
+                stand_ins[ck] = StandIn(plan, ctx.spill_path, ctx.length, chain, ctx.block_size,
+                                         threaded=ctx.threaded)
             others = [(si.ceiling_dbtp, si, known[k]) for k, si in stand_ins.items() if k != ck]
             guide = Guide(stand_ins[ck], key.loudness.target_lufs, key.loudness.tolerance_lu, others)
-        chosen, solve, gain = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points, guide).run()
+        job = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points, guide)
+        if guide is not None:
+            guide.probe = job.probe
+        chosen, solve, gain = job.run()
         for o, w in zip(outs, chosen.writers, strict=True):
             stage.writers[o.name] = w
             stage.output_stats[o.name] = chosen.stats
