@@ -100,6 +100,13 @@ class StandIn:
         #: (gain, loudness) of probes of this chain: the real chain and limiter, no file written
         self.probed: list[tuple[float, float]] = []
 
+    def copy(self) -> StandIn:
+        """The same stand-in with what it has measured so far, for another thread to go on with."""
+        c = StandIn.__new__(StandIn)
+        c.__dict__.update(self.__dict__)
+        c.seen, c.limited, c.probed = dict(self.seen), set(self.limited), list(self.probed)
+        return c
+
     def loudness(self, gain_db: float) -> float | None:
         if gain_db not in self.seen:
             self.seen[gain_db] = self._run(gain_db)
@@ -276,7 +283,7 @@ class Guide:
         if mine:
             anchor = min(mine, key=lambda p: abs(p[1] - t))
         else:
-            seeds = real or [p for ceiling, _, pts in self.others for p in self._shifted(ceiling, pts)]
+            seeds = real or [p for ceiling, o, pts in self.others for p in self._shifted(ceiling, list(pts) + o.probed)]
             if not seeds:
                 return None
             anchor = min(seeds, key=lambda p: abs(p[1] - t))
