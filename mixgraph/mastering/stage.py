@@ -6,6 +6,8 @@ last limiter at the session's rate (the same tone at every rate), is resampled, 
 last limiter at its own rate, so the ceiling holds on the file as written. Every pass of the
 solver writes that rate's deliverables to temporaries and meters them as written, so the pass the
 solver accepts is the final one (no extra pass); only the pass closest to the target is kept.
+The groups after the session's own master are aimed by a stand-in and a probe
+(mixgraph.mastering.surrogate) and run side by side, each in a thread of its own (``_Stage``).
 """
 
 from __future__ import annotations
