@@ -6,11 +6,15 @@ last limiter at the session's rate (the same tone at every rate), is resampled, 
 last limiter at its own rate, so the ceiling holds on the file as written. Every pass of the
 solver writes that rate's deliverables to temporaries and meters them as written, so the pass the
 solver accepts is the final one (no extra pass); only the pass closest to the target is kept.
+The groups after the session's own master are aimed by a stand-in and a probe
+(mixgraph.mastering.surrogate) and run side by side, each in a thread of its own (``_Stage``).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -68,6 +72,8 @@ class MasterContext:
     progress: Callable[[str, float], None] | None = None
     #: input gains to use instead of solving (a variant mastered like the session's own master)
     fixed_gains: dict[GroupKey, float] | None = None
+    #: the transaction's temporaries are made and discarded by the groups' threads
+    tx_lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass
@@ -117,9 +123,11 @@ class _GroupJob:
     """The deliverables of one group: passes over its rate's spill, the closest one kept."""
 
     def __init__(self, ctx: MasterContext, key: GroupKey, outs: list[OutputPlan], spill: str, length: int,
-                 known: list[tuple[float, float]], guide: Callable | None = None):
+                 known: list[tuple[float, float]], guide: Callable | None = None,
+                 on_first_pass: Callable[[], None] | None = None):
         self.ctx, self.key, self.outs = ctx, key, outs
         self.guide = guide
+        self.on_first_pass = on_first_pass  # called once, as the first real pass begins
         self.spill, self.length = spill, length
         self.chain = group_chain(ctx.plan, key)
         self.target = key.loudness.target_lufs if key.loudness is not None else None
@@ -132,14 +140,19 @@ class _GroupJob:
         return abs(r.integrated_lufs - self.target)
 
     def _discard(self, p: _Pass) -> None:
-        for w in p.writers:
-            w.abort()
-            self.ctx.tx.discard(w.tmp)
+        discard(self.ctx, p.writers)
+
+    def _temp(self, o: OutputPlan) -> Path:
+        with self.ctx.tx_lock:
+            return self.ctx.tx.new_temp(self.ctx.targets[o.name])
 
     def run_pass(self, g: float) -> _Pass:
         ctx = self.ctx
+        if self.on_first_pass is not None:
+            hook, self.on_first_pass = self.on_first_pass, None
+            hook()
         ws = [OutputWriter(o, ctx.targets[o.name], self.key.rate, 2, ctx.plan.seed, metadata=ctx.metadata,
-                           tmp=ctx.tx.new_temp(ctx.targets[o.name]), spill_dir=ctx.tmp_dir) for o in self.outs]
+                           tmp=self._temp(o), spill_dir=ctx.tmp_dir) for o in self.outs]
         done = _Pass(ws, None, [])  # type: ignore[arg-type]
         try:
             meter = programme_meter(self.key.rate)
@@ -183,6 +196,15 @@ class _GroupJob:
             self.kept[g] = p
         else:
             self._discard(p)
+
+    def probe(self, g: float) -> float | None:
+        """The integrated loudness of the real chain at gain g, with no file written and no true
+        peak metered (about half a pass): the guide's measure of its stand-in's error."""
+        ctx = self.ctx
+        meter = loudness_meter(self.key.rate)
+        master_pass(ctx.plan, self.spill, self.length, g, [meter.process], block_size=ctx.block_size,
+                    threaded=ctx.threaded, chain=self.chain)
+        return meter.result().integrated_lufs
 
     def measure(self, g: float) -> Measurement:
         p = self.run_pass(g)
@@ -248,30 +270,120 @@ def groups(plan: RenderPlan) -> dict[GroupKey, list[OutputPlan]]:
     return out
 
 
-def master_stage(ctx: MasterContext) -> MasterStage:
-    """Master every master-tapped output; their files wait in ``ctx.tx`` for the render's commit.
-    The premaster is resampled once per rate, and the passes of every group at one rate share what
-    they measured, so a second target on the same chain needs fewer passes."""
-    plan = ctx.plan
-    stage = MasterStage()
-    known: dict[tuple, list[tuple[float, float]]] = {}
-    stand_ins: dict[tuple, StandIn] = {}
-    main = GroupKey(plan.sample_rate, plan.master.loudness)
-    for key, outs in groups(plan).items():
+def discard(ctx: MasterContext, writers: list[OutputWriter]) -> None:
+    for w in writers:
+        w.abort()
+        with ctx.tx_lock:
+            ctx.tx.discard(w.tmp)
+
+
+@dataclass(frozen=True)
+class _View:
+    """What a group is aimed with: per (rate, chain), the real points and the stand-in as they
+    stood when the group started. Each group gets copies, so what it sees does not depend on how
+    far the groups running beside it have got (the same gains, the same bits, on any machine)."""
+
+    known: dict[tuple, tuple[tuple[float, float], ...]] = field(default_factory=dict)
+    stand_ins: dict[tuple, StandIn] = field(default_factory=dict)
+
+
+class _Stage:
+    """The groups after the session's own master run side by side: each starts as the one before
+    it begins its first real pass (its aim, stand-in passes and probe done, so the next is aimed
+    with them), with the view it left; the main thread waits for them in order. Unthreaded
+    (``--jobs 1``) the next group runs to its end right there, with the same view: the same bits."""
+
+    def __init__(self, ctx: MasterContext, todo: list[tuple[GroupKey, list[OutputPlan]]]):
+        self.ctx, self.todo = ctx, todo
+        self.main = GroupKey(ctx.plan.sample_rate, ctx.plan.master.loudness)
+        self.futures: dict[int, Future] = {}
+        self.pool = (ThreadPoolExecutor(len(todo) - 1, thread_name_prefix="mixgraph-target")
+                     if ctx.threaded and len(todo) > 1 else None)
+        self.lock = threading.Lock()
+
+    def job(self, i: int, view: _View) -> _GroupJob:
+        ctx, plan = self.ctx, self.ctx.plan
+        key, outs = self.todo[i]
         chain = group_chain(plan, key)
         ck = (key.rate, repr(chain))
-        points = known.setdefault(ck, [])
+        points = list(view.known.get(ck, ()))
         guide = None
+        stand_in = None
         # the session's own master is solved as it always was (its bits do not depend on how many
         # other deliverables there are); a later target at the session's rate is aimed by a
         # stand-in pass corrected by what the real passes so far measured
-        if (key != main and key.loudness is not None and key.rate == plan.sample_rate
+        if (key != self.main and key.loudness is not None and key.rate == plan.sample_rate
                 and not (ctx.fixed_gains or {}).get(key) and stand_in_possible(chain)):
-            if ck not in stand_ins:
-                stand_ins[ck] = StandIn(plan, ctx.spill_path, ctx.length, chain, ctx.block_size)
-            others = [(si.ceiling_dbtp, si, known[k]) for k, si in stand_ins.items() if k != ck]
-            guide = Guide(stand_ins[ck], key.loudness.target_lufs, key.loudness.tolerance_lu, others)
-        chosen, solve, gain = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points, guide).run()
+            stand_in = (view.stand_ins[ck].copy() if ck in view.stand_ins else
+                        StandIn(plan, ctx.spill_path, ctx.length, chain, ctx.block_size, threaded=ctx.threaded))
+            others = [(si.ceiling_dbtp, si, view.known.get(k, ())) for k, si in view.stand_ins.items() if k != ck]
+            guide = Guide(stand_in, key.loudness.target_lufs, key.loudness.tolerance_lu, others)
+        job = _GroupJob(ctx, key, outs, ctx.spill_path, ctx.length, points, guide)
+        if guide is not None:
+            guide.probe = job.probe
+
+        def start_next() -> None:
+            stand_ins = dict(view.stand_ins)
+            if stand_in is not None:
+                stand_ins[ck] = stand_in.copy()
+            self.start(i + 1, _View({**view.known, ck: tuple(points)}, stand_ins))
+
+        job.on_first_pass = start_next if i + 1 < len(self.todo) else None
+        return job
+
+    def start(self, i: int, view: _View) -> None:
+        job = self.job(i, view)
+        if self.pool is not None:
+            with self.lock:
+                self.futures[i] = self.pool.submit(job.run)
+            return
+        fut: Future = Future()
+        self.futures[i] = fut
+        try:
+            fut.set_result(job.run())
+        except BaseException as exc:  # raised in order, as a thread's would be
+            fut.set_exception(exc)
+
+    def run(self) -> list[tuple[_Pass, LoudnessSolve | None, float]]:
+        """Every group's (chosen pass, solve, gain), in order; the first group in this thread."""
+        results = []
+        error: BaseException | None = None
+        try:
+            first = self.job(0, _View())
+            first.on_first_pass = None  # the next groups are aimed with its finished solve
+            results.append(first.run())
+            if len(self.todo) > 1:
+                self.start(1, _View({(first.key.rate, repr(first.chain)): tuple(first.known)}))
+            for k in range(1, len(self.todo)):
+                # group k was started by group k-1's first pass, which has ended by now (a group
+                # that failed before its first pass started no other)
+                with self.lock:
+                    fut = self.futures.get(k)
+                if fut is None:
+                    break
+                try:
+                    results.append(fut.result())
+                except BaseException as exc:  # the rest still run to their end before the error is raised
+                    error = error or exc
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(wait=True)
+        if error is not None:
+            for chosen, _, _ in results:
+                discard(self.ctx, chosen.writers)
+            raise error
+        return results
+
+
+def master_stage(ctx: MasterContext) -> MasterStage:
+    """Master every master-tapped output; their files wait in ``ctx.tx`` for the render's commit.
+    The passes of the groups at one rate and chain share what they measured, so a second target
+    on the same chain needs fewer passes; the groups after the session's own master run side by
+    side (``_Stage``)."""
+    plan = ctx.plan
+    stage = MasterStage()
+    todo = list(groups(plan).items())
+    for (key, outs), (chosen, solve, gain) in zip(todo, _Stage(ctx, todo).run(), strict=True):
         for o, w in zip(outs, chosen.writers, strict=True):
             stage.writers[o.name] = w
             stage.output_stats[o.name] = chosen.stats

@@ -14,6 +14,7 @@ written or accepted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +25,14 @@ from mixgraph.dsp.limiter import Limiter
 from mixgraph.graph.plan import ProcStep, RenderPlan, dsp_kwargs
 from mixgraph.mastering.chain import FRAME_BYTES, split_at_last_limiter
 from mixgraph.meter import LevelMeter
-from mixgraph.render.engine import ChainRunner, TapSink
+from mixgraph.render.engine import ChainRunner, Handoff, TapSink
 from mixgraph.units import db_to_gain
 
 #: the stand-in is solved to this fraction of the tolerance before a real pass is spent on it
 AIM_FRACTION = 0.1
+#: ... unless a probe will follow (no real point near its answer to correct it by): then this
+#: fraction, since the probe's miss, the stand-in's error there, is stepped off anyway
+PROBE_AIM_FRACTION = 0.5
 #: stand-in passes per real pass at most
 MAX_AIM_PASSES = 8
 #: a real pass this close to the target is corrected by one Newton step along the stand-in's
@@ -49,6 +53,7 @@ class SamplePeakLimiter(Limiter):
     def _reset(self) -> None:
         super()._reset()
         self.sp_hist = np.ones(self.D)  # wanted gains of the last D samples, not yet due
+        self.min_gain = 1.0  # the deepest gain it applied: did it limit at all?
 
     def _process(self, x, key, params):
         n = x.shape[1]
@@ -62,6 +67,8 @@ class SamplePeakLimiter(Limiter):
         g = np.empty(n)
         limiter_gain(full, self.L + 2, self.a_rel, self.rel_state, self.avg_ring, self.avg_state, g)
         self.t_hist = full[-(self.L + 1):]
+        if n:
+            self.min_gain = min(self.min_gain, float(g.min()))
         audio = np.concatenate((self.audio_hist, x), axis=1)
         y = audio[:, :n] * g
         self.audio_hist = audio[:, n:]
@@ -81,12 +88,24 @@ class StandIn:
     """The stand-in pass of one chain at the session's rate: ``loudness(gain_db)``, memoised."""
 
     def __init__(self, plan: RenderPlan, spill_path: str, length: int, chain: tuple[ProcStep, ...],
-                 block_size: int):
+                 block_size: int, threaded: bool = False):
         self.plan, self.spill_path, self.length, self.block = plan, spill_path, length, block_size
+        self.threaded = threaded  # the meter takes block k in a thread of its own (as a real pass's)
         self.pre, post = split_at_last_limiter(chain)
         self.limiter = post[0]
         self.ceiling_dbtp = float(self.limiter.params.get("ceiling_dbtp", -1.0))
         self.seen: dict[float, float | None] = {}
+        #: gains at which the stand-in's limiter reduced the gain (where its error can matter)
+        self.limited: set[float] = set()
+        #: (gain, loudness) of probes of this chain: the real chain and limiter, no file written
+        self.probed: list[tuple[float, float]] = []
+
+    def copy(self) -> StandIn:
+        """The same stand-in with what it has measured so far, for another thread to go on with."""
+        c = StandIn.__new__(StandIn)
+        c.__dict__.update(self.__dict__)
+        c.seen, c.limited, c.probed = dict(self.seen), set(self.limited), list(self.probed)
+        return c
 
     def loudness(self, gain_db: float) -> float | None:
         if gain_db not in self.seen:
@@ -109,7 +128,7 @@ class StandIn:
         sink.length = self.length
         total = self.length + latency
         pos = 0
-        with open(self.spill_path, "rb") as fh:
+        with open(self.spill_path, "rb") as fh, Handoff(sink.push, "mixgraph-stand-in", self.threaded) as out:
             while pos < total:
                 n = min(block, total - pos)
                 x = np.frombuffer(fh.read(n * FRAME_BYTES), dtype=np.float64).reshape(-1, 2).T
@@ -119,8 +138,10 @@ class StandIn:
                     x = x * db_to_gain(lanes["gain_db"].values_at(pos, n) + gain_db)
                 else:
                     x = x * db_to_gain(m.gain_db + gain_db)
-                sink.push(lim.process(runner.process(x, pos, {})))
+                out.submit(lim.process(runner.process(x, pos, {})))
                 pos += n
+        if lim.min_gain < 1.0:
+            self.limited.add(gain_db)
         return meter.result().integrated_lufs
 
 
@@ -169,6 +190,11 @@ class Guide:
       from it along the stand-in's local slope: no stand-in pass.
     * Otherwise the stand-in, corrected by (real - stand-in) at the real points, is solved to
       AIM_FRACTION of the tolerance, and its answer is the gain to try.
+    * When that answer has no real point near it to correct the stand-in by (this chain's or,
+      shifted, another's) and the stand-in limits there, ``probe(gain)`` (the real chain and
+      limiter, loudness only, no file) measures it once; the answer is aimed again with the
+      probe as a real point. Without it the first real pass of a loud target misses by the
+      stand-in's error and a second real pass follows.
 
     ``others``: stand-ins of other chains at the same rate, each with its real points: before
     this chain has a real point of its own, its correction, first gain and slopes come from
@@ -176,11 +202,14 @@ class Guide:
     ceiling 0.7 dB higher limits about alike)."""
 
     def __init__(self, stand_in: StandIn, target_lufs: float, tolerance_lu: float,
-                 others: list[tuple[float, StandIn, list[tuple[float, float]]]] | None = None):
+                 others: list[tuple[float, StandIn, list[tuple[float, float]]]] | None = None,
+                 probe: Callable[[float], float | None] | None = None):
         self.s = stand_in
         self.target = target_lufs
         self.tol = tolerance_lu * AIM_FRACTION
+        self.loose = tolerance_lu * PROBE_AIM_FRACTION
         self.others = others or []
+        self.probe = probe
 
     def _shifted(self, ceiling: float, pts) -> list[tuple[float, float]]:
         shift = self.s.ceiling_dbtp - ceiling
@@ -191,6 +220,11 @@ class Guide:
         CORR_SPAN_DB of x (a stand-in pass at each, once), else the other chains' (shifted, only
         where their stand-in already ran), else 0: where the limiter hardly acts, the stand-in
         and the real chain agree, and a point far from x says little about the limiting at x."""
+        out = self._corrections(points, x)
+        return _interp(out, x) if out else 0.0
+
+    def _corrections(self, points: list[tuple[float, float]], x: float) -> list[tuple[float, float]]:
+        """(gain, real - stand-in) near gain x, as _correction describes; empty when none is."""
         out = []
         for g, loud in points:
             if abs(g - x) <= CORR_SPAN_DB:
@@ -200,11 +234,11 @@ class Guide:
         if not out:
             for ceiling, other, pts in self.others:
                 shift = self.s.ceiling_dbtp - ceiling
-                for g, loud in pts:
+                for g, loud in list(pts) + other.probed:
                     s = other.seen.get(g)
                     if s is not None and abs(g + shift - x) <= CORR_SPAN_DB:
                         out.append((g + shift, loud - s))
-        return _interp(out, x) if out else 0.0
+        return out
 
     def _mine(self) -> list[tuple[float, float]]:
         return [(g, v) for g, v in self.s.seen.items() if v is not None]
@@ -215,9 +249,24 @@ class Guide:
             out += self._shifted(ceiling, [(g, v) for g, v in other.seen.items() if v is not None])
         return out
 
+    def _will_probe(self, real: list[tuple[float, float]], g: float) -> bool:
+        return self.probe is not None and g in self.s.limited and not self._corrections(real, g)
+
     def __call__(self, points: list[tuple[float, float]]) -> float | None:
+        g = self._aim(points)
+        if g is None or not self._will_probe([p for p in points if p[1] is not None] + self.s.probed, g):
+            return g
+        # nothing measured near g tells how far the stand-in's limiting is off there: one probe
+        # (the real chain and limiter, no file) costs half a real pass, a missed real pass a whole one
+        loud = self.probe(g)
+        if loud is None:
+            return g
+        self.s.probed.append((g, loud))
+        return self._aim(points)
+
+    def _aim(self, points: list[tuple[float, float]]) -> float | None:
         t = self.target
-        real = [p for p in points if p[1] is not None]
+        real = [p for p in points if p[1] is not None] + self.s.probed
         if real:
             near = min(real, key=lambda p: abs(p[1] - t))
             if abs(near[1] - t) <= NEWTON_LU:
@@ -234,7 +283,7 @@ class Guide:
         if mine:
             anchor = min(mine, key=lambda p: abs(p[1] - t))
         else:
-            seeds = real or [p for ceiling, _, pts in self.others for p in self._shifted(ceiling, pts)]
+            seeds = real or [p for ceiling, o, pts in self.others for p in self._shifted(ceiling, list(pts) + o.probed)]
             if not seeds:
                 return None
             anchor = min(seeds, key=lambda p: abs(p[1] - t))
@@ -248,7 +297,7 @@ class Guide:
                 return None
             if best is None or abs(v - t) < abs(best[1] - t):
                 best = (g, v)
-            if abs(v - t) <= self.tol:
+            if abs(v - t) <= self.tol or (abs(v - t) <= self.loose and self._will_probe(real, g)):
                 break
             mine.append((g, v))
             lo, hi = _bracket(mine, t)

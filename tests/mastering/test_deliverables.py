@@ -213,6 +213,23 @@ def test_extra_targets_leave_the_main_master_bits_alone_and_land_each_on_its_own
         assert true_peak_16x(x) <= ceiling + 0.01, name
 
 
+def test_extra_targets_mastered_side_by_side_have_the_bits_of_one_thread(tmp_path):
+    """The targets after the main master run in threads of their own, each aimed with what the
+    one before it had measured when it began its real pass: the files do not depend on how the
+    threads were scheduled, so --jobs 1 (no threads) writes the same bits."""
+    outs = {"master": {"path": "out/m.wav"},
+            "loud": {"path": "out/loud.wav", "loudness": {"target_lufs": -9.0, "max_gain_reduction_db": 30}},
+            "louder": {"path": "out/louder.wav", "loudness": {"target_lufs": -8.5, "max_gain_reduction_db": 30}},
+            "club": {"path": "out/club.wav", "loudness": {"target_lufs": -8.0, "ceiling_dbtp": -0.3,
+                                                          "max_gain_reduction_db": 30}}}
+    sha = []
+    for jobs in (2, 1):
+        r = render_session(session(tmp_path / str(jobs), outs), node_meters=False, report_files=False, jobs=jobs)
+        sha.append({o.written.name: o.written.sha256 for o in r.outputs})
+    assert len(set(sha[0].values())) == 4
+    assert sha[0] == sha[1]
+
+
 def test_each_sidecar_and_report_row_carries_its_own_pass_gain_reduction(tmp_path):
     """Two rates and two targets: a 48 kHz and a 44.1 kHz file at the master's -14 LUFS and a
     44.1 kHz club master at -8 LUFS / -0.3 dBTP. Each file's sidecar and report row hold the
