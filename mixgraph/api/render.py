@@ -192,6 +192,8 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                     cache, plan, reuse=reuse, node_meters=node_meters, targets=files.audio, metadata=meta,
                     length=reference.length if reference is not None else None,
                     fixed_gains=reference.gains if reference is not None else None)
+                if rc is not None:
+                    rc.use.retried = not reuse
                 try:
                     result = _render(plan, file, shash, files, engine, meta, tx, tmp, opened, t0, node_meters,
                                      progress, reference, rc)

@@ -19,8 +19,31 @@ def add_arguments(p) -> None:
                    help="threads per graph level (default 2); the output does not depend on it")
     p.add_argument("--no-report-files", action="store_true", help="do not write report.json/.md/.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--no-cache", action="store_true",
+                   help="render everything, reading and writing no cache (the same samples either way)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="the render cache's folder (default $MIXGRAPH_CACHE_DIR, else .mixgraph/cache beside the session)")
+    p.add_argument("--cache-size", metavar="SIZE", default=None,
+                   help="the cache's size limit, least recently used entries evicted first (default 4G)")
+    p.add_argument("--watch", action="store_true",
+                   help="render again whenever the session, a template it uses or a source changes (Ctrl-C stops)")
     p.add_argument("--no-node-meters", action="store_true",
                    help="skip loudness/true-peak metering of every track and bus (faster; peaks still counted)")
+
+
+def open_cache(args):
+    """The render cache the options ask for; None with --no-cache."""
+    if args.no_cache:
+        return None
+    from mixgraph.errors import UserError, printable
+    from mixgraph.render.cache import DEFAULT_SIZE, Cache, cache_root, parse_size
+
+    try:
+        size = DEFAULT_SIZE if args.cache_size is None else parse_size(args.cache_size)
+    except ValueError:
+        raise UserError(f"--cache-size: cannot read '{printable(args.cache_size)}' as a size",
+                        hint="Write it like 4G, 500M or 1048576.") from None
+    return Cache(cache_root(args.session, args.cache_dir), size)
 
 
 def _render(args, variant, err, extra_files, reference=None):
@@ -32,7 +55,7 @@ def _render(args, variant, err, extra_files, reference=None):
 
     kw = dict(variant=variant, out_dir=args.out_dir, block_size=args.block_size, jobs=args.jobs,
               node_meters=not args.no_node_meters, report_files=not args.no_report_files,
-              extra_files=extra_files, reference=reference)
+              extra_files=extra_files, reference=reference, cache=open_cache(args))
     if args.quiet or not sys.stderr.isatty():
         return render_session(args.session, **kw)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
@@ -58,6 +81,10 @@ def run(args) -> int:
         raise UserError("--jobs must be at least 1")
     if args.all_variants and args.variant:
         raise UserError("--all-variants renders every variant; leave out --variant")
+    if args.watch:
+        from mixgraph.cli.watch import watch
+
+        return watch(args)
     err = Console(stderr=True)
     out = Console()
     say = lambda s, c=out: c.print(printable(s), markup=False, highlight=False)  # noqa: E731

@@ -1,0 +1,98 @@
+"""``mixgraph render --watch``: render, then render again whenever the session, a template it uses or a
+source changes; each time say what changed (the words of ``mixgraph diff``) and the new Mix and
+Master loudness. A session error is printed and the loop waits for the next save. Renders go
+through the cache, so an edit re-renders only what it touches; the report files are rewritten in
+place, so a browser tab showing the HTML report shows the new render when reloaded.
+
+watchfiles (the optional extra ``watch``) is imported only here, and only when no change source is
+given (tests give one: an iterator of sets of changed paths).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+
+
+def _lines(result) -> list[str]:
+    def lufs(m):
+        return "-" if m is None or m.integrated_lufs is None else f"{m.integrated_lufs:.1f} LUFS"
+
+    out = [f"Mix: {lufs(result.premaster)}, {result.premaster.true_peak_dbtp:.1f} dBTP"]
+    if result.master is not None:
+        out.append(f"Master: {lufs(result.master)}, {result.master.true_peak_dbtp:.1f} dBTP")
+    return out
+
+
+def _inputs(session: str) -> set[str]:
+    """Real paths of what a render of ``session`` reads (session, templates, sources, IRs)."""
+    paths = {os.path.realpath(session)}
+    try:
+        from mixgraph.api.plan import resolve_plan
+
+        paths |= set(resolve_plan(session).files.inputs)
+    except Exception:  # noqa: BLE001 - a broken session: watch the session file until it is fixed
+        pass
+    return paths
+
+
+def _watchfiles(folder: str, relevant: Callable[[], set[str]]) -> Iterator[set[str]]:
+    try:
+        import watchfiles
+    except ImportError:
+        from mixgraph.errors import UserError
+
+        raise UserError("--watch needs the watchfiles package",
+                        hint="Install it with: pip install 'mixgraph[watch]'") from None
+    for batch in watchfiles.watch(folder, recursive=True):
+        wanted = relevant()
+        changed = {os.path.realpath(p) for _, p in batch} & wanted
+        if changed:
+            yield changed
+
+
+def watch(args, changes: Iterable[set[str]] | None = None, say: Callable[[str], None] = print,
+          render: Callable | None = None) -> int:
+    """Render ``args.session`` now and after every batch of ``changes`` (default: file events of
+    the session's folder filtered to what the render reads); returns when the changes end."""
+    from mixgraph.cli.cmd_render import open_cache
+    from mixgraph.errors import MixgraphError, printable
+    from mixgraph.report.render import cache_line
+    from mixgraph.session.diff import diff_sessions, format_changes, load_spec
+
+    session = args.session
+    cache = open_cache(args)
+    watched: set[str] = _inputs(session)
+    if changes is None:
+        changes = _watchfiles(str(Path(session).resolve().parent), lambda: watched)
+    if render is None:
+        from mixgraph.api.render import render_session
+
+        def render():
+            return render_session(session, variant=args.variant, out_dir=args.out_dir, block_size=args.block_size,
+                                  jobs=args.jobs, node_meters=not args.no_node_meters,
+                                  report_files=not args.no_report_files, cache=cache)
+
+    before = None
+    it = iter(changes)
+    while True:
+        try:
+            now = load_spec(session, args.variant)
+            if before is not None:
+                say(printable(format_changes(diff_sessions(before, now))).rstrip("\n"))
+            before = now
+            result = render()
+            for line in _lines(result):
+                say(line)
+            if result.cache is not None:
+                say(cache_line(result.cache.to_dict()))
+        except MixgraphError as exc:
+            say(f"error: {printable(str(exc))}")
+        watched = _inputs(session)
+        say("watching for changes (Ctrl-C stops)")
+        try:
+            changed = next(it)
+        except (StopIteration, KeyboardInterrupt):
+            return 0
+        say("changed: " + ", ".join(printable(os.path.basename(p)) for p in sorted(changed)))
