@@ -9,6 +9,7 @@ no reuse (nothing was committed).
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,7 +81,11 @@ class RenderCache:
         self.master_key = master_key(plan, self.mix_key, self.hashes, targets=targets, metadata=metadata,
                                      fixed_gains=fixed_gains)
         self.hashes.save()
-        self.stream_kinds = stream_kinds
+        # MIXGRAPH_CACHE_STREAMS=track,bus,return: which node kinds store their stream (measured
+        # both ways in benchmarks/README.md; the default is buses and returns)
+        env = os.environ.get("MIXGRAPH_CACHE_STREAMS")
+        self.stream_kinds = stream_kinds if stream_kinds is not None or env is None else \
+            tuple(k.strip() for k in env.split(",") if k.strip())
         #: stems come from the mix's taps: a render with stems always runs the mix (per-node reuse)
         self.stems = any(o.tap != "master" for o in plan.outputs)
         self._mix_saved = 0.0

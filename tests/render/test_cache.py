@@ -223,3 +223,30 @@ def test_watch_loop_renders_after_an_edit(song):
     assert "-3" in text and "-9" in text  # the diff's old and new gain
     assert "error:" in text
     assert "1 rendered" in text or "nodes reused" in text
+
+
+def test_command_line(song, capsys, monkeypatch):
+    from mixgraph.api.init import init_song
+    from mixgraph.cli import main
+
+    monkeypatch.delenv("MIXGRAPH_CACHE_DIR", raising=False)
+    path = _write(song, BASE)
+    assert main(["render", path, "--quiet", "--no-cache", "--no-report-files"]) == 0
+    assert not (song / ".mixgraph").exists()  # --no-cache: nothing read or written
+    assert main(["render", path, "--quiet", "--no-report-files"]) == 0
+    assert (song / ".mixgraph" / "cache" / "objects").is_dir()  # beside the session by default
+    capsys.readouterr()
+    assert main(["render", path, "--quiet", "--no-report-files"]) == 0
+    assert "master reused" in capsys.readouterr().out
+    assert main(["cache", "info", path]) == 0
+    assert "entries" in capsys.readouterr().out
+    assert main(["cache", "prune", path, "--cache-size", "1K"]) == 0
+    assert Cache(song / ".mixgraph" / "cache").size() <= 1024
+    assert main(["cache", "clear", path]) == 0
+    assert Cache(song / ".mixgraph" / "cache").entries() == []
+    other = song / "elsewhere"
+    monkeypatch.setenv("MIXGRAPH_CACHE_DIR", str(other))
+    assert main(["render", path, "--quiet", "--no-report-files"]) == 0
+    assert Cache(other).entries()
+    init_song(song / "new", "band")
+    assert ".mixgraph/" in (song / "new" / ".gitignore").read_text().splitlines()
