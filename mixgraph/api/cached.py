@@ -121,7 +121,8 @@ class RenderCache:
             self.cache.put_file(self.mix_key, r.spill_path, {
                 "length": r.length, "timeline": r.timeline, "frames": r.frames, "notes": r.notes,
                 "stats": encode(r.node_stats), "premaster": encode(mix.premaster),
-                "levels": encode({k: m.result() for k, m in mix.node_meters.items()}), "seconds": seconds})
+                "levels": encode({k: m.result() for k, m in mix.node_meters.items()}), "seconds": seconds},
+                link=True)
         return mix
 
     def _mix_hit(self, meta: dict, make):

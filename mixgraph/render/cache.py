@@ -110,8 +110,23 @@ class Cache:
             w.write(data)
             w.meta.update(meta or {})
 
-    def put_file(self, key: str, path: str | Path, meta: dict | None = None) -> None:
-        """Store a copy of the file at ``path``."""
+    def put_file(self, key: str, path: str | Path, meta: dict | None = None, *, link: bool = False) -> None:
+        """Store a copy of the file at ``path``; ``link``: a hard link to it where the file system
+        allows (a temporary nobody writes again, such as the premaster spill: no second copy)."""
+        if link:
+            w = EntryWriter(self, key, data=False)
+            try:
+                os.link(path, w.path)
+            except OSError:
+                w.discard()
+            else:
+                with open(w.path, "rb") as fh:
+                    for chunk in iter(lambda: fh.read(CHUNK * 4), b""):
+                        w.hash.update(chunk)
+                        w.size += len(chunk)
+                w.meta.update(meta or {})
+                w.commit()
+                return
         with self.writer(key) as w, open(path, "rb") as fh:
             for chunk in iter(lambda: fh.read(CHUNK), b""):
                 w.write(chunk)
@@ -269,12 +284,12 @@ class EntryWriter:
     """Writes one entry: data to a temporary as it comes, checksummed; ``commit`` renames it into
     place with its meta (a ``with`` block commits on success, discards on error)."""
 
-    def __init__(self, cache: Cache, key: str):
+    def __init__(self, cache: Cache, key: str, data: bool = True):
         self.cache = cache
         self.key = key
         self.meta: dict = {}
         self.path = cache._temp(".data")
-        self.fh = open(self.path, "wb")
+        self.fh = open(self.path, "wb") if data else None
         self.hash = _hasher()
         self.size = 0
 
@@ -289,7 +304,8 @@ class EntryWriter:
         self.write(np.ascontiguousarray(x.T))
 
     def commit(self) -> None:
-        self.fh.close()
+        if self.fh is not None:
+            self.fh.close()
         data, meta_p = self.cache._paths(self.key)
         meta = {**self.meta, "size": self.size, "checksum": self.hash.hexdigest(), "checksum_kind": CHECKSUM,
                 "created": time.time()}
@@ -305,7 +321,7 @@ class EntryWriter:
                 mtmp.unlink()
 
     def discard(self) -> None:
-        with contextlib.suppress(OSError):
+        with contextlib.suppress(OSError, AttributeError):
             self.fh.close()
         with contextlib.suppress(OSError):
             self.path.unlink()
