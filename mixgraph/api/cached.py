@@ -68,16 +68,17 @@ class RenderCache:
     """One render's use of the cache (built inside the render's transaction)."""
 
     def __init__(self, cache: Cache, plan: RenderPlan, *, reuse: bool, node_meters: bool, length: int | None,
-                 targets: dict[str, Path], metadata: dict[str, str], fixed_gains, stream_kinds=None):
+                 targets: dict[str, Path], metadata: dict[str, str], fixed_gains, block: int, stream_kinds=None):
         self.cache = cache
         self.plan = plan
+        self.block = block
         self.reuse = reuse
         self.node_meters = node_meters
         self.use = CacheUse()
         self.hashes = SourceHashes(cache.root / "sources.json")
         self.keys = node_keys(plan, self.hashes)
         self.mix_key = mix_key(plan, self.keys, self.hashes, length=length, node_meters=node_meters,
-                               gap_s=longest_gap_s(plan))
+                               gap_s=longest_gap_s(plan), block=block)
         self.master_key = master_key(plan, self.mix_key, self.hashes, targets=targets, metadata=metadata,
                                      fixed_gains=fixed_gains)
         self.hashes.save()
@@ -102,7 +103,7 @@ class RenderCache:
             except (CacheMiss, KeyError, TypeError):
                 pass
         kw = {} if self.stream_kinds is None else {"streams": self.stream_kinds}
-        nc = NodeCache(self.cache, self.plan, self.keys, self.node_meters, reuse=self.reuse, **kw)
+        nc = NodeCache(self.cache, self.plan, self.keys, self.node_meters, self.block, reuse=self.reuse, **kw)
         t0 = time.perf_counter()
         try:
             mix = run(nc)
@@ -127,7 +128,11 @@ class RenderCache:
 
     def _mix_hit(self, meta: dict, make):
         # the spill is needed only when the master stage runs: linked (and checked) on demand
-        self._mix_meta = meta
+        # the stats cover every frame the nodes ran for: the length and the premaster's latency,
+        # rounded up to whole blocks (so another block size makes other stats)
+        frames = -(-(meta["length"] + self.plan.master.premaster_latency_samples) // self.block) * self.block
+        if meta["frames"] != frames:
+            raise CacheMiss(self.mix_key)
         result = MixResult(meta["length"], meta["timeline"], "", decode(meta["stats"], CLASSES),
                            list(meta["notes"]), meta["frames"])
         levels = {k: _Fixed(v) for k, v in decode(meta["levels"], CLASSES).items()}

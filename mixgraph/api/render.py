@@ -191,7 +191,7 @@ def render_session(path_or_plan: str | Path | RenderPlan, *, variant: str | None
                 rc = None if cache is None else RenderCache(
                     cache, plan, reuse=reuse, node_meters=node_meters, targets=files.audio, metadata=meta,
                     length=reference.length if reference is not None else None,
-                    fixed_gains=reference.gains if reference is not None else None)
+                    fixed_gains=reference.gains if reference is not None else None, block=engine.block)
                 if rc is not None:
                     rc.use.retried = not reuse
                 try:

@@ -108,8 +108,9 @@ def node_keys(plan: RenderPlan, hashes: SourceHashes) -> dict[str, str]:
 
 
 def mix_key(plan: RenderPlan, keys: dict[str, str], hashes: SourceHashes, *, length: int | None,
-            node_meters: bool, gap_s: float) -> str:
-    """The mix stage's key: the premaster, every stem tap, and the mix's report (node stats, levels)."""
+            node_meters: bool, gap_s: float, block: int) -> str:
+    """The mix stage's key: the premaster and the mix's report (node stats and levels, which cover
+    whole blocks: the block size is in this key, not in the samples')."""
     m = plan.master
     return digest({
         **_base(plan), "nodes": sorted(keys.items()),
@@ -119,7 +120,7 @@ def mix_key(plan: RenderPlan, keys: dict[str, str], hashes: SourceHashes, *, len
                                                  "sha256": hashes(m.source.path)},
         "premaster_latency": m.premaster_latency_samples, "taps": [asdict(t) for t in plan.taps],
         "tail_s": plan.tail_s, "gap_s": gap_s if plan.tail_s == "auto" else None, "length": length,
-        "node_meters": node_meters})
+        "node_meters": node_meters, "block": block})
 
 
 def master_key(plan: RenderPlan, mix: str, hashes: SourceHashes, *, targets: dict[str, Any],

@@ -93,6 +93,7 @@ class NodeCache:
     plan: RenderPlan
     keys: dict[str, str]
     node_meters: bool
+    block: int
     reuse: bool = True
     streams: tuple[str, ...] = DEFAULT_STREAMS
     stored: dict[str, StoredRunner] = field(default_factory=dict)
@@ -126,24 +127,29 @@ class NodeCache:
             self.seconds[n.id] = 0.0
 
     def _take(self, n: NodePlan, demanded: bool) -> bool:
-        """Reuse or skip ``n`` if its entry allows (its meta, and its stream when demanded)."""
+        """Reuse or skip ``n`` if its entries allow: its record (stats, meters) for this block size,
+        and its stream (any block size: the samples are the same) when demanded."""
         try:
+            meta = self.cache.meta(self._meta_key(n.id))
+            if meta.get("metered") != self.node_meters:
+                return False
+            reader = None
             if demanded:
                 reader = self.cache.open_stream(self.keys[n.id])
-                meta = reader.meta
-                if meta.get("channels") is None or (n.id in self.keep_pre and meta["channels"] != 4):
+                channels = reader.meta.get("channels")
+                short = reader.meta.get("frames", 0) < meta.get("frames", 0)
+                if channels is None or short or (n.id in self.keep_pre and channels != 4):
                     reader.close()
                     return False
-            else:
-                reader, meta = None, self.cache.meta(self.keys[n.id] + "-meta")
-            if meta.get("metered") != self.node_meters:
-                if reader is not None:
-                    reader.close()
-                return False
+                meta = {**meta, "channels": channels}
             self.stored[n.id] = StoredRunner(n, meta, reader)
         except (CacheMiss, KeyError, TypeError):
             return False
         return True
+
+    def _meta_key(self, nid: str) -> str:
+        # a node's stats cover whole blocks: one record per block size
+        return f"{self.keys[nid]}-meta-{self.block}"
 
     # -- the engine's hooks ------------------------------------------------------------------
 
@@ -194,9 +200,18 @@ class NodeCache:
                     "source_note": src.note if src is not None else None}
             w = self.writers.pop(nid, None)
             if w is not None:
-                w.meta.update(meta, channels=4 if nid in self.keep_pre else 2)
-                w.commit()
-            self.cache.put_bytes(self.keys[nid] + "-meta", b"", meta)
+                # a stream is the same samples at any block size: keep the longest one stored
+                try:
+                    old = self.cache.meta(self.keys[nid])
+                    longer = old.get("frames", 0) >= frames and old.get("channels") == (4 if nid in self.keep_pre else 2)
+                except CacheMiss:
+                    longer = False
+                if longer:
+                    w.discard()
+                else:
+                    w.meta.update(meta, channels=4 if nid in self.keep_pre else 2)
+                    w.commit()
+            self.cache.put_bytes(self._meta_key(nid), b"", meta)
 
     def close(self) -> None:
         for w in self.writers.values():

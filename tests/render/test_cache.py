@@ -5,6 +5,7 @@ processes share a cache; the watch loop renders again after an edit."""
 from __future__ import annotations
 
 import copy
+import json
 import os
 import subprocess
 import sys
@@ -123,6 +124,19 @@ def test_identical_render_reuses_everything(song):
     assert _hashes(first) == _hashes(again)
     assert again.cache.mix == "reused" and again.cache.master == "reused"
     assert again.cache.nodes_rendered == []
+    # the report says so: terminal, JSON and HTML
+    from mixgraph.report import build_report, report_texts
+    from mixgraph.report.render import cache_line
+
+    texts = report_texts(build_report(again))
+    run = json.loads(texts["report.json"])["run"]
+    assert run["cache"]["mix"] == "reused" and run["cache"]["nodes_rendered"] == 0
+    assert run["cache"]["saved_s"] > 0
+    assert "Cache</th>" in texts["report.html"]
+    assert cache_line(run["cache"]).startswith("cache: 5 nodes reused, 0 rendered; mix reused, master reused")
+    # another block size: the same outputs (the stats of the mix count other frames: rendered again)
+    other = render_session(path, cache=cache, report_files=False, block_size=1000)
+    assert _hashes(other) == _hashes(first) and other.cache.mix == "rendered"
     # a change to the master chain runs only the master stage
     path = _write(song, _edit(BASE, "master", 0.5))
     master = render_session(path, cache=cache, report_files=False)
