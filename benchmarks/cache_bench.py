@@ -13,6 +13,10 @@ master limiter's release at 90 ms (only the master stage runs), then with track 
 checked against a ``--no-cache`` render of the same session. One untimed render first compiles
 numba's kernels. Printed: each step's median, min and max over the rounds, and its median share
 of the cold render's wall time.
+
+The same steps run again inside one Python process (``render_session(..., cache=...)`` after a
+warm-up render), as ``mixgraph render --watch`` renders: no interpreter start, imports or kernel
+loading per render.
 """
 
 from __future__ import annotations
@@ -71,6 +75,33 @@ def render(session: Path, out_dir: Path, cache: Path | None) -> tuple[float, str
     return wall, json.loads(side.read_text())["output"]["sha256_samples"]
 
 
+def in_process(paths: dict[str, Path], work: Path, rounds: int, want: dict[str, str]) -> dict[str, list[float]]:
+    from mixgraph.api.render import render_session
+    from mixgraph.render.cache import Cache
+
+    render_session(paths["cold"], out_dir=work / "warm", report_files=False)
+    times: dict[str, list[float]] = {k: [] for k in STEPS}
+    for _ in range(rounds):
+        shutil.rmtree(work / "pcache", ignore_errors=True)
+        cache = Cache(work / "pcache")
+        for step in STEPS:
+            t0 = time.perf_counter()
+            r = render_session(paths[step], out_dir=work / "pout", report_files=False, cache=cache)
+            times[step].append(time.perf_counter() - t0)
+            if r.outputs[0].written.sha256 != want[step]:
+                raise SystemExit(f"in process, {step}: the sample hash differs from the --no-cache render's")
+    return times
+
+
+def show(label: str, times: dict[str, list[float]]) -> None:
+    cold = statistics.median(times["cold"])
+    print(label)
+    for step in STEPS:
+        t = times[step]
+        print(f"  {step:16s} median {statistics.median(t):6.2f} s  (min {min(t):.2f}, max {max(t):.2f})  "
+              f"{100 * statistics.median(t) / cold:5.1f} % of cold")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--workload", default="16x180")
@@ -91,14 +122,12 @@ def main() -> None:
                 if sha != want[step]:
                     raise SystemExit(f"{step}: sample hash {sha} differs from the --no-cache render's {want[step]}")
                 times[step].append(wall)
-        cold = statistics.median(times["cold"])
         print(f"workload {args.workload}, {args.rounds} rounds, streams: "
               f"{os.environ.get('MIXGRAPH_CACHE_STREAMS', 'bus,return (default)')}")
-        for step in STEPS:
-            t = times[step]
-            print(f"{step:16s} median {statistics.median(t):6.2f} s  (min {min(t):.2f}, max {max(t):.2f})  "
-                  f"{100 * statistics.median(t) / cold:5.1f} % of cold")
-        print(f"cache size after a round: {sum(f.stat().st_size for f in (work / 'cache').rglob('*') if f.is_file()) / 1e6:.0f} MB")
+        show("one process per render (the command line):", times)
+        size = sum(f.stat().st_size for f in (work / "cache").rglob("*") if f.is_file())
+        print(f"  cache size after a round: {size / 1e6:.0f} MB")
+        show("one process, renders in turn (as --watch):", in_process(paths, work, args.rounds, want))
         print("every output's sample hash equals the --no-cache render's")
     finally:
         shutil.rmtree(work, ignore_errors=True)
