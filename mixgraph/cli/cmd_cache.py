@@ -15,6 +15,21 @@ def add_arguments(p) -> None:
                    help="prune down to this size (e.g. 2G, 500M; default 4G)")
 
 
+def open_cache(args):
+    """The render cache the options ask for; None with --no-cache."""
+    if args.no_cache:
+        return None
+    from mixgraph.errors import UserError, printable
+    from mixgraph.render.cache import DEFAULT_SIZE, Cache, cache_root, parse_size
+
+    try:
+        size = DEFAULT_SIZE if args.cache_size is None else parse_size(args.cache_size)
+    except ValueError:
+        raise UserError(f"--cache-size: cannot read '{printable(args.cache_size)}' as a size",
+                        hint="Write it like 4G, 500M or 1048576.") from None
+    return Cache(cache_root(args.session, args.cache_dir), size)
+
+
 def _fmt(n: int) -> str:
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":

@@ -31,27 +31,13 @@ def add_arguments(p) -> None:
                    help="skip loudness/true-peak metering of every track and bus (faster; peaks still counted)")
 
 
-def open_cache(args):
-    """The render cache the options ask for; None with --no-cache."""
-    if args.no_cache:
-        return None
-    from mixgraph.errors import UserError, printable
-    from mixgraph.render.cache import DEFAULT_SIZE, Cache, cache_root, parse_size
-
-    try:
-        size = DEFAULT_SIZE if args.cache_size is None else parse_size(args.cache_size)
-    except ValueError:
-        raise UserError(f"--cache-size: cannot read '{printable(args.cache_size)}' as a size",
-                        hint="Write it like 4G, 500M or 1048576.") from None
-    return Cache(cache_root(args.session, args.cache_dir), size)
-
-
 def _render(args, variant, err, extra_files, reference=None):
     import sys
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mixgraph.api.render import render_session
+    from mixgraph.cli.cmd_cache import open_cache
 
     kw = dict(variant=variant, out_dir=args.out_dir, block_size=args.block_size, jobs=args.jobs,
               node_meters=not args.no_node_meters, report_files=not args.no_report_files,

@@ -56,7 +56,7 @@ def watch(args, changes: Iterable[set[str]] | None = None, say: Callable[[str], 
           render: Callable | None = None) -> int:
     """Render ``args.session`` now and after every batch of ``changes`` (default: file events of
     the session's folder filtered to what the render reads); returns when the changes end."""
-    from mixgraph.cli.cmd_render import open_cache
+    from mixgraph.cli.cmd_cache import open_cache
     from mixgraph.errors import MixgraphError, printable
     from mixgraph.report.render import cache_line
     from mixgraph.session.diff import diff_sessions, format_changes, load_spec
