@@ -38,6 +38,8 @@ def _inputs(session: str) -> set[str]:
 
 
 def _watchfiles(folder: str, relevant: Callable[[], set[str]]) -> Iterator[set[str]]:
+    """Batches of changed paths that a render reads. The watcher runs in a thread from the start,
+    so a save made while a render runs is not missed: it starts the next render."""
     try:
         import watchfiles
     except ImportError:
@@ -45,14 +47,38 @@ def _watchfiles(folder: str, relevant: Callable[[], set[str]]) -> Iterator[set[s
 
         raise UserError("--watch needs the watchfiles package",
                         hint="Install it with: pip install 'mixgraph[watch]'") from None
-    for batch in watchfiles.watch(folder, recursive=True):
-        wanted = relevant()
-        changed = {os.path.realpath(p) for _, p in batch} & wanted
-        if changed:
-            yield changed
+    import queue
+    import threading
+
+    batches: queue.Queue = queue.Queue()
+    stop = threading.Event()
+
+    def run() -> None:
+        for batch in watchfiles.watch(folder, recursive=True, stop_event=stop):
+            batches.put({os.path.realpath(p) for _, p in batch})
+
+    threading.Thread(target=run, name="mixgraph-watch", daemon=True).start()
+    return _relevant(batches, relevant, stop)
 
 
-def watch(args, changes: Iterable[set[str]] | None = None, say: Callable[[str], None] = print,
+def _relevant(batches, relevant: Callable[[], set[str]], stop) -> Iterator[set[str]]:
+    import queue
+
+    try:
+        while True:
+            changed = batches.get() & relevant()
+            while True:  # what else came meanwhile: one render for a burst of saves
+                try:
+                    changed |= batches.get_nowait() & relevant()
+                except queue.Empty:
+                    break
+            if changed:
+                yield changed
+    finally:
+        stop.set()
+
+
+def watch(args, changes: Iterable[set[str]] | None = None, say: Callable[[str], None] | None = None,
           render: Callable | None = None) -> int:
     """Render ``args.session`` now and after every batch of ``changes`` (default: file events of
     the session's folder filtered to what the render reads); returns when the changes end."""
@@ -61,6 +87,9 @@ def watch(args, changes: Iterable[set[str]] | None = None, say: Callable[[str], 
     from mixgraph.report.render import cache_line
     from mixgraph.session.diff import diff_sessions, format_changes, load_spec
 
+    if say is None:
+        def say(line: str) -> None:
+            print(line, flush=True)  # at once, also into a pipe
     session = args.session
     cache = open_cache(args)
     watched: set[str] = _inputs(session)

@@ -264,3 +264,35 @@ def test_command_line(song, capsys, monkeypatch):
     assert Cache(other).entries()
     init_song(song / "new", "band")
     assert ".mixgraph/" in (song / "new" / ".gitignore").read_text().splitlines()
+
+
+def test_watch_with_watchfiles_sees_a_save(song):
+    """The real watcher (a thread started before the first render): a save after the first
+    render's report starts the second render. Event-driven: the test reads the command's lines."""
+    pytest.importorskip("watchfiles")
+    import signal
+
+    path = _write(song, BASE)
+    env = {**os.environ, "MIXGRAPH_CACHE_DIR": str(song / "cache")}
+    p = subprocess.Popen([sys.executable, "-m", "mixgraph", "render", path, "--watch", "--quiet",
+                          "--no-report-files"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                         env=env)
+    lines: list[str] = []
+
+    def until(text: str, count: int) -> None:
+        while sum(text in line for line in lines) < count:
+            line = p.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+
+    try:
+        until("watching for changes", 1)
+        _write(song, _edit(BASE, "eq", 0.9))  # the bell from +3 to +4.8 dB
+        until("watching for changes", 2)
+    finally:
+        p.send_signal(signal.SIGINT)
+        p.communicate(timeout=60)
+    text = "".join(lines)
+    assert "changed: s.yaml" in text
+    assert "~ track a" in text
+    assert text.count("Master: ") == 2
