@@ -108,11 +108,11 @@ class NodeCache:
         for n in plan.nodes:
             for i in n.inputs:
                 consumers[i.source].add(n.id)
-                if i.point == "pre":
-                    self.keep_pre.add(i.source)
             for st in n.chain:
                 if st.sidechain is not None:
                     consumers[st.sidechain.source].add(n.id)
+        # the engine keeps a node's pre-fader signal for these (NodeRunner.keep_pre)
+        self.keep_pre = {i.source for n in (*plan.nodes, plan.master) for i in n.inputs if i.point == "pre"}
         needed = {i.source for i in plan.master.inputs if plan.master.source is None}
         stems = {o.tap for o in plan.outputs if o.tap not in ("master", "premaster")}
         needed |= {t.node for t in plan.taps if t.name in stems}
