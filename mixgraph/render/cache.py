@@ -116,6 +116,8 @@ class Cache:
         if link:
             w = EntryWriter(self, key, data=False)
             try:
+                if w.failed:
+                    raise OSError("cache not writable")
                 os.link(path, w.path)
             except OSError:
                 w.discard()
@@ -259,9 +261,11 @@ class Cache:
         return self.prune(0)
 
     def _clean_tmp(self) -> None:
-        if not self.tmp.is_dir():
+        try:
+            names = list(self.tmp.iterdir()) if self.tmp.is_dir() else []
+        except OSError:
             return
-        for p in self.tmp.iterdir():
+        for p in names:
             pid = p.name.split("-", 1)[0]
             if pid.isdigit() and not _alive(int(pid)):
                 with contextlib.suppress(OSError):
@@ -288,15 +292,28 @@ class EntryWriter:
         self.cache = cache
         self.key = key
         self.meta: dict = {}
-        self.path = cache._temp(".data")
-        self.fh = open(self.path, "wb") if data else None
         self.hash = _hasher()
         self.size = 0
+        #: the cache could not be written (full, read-only, not a folder): the render goes on without
+        self.failed = False
+        self.fh = None
+        try:
+            self.path = cache._temp(".data")
+            self.fh = open(self.path, "wb") if data else None
+        except OSError:
+            self.path = cache.tmp / "unwritable"
+            self.failed = True
 
     def write(self, data) -> None:
+        if self.failed:
+            return
         mv = memoryview(data).cast("B")
         self.hash.update(mv)
-        self.fh.write(mv)
+        try:
+            self.fh.write(mv)
+        except OSError:
+            self.discard()
+            self.failed = True
         self.size += len(mv)
 
     def write_frames(self, x: np.ndarray) -> None:
@@ -304,12 +321,22 @@ class EntryWriter:
         self.write(np.ascontiguousarray(x.T))
 
     def commit(self) -> None:
-        if self.fh is not None:
-            self.fh.close()
+        if self.failed:
+            return
+        try:
+            if self.fh is not None:
+                self.fh.close()
+        except OSError:
+            self.discard()
+            return
         data, meta_p = self.cache._paths(self.key)
         meta = {**self.meta, "size": self.size, "checksum": self.hash.hexdigest(), "checksum_kind": CHECKSUM,
                 "created": time.time()}
-        mtmp = self.cache._temp(".json")
+        try:
+            mtmp = self.cache._temp(".json")
+        except OSError:
+            self.discard()
+            return
         try:
             mtmp.write_text(json.dumps(meta, allow_nan=True), encoding="utf-8")
             data.parent.mkdir(parents=True, exist_ok=True)

@@ -296,3 +296,14 @@ def test_watch_with_watchfiles_sees_a_save(song):
     assert "changed: s.yaml" in text
     assert "~ track a" in text
     assert text.count("Master: ") == 2
+
+
+def test_an_unwritable_cache_does_not_fail_the_render(song):
+    """The cache is an aid: a cache folder that cannot be written (here a file stands where it
+    should be) leaves the render as it is without one."""
+    path = _write(song, BASE)
+    blocker = song / "not-a-folder"
+    blocker.write_text("x")
+    got = render_session(path, cache=Cache(blocker), report_files=False)
+    assert _hashes(got) == _hashes(render_session(path, report_files=False))
+    assert got.cache.mix == "rendered" and blocker.read_text() == "x"
