@@ -118,7 +118,7 @@ def init_song(folder: str | Path, template: str, song: str | None = None) -> Ini
         (tmp / "stems").mkdir()
         (tmp / "session.yaml").write_text(text, encoding="utf-8")
         (tmp / "stems" / "README.txt").write_text(readme, encoding="utf-8")
-        (tmp / ".gitignore").write_text("renders/\n", encoding="utf-8")
+        (tmp / ".gitignore").write_text("renders/\n.mixgraph/\n", encoding="utf-8")  # .mixgraph/: the render cache
         os.chmod(tmp, 0o755)
         if folder.exists():
             folder.rmdir()  # empty (checked above)

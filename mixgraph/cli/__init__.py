@@ -45,6 +45,7 @@ COMMANDS: dict[str, str] = {
     "verify": "mixgraph.cli.cmd_verify",
     "diff": "mixgraph.cli.cmd_diff",
     "init": "mixgraph.cli.cmd_init",
+    "cache": "mixgraph.cli.cmd_cache",
 }
 
 

@@ -19,6 +19,14 @@ def add_arguments(p) -> None:
                    help="threads per graph level (default 2); the output does not depend on it")
     p.add_argument("--no-report-files", action="store_true", help="do not write report.json/.md/.html")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.add_argument("--no-cache", action="store_true",
+                   help="render everything, reading and writing no cache (the same samples either way)")
+    p.add_argument("--cache-dir", metavar="DIR",
+                   help="the render cache's folder (default $MIXGRAPH_CACHE_DIR, else .mixgraph/cache beside the session)")
+    p.add_argument("--cache-size", metavar="SIZE", default=None,
+                   help="the cache's size limit, least recently used entries evicted first (default 4G)")
+    p.add_argument("--watch", action="store_true",
+                   help="render again whenever the session, a template it uses or a source changes (Ctrl-C stops)")
     p.add_argument("--no-node-meters", action="store_true",
                    help="skip loudness/true-peak metering of every track and bus (faster; peaks still counted)")
 
@@ -29,10 +37,11 @@ def _render(args, variant, err, extra_files, reference=None):
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from mixgraph.api.render import render_session
+    from mixgraph.cli.cmd_cache import open_cache
 
     kw = dict(variant=variant, out_dir=args.out_dir, block_size=args.block_size, jobs=args.jobs,
               node_meters=not args.no_node_meters, report_files=not args.no_report_files,
-              extra_files=extra_files, reference=reference)
+              extra_files=extra_files, reference=reference, cache=open_cache(args))
     if args.quiet or not sys.stderr.isatty():
         return render_session(args.session, **kw)
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as bar:
@@ -58,6 +67,10 @@ def run(args) -> int:
         raise UserError("--jobs must be at least 1")
     if args.all_variants and args.variant:
         raise UserError("--all-variants renders every variant; leave out --variant")
+    if args.watch:
+        from mixgraph.cli.watch import watch
+
+        return watch(args)
     err = Console(stderr=True)
     out = Console()
     say = lambda s, c=out: c.print(printable(s), markup=False, highlight=False)  # noqa: E731

@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -214,6 +215,10 @@ class NodeRunner:
             db = db + lane.values_at(pos, n)
         return db
 
+    def stats(self) -> dict:
+        return {**({"peak": self.peak, "clipped": self.clipped} if self.count_levels else {}),
+                "gain_reduction": gain_reduction_stats(self.node.chain, self.gr)}
+
     def close(self) -> None:
         if self.source is not None:
             self.source.close()
@@ -348,6 +353,8 @@ class MixResult:
     spill_path: str
     node_stats: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: frames every node ran for (the length, the taps' latency and the last block's rest)
+    frames: int = 0
 
 
 #: frames per block when none is given: large enough that the per-block Python overhead of a
@@ -373,11 +380,13 @@ class Engine:
     def run_mix(self, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]], spill_dir: str | None = None,
                 progress: Callable[[float], None] | None = None,
                 node_observers: dict[str, Callable[[np.ndarray], None]] | None = None,
-                length: int | None = None) -> MixResult:
+                length: int | None = None, node_cache=None) -> MixResult:
         """Every node, block by block, up to the premaster (spilled to a float64 file in
         ``spill_dir``); each tap's consumers get its samples, each observed node's observer its output.
-        ``length``: render exactly this many samples (a variant written at the session's length)."""
-        run = _MixRun(self, tap_consumers, spill_dir, node_observers or {}, length)
+        ``length``: render exactly this many samples (a variant written at the session's length).
+        ``node_cache`` (``mixgraph.render.nodecache.NodeCache``): runners that read cached streams,
+        and a recorder of the streams rendered."""
+        run = _MixRun(self, tap_consumers, spill_dir, node_observers or {}, length, node_cache)
         try:
             return run.run(progress)
         finally:
@@ -421,7 +430,7 @@ class _MixRun:
 
     def __init__(self, engine: Engine, tap_consumers: dict[str, list[Callable[[np.ndarray], None]]],
                  spill_dir: str | None, observers: dict[str, Callable[[np.ndarray], None]],
-                 fixed_length: int | None = None):
+                 fixed_length: int | None = None, node_cache=None):
         plan = self.plan = engine.plan
         sr = plan.sample_rate
         self.block, self.jobs = engine.block, engine.jobs
@@ -430,8 +439,10 @@ class _MixRun:
         self.spill = None
         self.master_src = None
         self.observers = observers
+        self.node_cache = node_cache
         for node in plan.nodes:
-            self.runners[node.id] = NodeRunner(node, plan, self.block)
+            cached = node_cache.runner(node) if node_cache is not None else None
+            self.runners[node.id] = cached or NodeRunner(node, plan, self.block)
         warmup.maybe_start()  # the command line's first render: a helper compiles its last kernels
         self.master_lines = [DelayLine(2, i.delay_samples) for i in plan.master.inputs]
         self.master_gains = [db_to_gain(i.level_db) for i in plan.master.inputs]
@@ -469,7 +480,12 @@ class _MixRun:
     def run_node(self, nd: NodePlan, pos: int, n: int, bufs: dict) -> tuple:
         # each node's meter runs in the same worker as the node (a node's blocks still reach its
         # meter in timeline order: levels are processed one after another)
-        res = self.runners[nd.id].run(pos, n, bufs)
+        if self.node_cache is not None:
+            t = time.perf_counter()
+            res = self.runners[nd.id].run(pos, n, bufs)
+            self.node_cache.record(nd.id, res, time.perf_counter() - t)
+        else:
+            res = self.runners[nd.id].run(pos, n, bufs)
         observe = self.observers.get(nd.id)
         if observe is not None:
             observe(res[1])
@@ -523,13 +539,13 @@ class _MixRun:
         if held is not None:
             self.deliver(*held)
         self.spill.close()
-        stats = {nid: {**({"peak": r.peak, "clipped": r.clipped} if r.count_levels else {}),
-                       "gain_reduction": gain_reduction_stats(r.node.chain, r.gr)}
-                 for nid, r in self.runners.items()}
+        stats = {nid: r.stats() for nid, r in self.runners.items()}
+        if self.node_cache is not None:
+            self.node_cache.ran(self.runners)
         notes = [r.source.note for r in self.runners.values() if r.source is not None and r.source.note]
         if self.master_src is not None and self.master_src.note:
             notes.append(self.master_src.note)
-        return MixResult(length, self.length.timeline, self.spill_path, stats, notes)
+        return MixResult(length, self.length.timeline, self.spill_path, stats, notes, pos)
 
     def close(self) -> None:
         if self.pool is not None:

@@ -61,6 +61,8 @@ class Timing:
     render_seconds: float
     duration_s: float  # seconds of audio rendered
     started_at: str | None = None  # ISO 8601 UTC; filled in by build_report when None
+    #: what came from the render cache: nodes_reused, nodes_rendered, mix, master, saved_s
+    cache: dict | None = None
 
     @property
     def realtime_factor(self) -> float | None:
@@ -200,6 +202,8 @@ class Report:
                    "audio_seconds": _num(t.duration_s, SECONDS_DIGITS),
                    "realtime_factor": _num(rtf, 1) if rtf is not None else None,
                    "mixgraph_version": version}
+            if t.cache is not None:
+                run["cache"] = t.cache
         return {
             "schema_version": self.schema_version,
             "session": _clean(asdict(self.session)),
@@ -312,6 +316,11 @@ def as_dict(report: Report | Mapping) -> dict:
 # ----------------------------------------------------------------------------- builder
 
 
+def _cache_dict(result) -> dict | None:
+    use = getattr(result, "cache", None)
+    return use.to_dict() if use is not None else None
+
+
 def build_report(session: SessionInfo | Any, plan_hash: str | None = None, *, premaster=None,
                  master=None, mastered: bool | None = None, loudness: LoudnessInfo | None = None,
                  master_chain: Iterable[GainReduction] = (), nodes: Iterable[NodeLevels] = (), outputs: Iterable[OutputInfo] = (),
@@ -341,7 +350,7 @@ def build_report(session: SessionInfo | Any, plan_hash: str | None = None, *, pr
                         master_spectrum_db=dict(master.spectral_balance_db) if master is not None else {})
     if timing is not None and timing.started_at is None:
         timing = Timing(timing.render_seconds, timing.duration_s,
-                        datetime.now(UTC).replace(microsecond=0).isoformat())
+                        datetime.now(UTC).replace(microsecond=0).isoformat(), timing.cache)
     nodes = tuple(sorted(nodes, key=lambda n: n.node))
     outputs = tuple(outputs)
     final = master if mastered and master is not None else premaster
@@ -411,7 +420,8 @@ def report_from_render(result) -> Report:
                     session_hash=getattr(result, "session_hash", None)),
         plan.plan_hash(), premaster=pm, master=ms, mastered=mastered, loudness=loud,
         master_chain=_grs(master_stats, plan.master.chain), nodes=nodes,
-        outputs=outputs, series=series, timing=Timing(result.render_seconds, result.duration_s),
+        outputs=outputs, series=series, timing=Timing(result.render_seconds, result.duration_s,
+                                                            cache=_cache_dict(result)),
         warnings=result.warnings, notes=result.notes,
         ceiling_dbtp=plan.master.loudness.ceiling_dbtp if plan.master.loudness else None)
 

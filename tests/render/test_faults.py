@@ -30,6 +30,8 @@ from mixgraph import atomic
 from mixgraph.audio.compare import samples_sha256
 from mixgraph.cli import main
 
+# every render here runs with --no-cache: these tests are about the transaction of the song
+# folder's files (the render cache, a folder of its own, is tested in test_cache.py)
 SR = 48000
 REPO = Path(__file__).resolve().parents[2]
 OUT_FILES = sorted(["pre.wav", "pre.wav.json", "m24.wav", "m24.wav.json", "m16.flac", "m16.flac.json",
@@ -52,7 +54,7 @@ import mixgraph.report.render as report_render
 report_render.plots = lambda r: {}  # as the tests' no_plots
 marker = os.dup(1)
 os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-assert cli.main(["render", sys.argv[1], "--quiet", "--jobs", "1"]) == 0  # everything a render loads
+assert cli.main(["render", sys.argv[1], "--quiet", "--no-cache", "--jobs", "1"]) == 0  # everything a render loads
 
 def announce(stage):
     os.write(marker, f"AT {stage}\n".encode())
@@ -104,7 +106,7 @@ for line in sys.stdin.buffer.raw:  # unbuffered: a case reads its go-ahead from 
             os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
             os.dup2(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644), 2)
             install(stage)
-            code = cli.main(["render", session, "--quiet", "--jobs", str(jobs)])
+            code = cli.main(["render", session, "--quiet", "--no-cache", "--jobs", str(jobs)])
         except BaseException:
             traceback.print_exc()
         finally:
@@ -357,7 +359,7 @@ def test_a_late_failure_replaces_nothing(sets, tmp_path, monkeypatch, capsys):
 
     monkeypatch.setattr(api_render, "master_stage", master_stage)
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
-    assert main(["render", str(session), "--quiet"]) == 1
+    assert main(["render", str(session), "--quiet", "--no-cache"]) == 1
     assert "the master cannot be made" in capsys.readouterr().err
     assert len(seen) == 1 and seen[0].startswith(".pre.wav" + atomic.PARTIAL_MARK)  # the stem was written
     assert _listing(tmp_path / "song") == before
@@ -381,7 +383,7 @@ def tmpfs(tmp_path):
 
 
 def _render_cli(session: Path, out_dir: Path | None, capsys) -> tuple[int, str]:
-    argv = ["render", str(session), "--quiet"] + (["--out-dir", str(out_dir)] if out_dir else [])
+    argv = ["render", str(session), "--quiet", "--no-cache"] + (["--out-dir", str(out_dir)] if out_dir else [])
     code = main(argv)
     return code, capsys.readouterr().err
 
