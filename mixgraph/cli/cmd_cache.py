@@ -19,15 +19,21 @@ def open_cache(args):
     """The render cache the options ask for; None with --no-cache."""
     if args.no_cache:
         return None
+    from mixgraph.render.cache import Cache, cache_root
+
+    return Cache(cache_root(args.session, args.cache_dir), _size(args))
+
+
+def _size(args) -> int:
+    """--cache-size in bytes (the default when not given)."""
     from mixgraph.errors import UserError, printable
-    from mixgraph.render.cache import DEFAULT_SIZE, Cache, cache_root, parse_size
+    from mixgraph.render.cache import DEFAULT_SIZE, parse_size
 
     try:
-        size = DEFAULT_SIZE if args.cache_size is None else parse_size(args.cache_size)
+        return DEFAULT_SIZE if args.cache_size is None else parse_size(args.cache_size)
     except ValueError:
         raise UserError(f"--cache-size: cannot read '{printable(args.cache_size)}' as a size",
                         hint="Write it like 4G, 500M or 1048576.") from None
-    return Cache(cache_root(args.session, args.cache_dir), size)
 
 
 def _fmt(n: int) -> str:
@@ -41,14 +47,10 @@ def _fmt(n: int) -> str:
 def run(args) -> int:
     from pathlib import Path
 
-    from mixgraph.errors import UserError, printable
-    from mixgraph.render.cache import DEFAULT_SIZE, Cache, cache_root, parse_size
+    from mixgraph.errors import printable
+    from mixgraph.render.cache import Cache, cache_root
 
-    try:
-        size = DEFAULT_SIZE if args.cache_size is None else parse_size(args.cache_size)
-    except ValueError:
-        raise UserError(f"--cache-size: cannot read '{printable(args.cache_size)}' as a size",
-                        hint="Write it like 4G, 500M or 1048576.") from None
+    size = _size(args)
     session = args.session or str(Path.cwd() / "session.yaml")
     cache = Cache(cache_root(session, args.cache_dir), size)
     where = printable(str(cache.root))

@@ -28,6 +28,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mixgraph.errors import UserError, printable
+
 try:  # ~10x faster than zlib.crc32; the checksum's name is stored with each entry
     import xxhash
 
@@ -72,7 +74,29 @@ def cache_root(session_path: str | Path | None, cache_dir: str | Path | None = N
     if env:
         return Path(env)
     base = Path(session_path).resolve().parent if session_path is not None else Path.cwd()
-    return base / LOCAL_DIR
+    root = base / LOCAL_DIR
+    _refuse_links(base, root)
+    return root
+
+
+def _refuse_links(base: Path, root: Path) -> None:
+    """The song folder is untrusted (it travels between people): a ``.mixgraph``, its cache or the
+    cache's own folders that are symbolic links would have renders write, and pruning delete,
+    outside the song. Refused; an explicit --cache-dir or $MIXGRAPH_CACHE_DIR is the user's own."""
+    suspects = [base / Path(*LOCAL_DIR.parts[:i + 1]) for i in range(len(LOCAL_DIR.parts))]
+    suspects += [root / "objects", root / "tmp"]
+    objects = root / "objects"
+    if objects.is_dir() and not objects.is_symlink():
+        try:
+            suspects += list(objects.iterdir())
+        except OSError:
+            pass
+    for q in suspects:
+        if q.is_symlink():
+            raise UserError(f"The render cache folder {printable(str(q))} is a symbolic link: the cache stays "
+                            "inside the song folder.",
+                            hint="Remove the link, or choose a cache folder with --cache-dir (or "
+                                 "MIXGRAPH_CACHE_DIR), or render with --no-cache.")
 
 
 @dataclass(frozen=True)
@@ -140,6 +164,8 @@ class Cache:
         """The entry's meta; CacheMiss if absent, unreadable, or its data is not the size recorded."""
         data, meta_p = self._paths(key)
         try:
+            if data.is_symlink() or meta_p.is_symlink():  # an entry is a file of its own, never a link out
+                raise CacheMiss(key)
             meta = json.loads(meta_p.read_text(encoding="utf-8"))
             if not isinstance(meta, dict) or meta.get("checksum_kind") != CHECKSUM:
                 raise CacheMiss(key)

@@ -307,3 +307,47 @@ def test_an_unwritable_cache_does_not_fail_the_render(song):
     got = render_session(path, cache=Cache(blocker), report_files=False)
     assert _hashes(got) == _hashes(render_session(path, report_files=False))
     assert got.cache.mix == "rendered" and blocker.read_text() == "x"
+
+
+@pytest.mark.parametrize("link", [".mixgraph", ".mixgraph/cache", ".mixgraph/cache/objects/ab"])
+def test_a_cache_folder_linked_out_of_the_song_is_refused(song, tmp_path_factory, monkeypatch, capsys, link):
+    """A song folder arrives from someone else: its .mixgraph must not lead writes or pruning
+    outside it. The render refuses (exit 1, as other file-system refusals) and writes nothing there; --no-cache still renders."""
+    from mixgraph.cli import main
+
+    monkeypatch.delenv("MIXGRAPH_CACHE_DIR", raising=False)
+    outside = tmp_path_factory.mktemp("outside")
+    keep = outside / "objects" / "ab" / "precious.json"
+    keep.parent.mkdir(parents=True)
+    keep.write_text("{}")
+    here = song / link
+    here.parent.mkdir(parents=True, exist_ok=True)
+    here.symlink_to(outside / "objects" / "ab" if link.endswith("ab") else outside, target_is_directory=True)
+    path = _write(song, BASE)
+    before = sorted(p.relative_to(outside) for p in outside.rglob("*"))
+    assert main(["render", path, "--quiet", "--no-report-files"]) == 1
+    assert "symbolic link" in capsys.readouterr().err
+    assert main(["cache", "clear", path]) == 1
+    assert sorted(p.relative_to(outside) for p in outside.rglob("*")) == before
+    assert keep.read_text() == "{}"
+    assert main(["render", path, "--quiet", "--no-report-files", "--no-cache"]) == 0
+
+
+def test_an_entry_that_is_a_link_is_a_miss(song, tmp_path_factory):
+    path = _write(song, BASE)
+    cache = Cache(song / "cache")
+    want = _hashes(render_session(path, cache=cache, report_files=False))
+    outside = tmp_path_factory.mktemp("outside")
+    linked = 0
+    for data in (song / "cache" / "objects").glob("*/*.data"):
+        moved = outside / data.name
+        data.rename(moved)
+        data.symlink_to(moved)
+        linked += 1
+    assert linked > 0
+    for e in cache.entries():
+        with pytest.raises(CacheMiss):
+            cache.meta(e.key)
+    got = render_session(path, cache=cache, report_files=False)
+    assert _hashes(got) == want
+    assert got.cache.master == "rendered" and got.cache.mix == "rendered" and not got.cache.nodes_reused
