@@ -13,7 +13,8 @@ Two sessions are written next to its session.yaml:
   (-8 LUFS at -0.3 dBTP).
 
 Each run is a child process, ``python -m mixgraph render SESSION --out-dir D --quiet
---no-report-files`` (the product path); the two sessions take turns, so a drift of the shared
+--no-report-files --no-cache`` (the product path, every pass computed: the render cache would
+reuse the mix and masters between runs; ``cache_bench.py`` measures it); the two sessions take turns, so a drift of the shared
 machine spreads over both. Wall time runs from ``Popen`` to ``wait4``; CPU time is the child's
 user + sys from ``wait4``'s rusage. One untimed render first compiles numba's kernels. Printed:
 medians, the three/one ratios, and every output's loudness and true peak as written (mixgraph's
@@ -67,7 +68,8 @@ def sessions(root: Path) -> dict[str, Path]:
 
 
 def run_once(session: Path, out_dir: Path) -> tuple[float, float]:
-    cmd = [PY, "-m", "mixgraph", "render", str(session), "--out-dir", str(out_dir), "--quiet", "--no-report-files"]
+    cmd = [PY, "-m", "mixgraph", "render", str(session), "--out-dir", str(out_dir), "--quiet", "--no-report-files",
+           "--no-cache"]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, env=RUN_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)

@@ -79,7 +79,7 @@ class MixgraphRunner(Runner):
 
     def command(self, session, workload, out_dir):
         return [PY, "-m", "mixgraph", "render", str(session), "--out-dir", str(out_dir), "--quiet",
-                "--no-report-files", "--jobs", str(self.jobs)]
+                "--no-report-files", "--no-cache", "--jobs", str(self.jobs)]
 
     def output(self, out_dir):
         wavs = sorted(out_dir.glob("*-master.wav"))
@@ -250,7 +250,7 @@ def cold_start(session: Path, work: Path, timeout_s: float, repeats: int = 3) ->
             out["cold_note"] = f"the fresh copy was not imported ({where}); cold numbers not measured"
             return out
         cmd = [PY, "-m", "mixgraph", "render", str(session.resolve()), "--out-dir",
-               str((work / "cold-render").resolve()), "--quiet", "--no-report-files"]
+               str((work / "cold-render").resolve()), "--quiet", "--no-report-files", "--no-cache"]
         first = timed_run(cmd, log, timeout_s, env, cwd=tmp)
         second = timed_run(cmd, log, timeout_s, env, cwd=tmp)
     out["render_empty_numba_cache"] = asdict(first)
