@@ -129,6 +129,11 @@ def plan_output_files(plan: RenderPlan, ls: LoadedSession, session: Session, *,
             refuse(f"The {what} {printable(str(target))} is outside the song folder ({printable(str(root))}).",
                    "Outputs are written under the session's folder; name a relative path inside it.")
             return
+        if _inside(real, os.path.join(str(song), ".mixgraph")):
+            # the render cache's folder: an output there could overwrite an entry another render reads
+            refuse(f"The {what} {printable(str(target))} is inside .mixgraph/, mixgraph's own cache folder.",
+                   "Write renders to their own folder, e.g. renders/song.wav.")
+            return
         if os.path.isdir(real):
             refuse(f"The {what} {printable(str(target))} is a folder.", "Name a file, e.g. renders/song.wav.")
             return

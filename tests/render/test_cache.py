@@ -351,3 +351,17 @@ def test_an_entry_that_is_a_link_is_a_miss(song, tmp_path_factory):
     got = render_session(path, cache=cache, report_files=False)
     assert _hashes(got) == want
     assert got.cache.master == "rendered" and got.cache.mix == "rendered" and not got.cache.nodes_reused
+
+
+def test_an_output_inside_the_cache_folder_is_refused_at_validate(song, capsys):
+    """Cache keys are predictable from the session, so a session could aim an output at an entry
+    another render reads: outputs under .mixgraph/ are refused like any other bad path."""
+    from mixgraph.cli import main
+
+    doc = copy.deepcopy(BASE)
+    doc["outputs"]["master"]["path"] = ".mixgraph/cache/objects/ab/entry.data"
+    path = _write(song, doc)
+    assert main(["validate", path]) == 2
+    err = capsys.readouterr()
+    assert ".mixgraph/" in err.out + err.err
+    assert not (song / ".mixgraph").exists()
