@@ -107,7 +107,7 @@ def write_text(path: str | Path, text: str, *, record: bool = True) -> None:
         raise
 
 
-def _pid_alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
     try:
@@ -295,7 +295,7 @@ def recover(journal_dir: str | Path, name: str, allowed: set[str]) -> list[str]:
     journal = Path(journal_dir) / f"{JOURNAL_PREFIX}{name}.json"
     done: list[str] = []
     read = _read_journal(journal)
-    if read is not None and not (read[0] is not None and read[0] != os.getpid() and _pid_alive(read[0])):
+    if read is not None and not (read[0] is not None and read[0] != os.getpid() and pid_alive(read[0])):
         with signals_held():
             for tmp, final in read[1]:
                 tname = os.path.basename(tmp)
@@ -328,7 +328,7 @@ def _sweep_partials(finals: set[str]) -> None:
                 continue
             base = e.name[1:e.name.index(PARTIAL_MARK)]
             pid = _owner_pid(e.name, f".{base}{PARTIAL_MARK}")
-            if base in names and pid is not None and not _pid_alive(pid) and e.is_file(follow_symlinks=False):
+            if base in names and pid is not None and not pid_alive(pid) and e.is_file(follow_symlinks=False):
                 with contextlib.suppress(OSError):
                     os.unlink(e.path)
 
@@ -345,7 +345,7 @@ def sweep_spills(tmp_root: str | Path | None = None) -> list[str]:
     uid = os.getuid() if hasattr(os, "getuid") else None
     for e in entries:
         pid = _owner_pid(e.name, SPILL_PREFIX)
-        if pid is None or _pid_alive(pid):
+        if pid is None or pid_alive(pid):
             continue
         try:
             if not e.is_dir(follow_symlinks=False) or (uid is not None and e.stat(follow_symlinks=False).st_uid != uid):

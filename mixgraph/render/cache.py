@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mixgraph.atomic import pid_alive
 from mixgraph.errors import UserError, printable
 
 try:  # ~10x faster than zlib.crc32; the checksum's name is stored with each entry
@@ -293,21 +294,9 @@ class Cache:
             return
         for p in names:
             pid = p.name.split("-", 1)[0]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not pid_alive(int(pid)):
                 with contextlib.suppress(OSError):
                     p.unlink()
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True
-    return True
 
 
 class EntryWriter:

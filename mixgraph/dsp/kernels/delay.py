@@ -19,6 +19,16 @@ def slew_toward(d: float, t: float, max_slew: float) -> float:
         return d - max_slew
     return t
 
+@njit(cache=True, nogil=True, inline="always")
+def catmull_rom(y0: float, y1: float, y2: float, y3: float, f: float) -> float:
+    """The 4-point cubic Hermite (Catmull-Rom) read at fraction f between y1 and y2 (y0 the sample
+    before, y3 the one after): exact at f = 0, continuous in value and slope as f moves."""
+    a1 = 0.5 * (y2 - y0)
+    a2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
+    a3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
+    return ((a3 * f + a2) * f + a1) * f + y1
+
+
 
 @njit(cache=True, nogil=True)
 def feedback_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, delay: int, feedback: float,
@@ -131,13 +141,7 @@ def echo(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cu
             y1 = buf[c, r1]
             y2 = buf[c, r2]
             y3 = buf[c, r3]
-            if f == 0.0:
-                v = y1
-            else:
-                a1 = 0.5 * (y2 - y0)
-                a2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
-                a3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
-                v = ((a3 * f + a2) * f + a1) * f + y1
+            v = y1 if f == 0.0 else catmull_rom(y0, y1, y2, y3, f)
             rd[c] = v
             out[c, i] = v
         for c in range(ch):
@@ -295,10 +299,7 @@ def slewed_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.nda
             y0 = buf[c, r0]
             y2 = buf[c, r2]
             y3 = buf[c, r3]
-            a1 = 0.5 * (y2 - y0)
-            a2 = y0 - 2.5 * y1 + 2.0 * y2 - 0.5 * y3
-            a3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
-            out[c, i] = ((a3 * f + a2) * f + a1) * f + y1
+            out[c, i] = catmull_rom(y0, y1, y2, y3, f)
         p += 1
         if p >= size:
             p = 0
