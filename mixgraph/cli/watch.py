@@ -48,12 +48,17 @@ def _watchfiles(folder: str, relevant: Callable[[], set[str]]) -> Iterator[set[s
         raise UserError("--watch needs the watchfiles package",
                         hint="Install it with: pip install 'mixgraph[watch]'") from None
     import queue
+    import signal
     import threading
 
     batches: queue.Queue = queue.Queue()
     stop = threading.Event()
 
     def run() -> None:
+        # Ctrl-C, SIGTERM and SIGHUP go to the main thread: a signal the kernel handed to this
+        # thread (or to the watcher's own threads, which inherit the mask) would not wake the main
+        # thread's wait for the next batch, and the command would hang until the next save
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
         for batch in watchfiles.watch(folder, recursive=True, stop_event=stop):
             batches.put({os.path.realpath(p) for _, p in batch})
 

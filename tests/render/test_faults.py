@@ -260,7 +260,7 @@ def test_every_fault_at_every_stage_leaves_the_old_set_or_the_new_one(sets, zygo
                 assert len(list(spill_root.iterdir())) == (0 if stage == "after" else 1)
                 atomic.sweep_spills(spill_root)
             else:
-                assert code == 128 + sig, text
+                assert code == 128 + sig, (stage, name, text)
                 said = text.strip().splitlines()[-1]
                 if EXPECTED[stage] == "old":
                     assert said == f"mixgraph: interrupted by SIG{name}; nothing was changed.", text
