@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 LOUDNESS_DATA = SHARED / "testdata" / "loudness"
+
+# A runner that starts the tests in the background without job control (`cmd &` in a script)
+# hands them SIGINT ignored, and every child inherits that: a render then rightly ignores Ctrl-C,
+# as under nohup, and the tests that send it one fail. The tests run with the default handler,
+# which their children get back as the default disposition.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser):
