@@ -12,11 +12,13 @@ SHARED = REPO.parent / "shared"
 LOUDNESS_DATA = SHARED / "testdata" / "loudness"
 
 # A runner that starts the tests in the background without job control (`cmd &` in a script)
-# hands them SIGINT ignored, and every child inherits that: a render then rightly ignores Ctrl-C,
-# as under nohup, and the tests that send it one fail. The tests run with the default handler,
-# which their children get back as the default disposition.
+# hands them SIGINT ignored, and `nohup` SIGHUP; every child inherits that, a render then rightly
+# keeps ignoring them, and the tests that send them fail. The tests run with the defaults, which
+# their children get back.
 if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 def pytest_addoption(parser):
