@@ -28,6 +28,23 @@ def catmull_rom(y0: float, y1: float, y2: float, y3: float, f: float) -> float:
     a3 = 0.5 * (y3 - y0) + 1.5 * (y1 - y2)
     return ((a3 * f + a2) * f + a1) * f + y1
 
+@njit(cache=True, nogil=True, inline="always")
+def hermite_read(buf: np.ndarray, c: int, r1: int, r0: int, f: float) -> float:
+    """catmull_rom in ring buffer ``buf[c]`` at fraction f past index r1 towards older samples:
+    r0 the newer neighbour (r1 + 1, or r1 itself where there is none), r1 - 1 and r1 - 2 the
+    older ones, indices wrapped."""
+    size = buf.shape[1]
+    if r0 >= size:
+        r0 -= size
+    r2 = r1 - 1
+    if r2 < 0:
+        r2 += size
+    r3 = r2 - 1
+    if r3 < 0:
+        r3 += size
+    return catmull_rom(buf[c, r0], buf[c, r1], buf[c, r2], buf[c, r3], f)
+
+
 
 
 @njit(cache=True, nogil=True)
@@ -128,20 +145,7 @@ def echo(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.ndarray, cu
             r1 = p - k
             if r1 < 0:
                 r1 += size
-            r0 = r1 + 1
-            if r0 >= size:
-                r0 -= size
-            r2 = r1 - 1
-            if r2 < 0:
-                r2 += size
-            r3 = r2 - 1
-            if r3 < 0:
-                r3 += size
-            y0 = buf[c, r0]
-            y1 = buf[c, r1]
-            y2 = buf[c, r2]
-            y3 = buf[c, r3]
-            v = y1 if f == 0.0 else catmull_rom(y0, y1, y2, y3, f)
+            v = buf[c, r1] if f == 0.0 else hermite_read(buf, c, r1, r1 + 1, f)
             rd[c] = v
             out[c, i] = v
         for c in range(ch):
@@ -287,19 +291,8 @@ def slewed_delay(x: np.ndarray, buf: np.ndarray, pos: np.ndarray, target: np.nda
             if f == 0.0:
                 out[c, i] = y1
                 continue
-            r0 = r1 + 1 if k > 0 else r1
-            if r0 >= size:
-                r0 -= size
-            r2 = r1 - 1
-            if r2 < 0:
-                r2 += size
-            r3 = r2 - 1
-            if r3 < 0:
-                r3 += size
-            y0 = buf[c, r0]
-            y2 = buf[c, r2]
-            y3 = buf[c, r3]
-            out[c, i] = catmull_rom(y0, y1, y2, y3, f)
+            # below one sample of delay there is no newer sample: the newest stands in for it
+            out[c, i] = hermite_read(buf, c, r1, r1 + 1 if k > 0 else r1, f)
         p += 1
         if p >= size:
             p = 0
