@@ -8,6 +8,7 @@ a render would write, checked against every input and each other. ``validate``, 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,8 +134,22 @@ def validate_files(paths: list[str | Path]) -> list[ValidationReport]:
     reports = []
     for p in paths:
         try:
-            warnings = check_session(p)
+            warnings = check_session(p) + _cache_folder_warnings(p)
             reports.append(ValidationReport(str(p), True, 0, warnings=warnings))
         except MixgraphError as err:
             reports.append(ValidationReport(str(p), False, err.exit_code, err.message, err.diagnostics))
     return reports
+
+
+def _cache_folder_warnings(path: str | Path) -> list[str]:
+    """What a render with the default cache folder would refuse (a linked .mixgraph; it needs no
+    samples, so validate says it too). A warning, not an error: --no-cache or --cache-dir render."""
+    from mixgraph.render.cache import cache_root
+
+    if os.environ.get("MIXGRAPH_CACHE_DIR"):
+        return []
+    try:
+        cache_root(path)
+    except MixgraphError as err:
+        return [f"warning: {err.message} A render needs --no-cache or --cache-dir."]
+    return []

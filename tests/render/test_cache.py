@@ -329,6 +329,8 @@ def test_a_cache_folder_linked_out_of_the_song_is_refused(song, tmp_path_factory
     assert main(["render", path, "--quiet", "--no-report-files"]) == 1
     assert "symbolic link" in capsys.readouterr().err
     assert main(["cache", "clear", path]) == 1
+    assert main(["validate", path]) == 0  # the session is fine; validate says what render will refuse
+    assert "symbolic link" in capsys.readouterr().err
     assert sorted(p.relative_to(outside) for p in outside.rglob("*")) == before
     assert keep.read_text() == "{}"
     assert main(["render", path, "--quiet", "--no-report-files", "--no-cache"]) == 0
